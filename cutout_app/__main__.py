@@ -1,0 +1,3 @@
+from cutout_app.cli import main
+
+raise SystemExit(main())

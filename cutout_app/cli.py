@@ -1,0 +1,303 @@
+"""The ``cutout`` command line: segment, batch, info, gui, synth, train, export-onnx, eval.
+
+Heavy modules (onnxruntime, torch, Qt) are imported inside the commands that need them, so that
+``cutout --help`` is instant and the app's commands never load torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from cutout_app import __version__
+from cutout_app.core.errors import Cancelled, CutoutError
+from cutout_app.core.paths import default_model_path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+class ProgressBar:
+    """A one-line text progress bar on stderr (plain lines when stderr is not a terminal)."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.tty = self.stream.isatty()
+        self.start = time.perf_counter()
+        self._last_pct = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        pct = 100 * done // max(total, 1)
+        if not self.tty:
+            if pct // 10 != self._last_pct // 10 or done == total:
+                print(f"{self.label}: {done}/{total} ({pct}%)", file=self.stream, flush=True)
+            self._last_pct = pct
+            return
+        filled = self.width * done // max(total, 1)
+        elapsed = time.perf_counter() - self.start
+        bar = "#" * filled + "-" * (self.width - filled)
+        end = "\n" if done >= total else ""
+        print(f"\r{self.label} [{bar}] {done}/{total} {elapsed:5.1f}s", end=end, file=self.stream, flush=True)
+
+
+def _parse_colour(text: str) -> tuple[int, int, int]:
+    named = {"white": (255, 255, 255), "black": (0, 0, 0), "grey": (128, 128, 128), "gray": (128, 128, 128)}
+    value = text.strip().lower()
+    if value in named:
+        return named[value]
+    if value.startswith("#") and len(value) == 7:
+        return tuple(int(value[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+    parts = value.split(",")
+    if len(parts) == 3 and all(p.strip().isdigit() and 0 <= int(p) <= 255 for p in parts):
+        return tuple(int(p) for p in parts)  # type: ignore[return-value]
+    raise argparse.ArgumentTypeError(f"'{text}' is not a colour: use a name (white), #RRGGBB or R,G,B")
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, default=None, help="ONNX model (default: the bundled one or $CUTOUT_MODEL)")
+    p.add_argument("--provider", choices=["auto", "cuda", "cpu"], default="auto", help="where to run the model")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for onnxruntime (0: all cores)")
+
+
+def _add_output_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mode", choices=["rgba", "mask", "background"], default="rgba",
+                   help="transparent PNG (rgba), the mask alone, or the subject on a --background colour")
+    p.add_argument("--background", type=_parse_colour, default=(255, 255, 255), help="colour for --mode background")
+    p.add_argument("--threshold", type=float, default=0.5, help="mask threshold in [0, 1]")
+    p.add_argument("--softness", type=float, default=0.1, help="width of the soft edge around the threshold")
+    p.add_argument("--no-refine", action="store_true", help="skip the edge refinement (guided filter)")
+    p.add_argument("--overwrite", action="store_true", help="replace outputs that exist (never the originals)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="cutout", description="Cut subjects out of photos.")
+    parser.add_argument("--version", action="version", version=f"cutout {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("segment", help="cut the subject out of one photo")
+    p.add_argument("input", type=Path)
+    p.add_argument("-o", "--output", type=Path, help="output PNG (default: INPUT-cutout.png beside the input)")
+    _add_output_args(p)
+    _add_model_args(p)
+
+    p = sub.add_parser("batch", help="cut out every photo in a folder")
+    p.add_argument("input_dir", type=Path)
+    p.add_argument("output_dir", type=Path)
+    p.add_argument("--no-recursive", action="store_true", help="only the top folder")
+    _add_output_args(p)
+    _add_model_args(p)
+
+    p = sub.add_parser("info", help="show the model and the execution providers")
+    _add_model_args(p)
+
+    p = sub.add_parser("gui", help="open the window")
+    p.add_argument("image", type=Path, nargs="?")
+    p.add_argument("--model", type=Path, default=None)
+
+    p = sub.add_parser("synth", help="write synthetic training composites (images/ + masks/)")
+    p.add_argument("output_dir", type=Path)
+    p.add_argument("--count", type=int, default=1000)
+    p.add_argument("--size", type=int, nargs=2, default=(512, 512), metavar=("H", "W"))
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--textures", type=Path, default=None, help="folder of photos to use as textures")
+
+    p = sub.add_parser("train", help="train a U-Net on image/mask folder pairs")
+    p.add_argument("data_dirs", type=Path, nargs="+", help="folders that each hold images/ and masks/")
+    p.add_argument("-o", "--output", type=Path, required=True, help="checkpoint to write (.pt)")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--steps-per-epoch", type=int, default=None)
+    p.add_argument("--batch-size", type=int, default=4)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--base-width", type=int, default=16)
+    p.add_argument("--depth", type=int, default=4)
+    p.add_argument("--padding", choices=["valid", "same"], default="valid")
+    p.add_argument("--tile-size", type=int, default=572, help="training crop = the engine's default tile")
+    p.add_argument("--val-fraction", type=float, default=0.15)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--name", default="cutout-unet")
+    p.add_argument("--version-tag", dest="model_version", default="1")
+    p.add_argument("--note", default="", help="describe the training data for the model card")
+
+    p = sub.add_parser("export-onnx", help="export a checkpoint to ONNX and check it against torch")
+    p.add_argument("checkpoint", type=Path)
+    p.add_argument("-o", "--output", type=Path, required=True)
+    p.add_argument("--tile-size", type=int, default=None, help="default tile of the engine (default: training crop)")
+
+    p = sub.add_parser("eval", help="score a model on photos with ground-truth masks")
+    p.add_argument("images", type=Path)
+    p.add_argument("masks", type=Path)
+    p.add_argument("--per-image", action="store_true")
+    p.add_argument("--no-refine", action="store_true")
+    _add_model_args(p)
+    return parser
+
+
+def _engine(args: argparse.Namespace):
+    from cutout_app.core.engine import SegmentationEngine
+
+    engine = SegmentationEngine(args.model or default_model_path(), provider=args.provider, threads=args.threads)
+    if engine.provider_note:
+        print(f"note: {engine.provider_note}", file=sys.stderr)
+    return engine
+
+
+def _options(args: argparse.Namespace):
+    from cutout_app.core.export import ExportMode, ExportOptions
+    from cutout_app.core.matting import MaskSettings
+
+    export = ExportOptions(mode=ExportMode(args.mode), background=args.background)
+    settings = MaskSettings(threshold=args.threshold, softness=args.softness, refine=not args.no_refine)
+    return export, settings
+
+
+def cmd_segment(args: argparse.Namespace) -> int:
+    from cutout_app.core.pipeline import cut_out_file
+
+    export, settings = _options(args)
+    output = args.output or args.input.with_name(f"{args.input.stem}-cutout.png")
+    engine = _engine(args)
+    start = time.perf_counter()
+    written = cut_out_file(engine, args.input, output, export, settings, overwrite=args.overwrite,
+                           progress=ProgressBar("tiles"))
+    print(f"wrote {written} in {time.perf_counter() - start:.1f}s ({engine.provider})")
+    return EXIT_OK
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from cutout_app.core.batch import BatchOptions, plan_batch, run_batch
+
+    export, settings = _options(args)
+    options = BatchOptions(recursive=not args.no_recursive, overwrite=args.overwrite, export=export, mask=settings)
+    plan = plan_batch(args.input_dir, args.output_dir, recursive=options.recursive, overwrite=options.overwrite)
+    engine = _engine(args)
+    report = run_batch(engine, plan, options, progress=ProgressBar("files"))
+    print(report.summary())
+    if report.cancelled:
+        return EXIT_CANCELLED
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from cutout_app.core.engine import available_providers
+    from cutout_app.core.table import format_table
+
+    import onnxruntime
+
+    print(f"cutout {__version__}, onnxruntime {onnxruntime.__version__}")
+    print(f"providers offered: {', '.join(available_providers())}")
+    engine = _engine(args)
+    info = engine.info
+    rows = [
+        ["file", engine.model_path],
+        ["name", f"{info.name} {info.version}"],
+        ["running on", engine.provider + (f" ({engine.provider_note})" if engine.provider_note else "")],
+        ["U-Net", f"{info.padding} padding, depth {info.depth}, base width {info.base_width}"],
+        ["tile", f"{info.tile_size} px input, {info.margin} px context margin"],
+        ["trained on", info.training_data],
+    ]
+    rows += [[k, v] for k, v in sorted(info.extra.items())]
+    print(format_table(["model", ""], rows))
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from cutout_app.gui.app import main as gui_main
+
+    argv = [str(args.image)] if args.image else []
+    if args.model:
+        argv += ["--model", str(args.model)]
+    return gui_main(argv)
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from cutout_app.core.synthetic import write_dataset
+
+    out = write_dataset(args.output_dir, args.count, size=tuple(args.size), seed=args.seed,
+                        texture_dir=args.textures, progress=ProgressBar("composites"))
+    print(f"wrote {args.count} composites to {out}")
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from cutout_app.model.train import TrainConfig, train
+
+    config = TrainConfig(
+        data_dirs=list(args.data_dirs), out=args.output, base_width=args.base_width, depth=args.depth,
+        padding=args.padding, tile_size=args.tile_size, batch_size=args.batch_size, epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch, lr=args.lr, val_fraction=args.val_fraction, seed=args.seed,
+        device=args.device, workers=args.workers, name=args.name, version=args.model_version,
+        training_data_note=args.note,
+    )
+    result = train(config, progress=ProgressBar("steps"))
+    print(f"wrote {result.checkpoint}: best validation IoU {result.best_val_iou:.4f} after {result.epochs_run} epochs "
+          f"({result.n_train} train / {result.n_val} validation images, {result.seconds:.0f}s)")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from cutout_app.model.checkpoint import info_from_checkpoint_meta, load_checkpoint
+    from cutout_app.model.export_onnx import export_onnx, max_abs_difference
+
+    net, meta = load_checkpoint(args.checkpoint)
+    info = info_from_checkpoint_meta(net, meta)
+    if args.tile_size:
+        from dataclasses import replace
+
+        info = replace(info, tile_size=args.tile_size)
+        if info.output_size(info.tile_size) is None:
+            raise CutoutError(f"--tile-size {args.tile_size} is not a valid input for this U-Net; "
+                              f"try {info.input_for_output(info.tile_size - 2 * info.margin)}")
+    path = export_onnx(net, args.output, info)
+    diff = max_abs_difference(net, path)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB); torch vs onnxruntime max abs diff {diff:.2e}")
+    if diff >= 1e-4:
+        print("error: the exported model disagrees with torch", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from cutout_app.core.evaluate import evaluate
+    from cutout_app.core.matting import MaskSettings
+
+    engine = _engine(args)
+    report = evaluate(engine, args.images, args.masks, MaskSettings(refine=not args.no_refine),
+                      progress=ProgressBar("images"))
+    print(f"model: {engine.describe()}")
+    print(report.table(per_image=args.per_image))
+    for line in report.skipped:
+        print(f"skipped {line}", file=sys.stderr)
+    return EXIT_OK if report.scores else EXIT_FAILED
+
+
+COMMANDS = {
+    "segment": cmd_segment, "batch": cmd_batch, "info": cmd_info, "gui": cmd_gui, "synth": cmd_synth,
+    "train": cmd_train, "export-onnx": cmd_export, "eval": cmd_eval,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 some work failed, 2 bad input, 130 cancelled)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except Cancelled:
+        print("cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except KeyboardInterrupt:
+        print("\ncancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except CutoutError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

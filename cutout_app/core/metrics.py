@@ -1,0 +1,47 @@
+"""Quality measures of a predicted mask against a ground-truth mask."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def _binary(mask: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    values = mask.astype(np.float32) / (255.0 if mask.dtype == np.uint8 else 1.0)
+    return values >= threshold
+
+
+def iou(pred: np.ndarray, truth: np.ndarray, threshold: float = 0.5) -> float:
+    """Intersection over union of the foregrounds (1.0 when both are empty)."""
+    p, t = _binary(pred, threshold), _binary(truth, threshold)
+    union = np.count_nonzero(p | t)
+    return 1.0 if union == 0 else np.count_nonzero(p & t) / union
+
+
+def mae(pred: np.ndarray, truth: np.ndarray) -> float:
+    """Mean absolute error of the soft masks, both scaled to [0, 1]."""
+    p = pred.astype(np.float32) / (255.0 if pred.dtype == np.uint8 else 1.0)
+    t = truth.astype(np.float32) / (255.0 if truth.dtype == np.uint8 else 1.0)
+    return float(np.mean(np.abs(p - t)))
+
+
+def _boundary(mask: np.ndarray) -> np.ndarray:
+    m = mask.astype(np.uint8)
+    return (m - cv2.erode(m, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)) > 0
+
+
+def boundary_f_score(pred: np.ndarray, truth: np.ndarray, tolerance: int = 2, threshold: float = 0.5) -> float:
+    """F-score of boundary pixels matched within ``tolerance`` pixels (Perazzi et al., DAVIS 2016).
+
+    Edge quality is what users see in a cutout, which IoU barely measures on large subjects.
+    """
+    pb, tb = _boundary(_binary(pred, threshold)), _boundary(_binary(truth, threshold))
+    n_pred, n_truth = np.count_nonzero(pb), np.count_nonzero(tb)
+    if n_pred == 0 and n_truth == 0:
+        return 1.0
+    if n_pred == 0 or n_truth == 0:
+        return 0.0
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * tolerance + 1, 2 * tolerance + 1))
+    precision = np.count_nonzero(pb & cv2.dilate(tb.astype(np.uint8), disk).astype(bool)) / n_pred
+    recall = np.count_nonzero(tb & cv2.dilate(pb.astype(np.uint8), disk).astype(bool)) / n_truth
+    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)

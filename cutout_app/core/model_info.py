@@ -1,0 +1,135 @@
+"""What cutout needs to know about a segmentation model, stored as JSON inside the ONNX file.
+
+The same description drives the U-Net's geometry (``cutout_app.model``), the export that writes it
+and the engine that reads it, so this module is the one place where U-Net sizes are computed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from cutout_app.core.errors import ModelError
+
+#: Key of the JSON blob in the ONNX file's ``metadata_props``.
+METADATA_KEY = "cutout"
+#: Bumped when the meaning of a field changes.
+FORMAT_VERSION = 1
+
+Padding = Literal["valid", "same"]
+
+
+def unet_margin(depth: int) -> int:
+    """Context in pixels that a U-Net of ``depth`` pooling steps needs on each side of an output pixel.
+
+    Each level loses 4 pixels (two 3x3 convs) at its scale on the way down and again on the way up,
+    plus 4 at the bottom: ``sum(2 * 4 * 2**i) + 4 * 2**depth = 12 * 2**depth - 8`` in all, half per
+    side. For the paper's depth 4 this is 92, the 572 -> 388 of Ronneberger et al.
+    """
+    if depth < 1:
+        raise ValueError("depth must be at least 1")
+    return 6 * 2**depth - 4
+
+
+def valid_output_size(input_size: int, depth: int) -> int | None:
+    """Output edge of a valid-padded U-Net for ``input_size``, or None if that input is not allowed.
+
+    An input is allowed when every max-pool sees an even size and nothing shrinks below one pixel.
+    """
+    size = input_size
+    for _ in range(depth):
+        size -= 4
+        if size < 2 or size % 2:
+            return None
+        size //= 2
+    size -= 4  # bottom double conv
+    if size < 1:
+        return None
+    for _ in range(depth):
+        size = size * 2 - 4
+        if size < 1:
+            return None
+    return size
+
+
+def valid_input_for_output(min_output: int, depth: int) -> int:
+    """Smallest allowed input of a valid-padded U-Net whose output edge is at least ``min_output``."""
+    step = 2**depth
+    # Outputs are 2**depth * b - 4 * (2**depth - 1) for a bottom size b >= 1.
+    b = max(1, -(-(min_output + 4 * (step - 1)) // step))
+    while True:
+        out = step * b - 4 * (step - 1)
+        if out >= max(min_output, 1):
+            return out + 2 * unet_margin(depth)
+        b += 1
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The description of a U-Net segmentation model that travels inside its ONNX file."""
+
+    padding: Padding = "valid"
+    depth: int = 4
+    base_width: int = 64
+    tile_size: int = 572
+    mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
+    std: tuple[float, float, float] = (0.229, 0.224, 0.225)
+    name: str = "cutout-unet"
+    version: str = "0"
+    training_data: str = "untrained"
+    output: Literal["probability"] = "probability"
+    format_version: int = FORMAT_VERSION
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def margin(self) -> int:
+        """Context pixels each tile carries on every side (the receptive-field margin)."""
+        return unet_margin(self.depth)
+
+    @property
+    def alignment(self) -> int:
+        """Tile origins must be multiples of this so that pooling grids line up across tiles."""
+        return 2**self.depth
+
+    def output_size(self, input_size: int) -> int | None:
+        """Edge of the model's output for a square input of ``input_size``; None if not allowed."""
+        if self.padding == "valid":
+            return valid_output_size(input_size, self.depth)
+        return input_size if input_size > 0 and input_size % self.alignment == 0 else None
+
+    def input_for_output(self, min_output: int) -> int:
+        """Smallest allowed input edge whose output covers ``min_output`` pixels."""
+        if self.padding == "valid":
+            return valid_input_for_output(min_output, self.depth)
+        a = self.alignment
+        return max(a, -(-min_output // a) * a)
+
+    def to_json(self) -> str:
+        """Serialise for the ONNX metadata."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelInfo":
+        """Parse the ONNX metadata written by :meth:`to_json`; raises :class:`ModelError` if it is unusable."""
+        try:
+            raw = json.loads(text)
+            if not isinstance(raw, dict):
+                raise ValueError("not a JSON object")
+            if int(raw.get("format_version", 0)) > FORMAT_VERSION:
+                raise ValueError(f"format version {raw['format_version']} is newer than this cutout understands")
+            known = {f for f in cls.__dataclass_fields__}
+            kwargs = {k: v for k, v in raw.items() if k in known}
+            for key in ("mean", "std"):
+                if key in kwargs:
+                    kwargs[key] = tuple(float(v) for v in kwargs[key])
+                    if len(kwargs[key]) != 3:
+                        raise ValueError(f"{key} needs 3 values")
+            info = cls(**kwargs)
+            if info.padding not in ("valid", "same"):
+                raise ValueError(f"unknown padding {info.padding!r}")
+            if info.output_size(info.tile_size) is None:
+                raise ValueError(f"tile size {info.tile_size} does not fit a depth-{info.depth} {info.padding} U-Net")
+            return info
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ModelError(f"The model's cutout metadata is invalid: {exc}") from exc

@@ -1,0 +1,47 @@
+"""From photo to mask: the steps that the GUI, the CLI and the batch run share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cutout_app.core.engine import SegmentationEngine
+from cutout_app.core.export import ExportOptions, export_result
+from cutout_app.core.imageio import Photo, read_image
+from cutout_app.core.matting import MaskSettings, alpha_from_soft, refine_mask, to_soft_u8
+from cutout_app.core.progress import CancelToken, ProgressCallback
+
+
+def segment_photo(
+    engine: SegmentationEngine,
+    photo: Photo,
+    settings: MaskSettings | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
+    """The editable soft mask (uint8, H x W) of ``photo``: the model's probability, edge-refined if asked."""
+    settings = settings or MaskSettings()
+    rgb = photo.rgb8()
+    prob = engine.predict(rgb, progress=progress, cancel=cancel)
+    if settings.refine:
+        prob = refine_mask(prob, rgb)
+    return to_soft_u8(prob)
+
+
+def cut_out_file(
+    engine: SegmentationEngine,
+    src: str | Path,
+    dst: str | Path,
+    options: ExportOptions | None = None,
+    settings: MaskSettings | None = None,
+    overwrite: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> Path:
+    """Read ``src``, segment it and write the result to ``dst``; returns the path written."""
+    settings = settings or MaskSettings()
+    photo = read_image(src)
+    soft = segment_photo(engine, photo, settings, progress, cancel)
+    alpha = alpha_from_soft(soft, settings.threshold, settings.softness)
+    return export_result(photo, alpha, Path(dst), options or ExportOptions(), overwrite=overwrite)

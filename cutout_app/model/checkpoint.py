@@ -1,0 +1,40 @@
+"""Saving and loading trained U-Nets: the weights plus what is needed to rebuild and describe them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from cutout_app.core.errors import ModelError
+from cutout_app.model.unet import UNet
+
+
+def save_checkpoint(net: UNet, path: str | Path, **meta: Any) -> Path:
+    """Write ``net`` and ``meta`` (training data, metrics, tile size...) to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "config": {"base_width": net.base_width, "depth": net.depth, "padding": net.padding},
+        "state_dict": net.state_dict(),
+        "meta": meta,
+    }
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_checkpoint(path: str | Path) -> tuple[UNet, dict[str, Any]]:
+    """Rebuild the U-Net saved by :func:`save_checkpoint`; returns it (in eval mode) and its meta."""
+    try:
+        payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+        net = UNet(**payload["config"])
+        net.load_state_dict(payload["state_dict"])
+    except FileNotFoundError as exc:
+        raise ModelError(f"Checkpoint '{path}' does not exist") from exc
+    except Exception as exc:  # torch raises many types for a broken file
+        raise ModelError(f"Checkpoint '{path}' cannot be loaded: {exc}") from exc
+    net.eval()
+    return net, dict(payload.get("meta", {}))

@@ -1,0 +1,75 @@
+"""Export a U-Net to ONNX with cutout's metadata inside, and check onnxruntime agrees with torch."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+
+from cutout_app.core.model_info import METADATA_KEY, ModelInfo
+from cutout_app.model.unet import ProbabilityUNet, UNet
+
+INPUT_NAME = "image"
+OUTPUT_NAME = "probability"
+OPSET = 17
+
+
+def export_onnx(net: UNet, path: str | Path, info: ModelInfo | None = None) -> Path:
+    """Write ``net`` as an ONNX graph with dynamic batch, height and width and ``info`` as metadata.
+
+    The graph takes normalised RGB (N, 3, H, W) float32 and returns probabilities (N, 1, H', W').
+    The file is written atomically. Returns ``path``.
+    """
+    path = Path(path)
+    info = info or net.info()
+    if (info.padding, info.depth, info.base_width) != (net.padding, net.depth, net.base_width):
+        info = replace(info, padding=net.padding, depth=net.depth, base_width=net.base_width)
+    wrapper = ProbabilityUNet(net).eval()
+    example = torch.zeros(1, 3, info.tile_size, info.tile_size)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # The TorchScript exporter gives a plain graph of Conv/Relu/MaxPool/ConvTranspose/Concat/Slice
+        # that every onnxruntime provider runs natively.
+        torch.onnx.export(
+            wrapper,
+            (example,),
+            str(tmp),
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: {0: "batch", 2: "height", 3: "width"}, OUTPUT_NAME: {0: "batch", 2: "out_height", 3: "out_width"}},
+        )
+    model = onnx.load(str(tmp))
+    del model.metadata_props[:]
+    entry = model.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, info.to_json()
+    model.producer_name = "cutout"
+    model.doc_string = f"{info.name} {info.version}: U-Net ({info.padding}, depth {info.depth}, width {info.base_width})"
+    onnx.checker.check_model(model)
+    onnx.save(model, str(tmp))
+    os.replace(tmp, path)
+    return path
+
+
+def max_abs_difference(net: UNet, onnx_path: str | Path, size: int | None = None, seed: int = 0) -> float:
+    """Largest absolute difference between torch and onnxruntime (CPU) outputs on random input."""
+    import onnxruntime as ort
+
+    info_size = size or ModelInfo(padding=net.padding, depth=net.depth).input_for_output(64)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, 3, info_size, info_size + 2**net.depth)).astype(np.float32)
+    with torch.no_grad():
+        expected = ProbabilityUNet(net).eval()(torch.from_numpy(x)).numpy()
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    got = session.run(None, {INPUT_NAME: x})[0]
+    if got.shape != expected.shape:
+        raise AssertionError(f"onnxruntime gave shape {got.shape}, torch {expected.shape}")
+    return float(np.max(np.abs(got - expected)))
