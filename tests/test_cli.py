@@ -1,0 +1,107 @@
+"""The `cutout` command line, run in-process on real files and a real ONNX model."""
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from cutout_app.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, main
+from tests.conftest import make_photo
+
+
+def _write_jpeg(path: Path, seed: int = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, data = cv2.imencode(".jpg", make_photo(seed=seed))
+    assert ok
+    path.write_bytes(data.tobytes())
+    return path
+
+
+def _read_png(path: Path) -> np.ndarray:
+    return cv2.imdecode(np.fromfile(str(path), dtype=np.uint8), cv2.IMREAD_UNCHANGED)
+
+
+def test_segment_writes_a_transparent_png(tmp_path, tiny_model_path, capsys):
+    src = _write_jpeg(tmp_path / "照片" / "猫.jpg")
+    out = tmp_path / "out" / "猫.png"
+    assert main(["segment", str(src), "-o", str(out), "--model", str(tiny_model_path), "--provider", "cpu"]) == EXIT_OK
+    png = _read_png(out)
+    assert png.shape == (120, 160, 4)
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_segment_mask_mode_and_default_output_name(tmp_path, tiny_model_path):
+    src = _write_jpeg(tmp_path / "a.jpg")
+    assert main(["segment", str(src), "--mode", "mask", "--model", str(tiny_model_path)]) == EXIT_OK
+    assert _read_png(tmp_path / "a-cutout.png").ndim == 2
+
+
+def test_segment_refuses_to_overwrite_the_original(tmp_path, tiny_model_path, capsys):
+    src = tmp_path / "a.png"
+    assert cv2.imwrite(str(src), make_photo())
+    before = src.read_bytes()
+    code = main(["segment", str(src), "-o", str(src), "--overwrite", "--model", str(tiny_model_path)])
+    assert code == EXIT_USAGE
+    assert src.read_bytes() == before
+    assert "error:" in capsys.readouterr().err
+
+
+def test_segment_of_a_corrupt_file_gives_a_clear_error(tmp_path, tiny_model_path, capsys):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    assert main(["segment", str(bad), "--model", str(tiny_model_path)]) == EXIT_USAGE
+    assert "broken.jpg" in capsys.readouterr().err
+
+
+def test_missing_model_gives_a_clear_error(tmp_path, capsys):
+    src = _write_jpeg(tmp_path / "a.jpg")
+    assert main(["segment", str(src), "--model", str(tmp_path / "none.onnx")]) == EXIT_USAGE
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_batch_goes_on_past_a_bad_file_and_fails_the_exit_code(tmp_path, tiny_model_path, capsys):
+    _write_jpeg(tmp_path / "in" / "one.jpg")
+    _write_jpeg(tmp_path / "in" / "sub" / "two.jpg", seed=1)
+    (tmp_path / "in" / "bad.jpg").write_bytes(b"")
+    code = main(["batch", str(tmp_path / "in"), str(tmp_path / "out"), "--model", str(tiny_model_path)])
+    assert code == EXIT_FAILED
+    assert (tmp_path / "out" / "one.png").is_file() and (tmp_path / "out" / "sub" / "two.png").is_file()
+    assert "bad.jpg" in capsys.readouterr().out
+    (tmp_path / "in" / "bad.jpg").unlink()
+    assert main(["batch", str(tmp_path / "in"), str(tmp_path / "out"), "--model", str(tiny_model_path)]) == EXIT_OK
+
+
+def test_info_names_the_model_and_provider(tiny_model_path, capsys):
+    assert main(["info", "--model", str(tiny_model_path)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "tiny-test" in out and "CPUExecutionProvider" in out
+
+
+def test_eval_prints_a_table(tmp_path, tiny_model_path, capsys):
+    for i in range(2):
+        _write_jpeg(tmp_path / "images" / f"{i}.jpg", seed=i)
+        mask = np.zeros((120, 160), np.uint8)
+        mask[30:90, 40:120] = 255
+        (tmp_path / "masks").mkdir(exist_ok=True)
+        assert cv2.imwrite(str(tmp_path / "masks" / f"{i}.png"), mask)
+    assert main(["eval", str(tmp_path / "images"), str(tmp_path / "masks"), "--model", str(tiny_model_path)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "IoU" in out and "boundary F" in out and "mean of 2" in out
+
+
+def test_export_onnx_from_a_checkpoint(tmp_path, capsys):
+    from cutout_app.model.checkpoint import save_checkpoint
+    from cutout_app.model.unet import UNet
+
+    ckpt = save_checkpoint(UNet(base_width=4, depth=2), tmp_path / "m.pt", tile_size=88, name="cli-test", version="9")
+    out = tmp_path / "m.onnx"
+    assert main(["export-onnx", str(ckpt), "-o", str(out)]) == EXIT_OK
+    assert "max abs diff" in capsys.readouterr().out
+    assert main(["info", "--model", str(out)]) == EXIT_OK
+    assert "cli-test 9" in capsys.readouterr().out
+
+
+def test_bad_colour_is_a_usage_error(tmp_path):
+    with pytest.raises(SystemExit):
+        main(["segment", "x.jpg", "--mode", "background", "--background", "purplish"])
