@@ -95,9 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="show the model and the execution providers")
     _add_model_args(p)
 
-    p = sub.add_parser("gui", help="open the window")
-    p.add_argument("image", type=Path, nargs="?")
-    p.add_argument("--model", type=Path, default=None)
+    # Everything after "gui" goes to the window's own parser (see main); this entry is for --help.
+    sub.add_parser("gui", help="open the window (cutout gui --help lists its options)", add_help=False)
 
     p = sub.add_parser("synth", help="write synthetic training composites (images/ + masks/)")
     p.add_argument("output_dir", type=Path)
@@ -105,11 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, nargs=2, default=(512, 512), metavar=("H", "W"))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--textures", type=Path, default=None, help="folder of photos to use as textures")
+    p.add_argument("--workers", type=int, default=0, help="processes (0: one per CPU core)")
 
     p = sub.add_parser("train", help="train a U-Net on image/mask folder pairs")
     p.add_argument("data_dirs", type=Path, nargs="+", help="folders that each hold images/ and masks/")
-    p.add_argument("-o", "--output", type=Path, required=True, help="checkpoint to write (.pt)")
+    p.add_argument("-o", "--output", type=Path, required=True,
+                   help="run folder: the best checkpoint goes to OUTPUT/best.pt, the history to OUTPUT/history.json")
     p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
+                   help="stop after this long; the learning-rate schedule follows the clock")
     p.add_argument("--steps-per-epoch", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -124,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="cutout-unet")
     p.add_argument("--version-tag", dest="model_version", default="1")
     p.add_argument("--note", default="", help="describe the training data for the model card")
+    p.add_argument("--init", type=Path, default=None, help="fine-tune: start from this checkpoint's weights")
 
     p = sub.add_parser("export-onnx", help="export a checkpoint to ONNX and check it against torch")
     p.add_argument("checkpoint", type=Path)
@@ -207,20 +211,11 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_gui(args: argparse.Namespace) -> int:
-    from cutout_app.gui.app import main as gui_main
-
-    argv = [str(args.image)] if args.image else []
-    if args.model:
-        argv += ["--model", str(args.model)]
-    return gui_main(argv)
-
-
 def cmd_synth(args: argparse.Namespace) -> int:
     from cutout_app.core.synthetic import write_dataset
 
     out = write_dataset(args.output_dir, args.count, size=tuple(args.size), seed=args.seed,
-                        texture_dir=args.textures, progress=ProgressBar("composites"))
+                        texture_dir=args.textures, progress=ProgressBar("composites"), workers=args.workers)
     print(f"wrote {args.count} composites to {out}")
     return EXIT_OK
 
@@ -233,7 +228,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         padding=args.padding, tile_size=args.tile_size, batch_size=args.batch_size, epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch, lr=args.lr, val_fraction=args.val_fraction, seed=args.seed,
         device=args.device, workers=args.workers, name=args.name, version=args.model_version,
-        training_data_note=args.note,
+        training_data_note=args.note, time_budget_s=args.time_budget, init=args.init,
     )
     result = train(config, progress=ProgressBar("steps"))
     print(f"wrote {result.checkpoint}: best validation IoU {result.best_val_iou:.4f} after {result.epochs_run} epochs "
@@ -278,13 +273,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "segment": cmd_segment, "batch": cmd_batch, "info": cmd_info, "gui": cmd_gui, "synth": cmd_synth,
+    "segment": cmd_segment, "batch": cmd_batch, "info": cmd_info, "synth": cmd_synth,
     "train": cmd_train, "export-onnx": cmd_export, "eval": cmd_eval,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 some work failed, 2 bad input, 130 cancelled)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["gui"]:
+        from cutout_app.gui.app import main as gui_main
+
+        return gui_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from cutout_app.core.errors import ModelError
+from cutout_app.core.model_info import ModelInfo
 from cutout_app.model.unet import UNet
 
 
@@ -38,3 +39,30 @@ def load_checkpoint(path: str | Path) -> tuple[UNet, dict[str, Any]]:
         raise ModelError(f"Checkpoint '{path}' cannot be loaded: {exc}") from exc
     net.eval()
     return net, dict(payload.get("meta", {}))
+
+
+def info_from_checkpoint_meta(net: UNet, meta: dict[str, Any]) -> ModelInfo:
+    """The :class:`ModelInfo` to export with ``net``, from the meta that training saved with it.
+
+    Takes tile size, name, version, training-data text and mean/std from ``meta`` where present
+    (ModelInfo's defaults otherwise) and puts the validation IoU and epochs into ``extra``.
+    """
+    fields: dict[str, Any] = {}
+    for key in ("tile_size", "name", "version", "training_data"):
+        if meta.get(key) is not None:
+            fields[key] = meta[key]
+    for key in ("mean", "std"):
+        if meta.get(key) is not None:
+            fields[key] = tuple(float(v) for v in meta[key])
+    extra: dict[str, str] = {}
+    if meta.get("val_iou") is not None:
+        extra["val_iou"] = f"{float(meta['val_iou']):.4f}"
+    if meta.get("epochs") is not None:
+        extra["epochs"] = str(meta["epochs"])
+    try:
+        info = net.info(extra=extra, **fields)
+    except (TypeError, ValueError) as exc:
+        raise ModelError(f"The checkpoint's description is invalid: {exc}") from exc
+    if info.output_size(info.tile_size) is None:
+        raise ModelError(f"The checkpoint's tile size {info.tile_size} does not fit its U-Net")
+    return info

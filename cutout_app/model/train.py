@@ -1,0 +1,651 @@
+"""Training a U-Net on folders of image/mask pairs (for example the synthetic composites of ``cutout synth``).
+
+Each data folder holds ``images/`` and ``masks/`` with the same file stems. Training tiles are
+random crops of ``tile_size`` at a random scale (0.5-1.5x), flipped; with a valid-padded U-Net
+the target is the centre of the mask that the output covers. The CPU workers only crop and
+resize uint8 pixels; normalisation and colour jitter run on the training device. Loss is
+BCE-with-logits plus soft Dice, optimised with Adam and a cosine learning rate after a short
+warm-up. The checkpoint with the best validation IoU is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import tempfile
+import time
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, RandomSampler
+
+from cutout_app.core.errors import CutoutError, ImageReadError
+from cutout_app.core.imageio import SUPPORTED_EXTENSIONS, read_image
+from cutout_app.core.model_info import ModelInfo, Padding
+from cutout_app.core.progress import CancelToken, ProgressCallback
+from cutout_app.model.checkpoint import load_checkpoint, save_checkpoint
+from cutout_app.model.unet import UNet
+
+#: File name of the best checkpoint inside ``TrainConfig.out``.
+CHECKPOINT_NAME = "best.pt"
+#: File name of the per-epoch history (JSON) inside ``TrainConfig.out``.
+HISTORY_NAME = "history.json"
+
+SCALE_RANGE = (0.5, 1.5)
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs. ``out`` is a folder; the best checkpoint goes to ``out/best.pt``."""
+
+    data_dirs: list[Path]
+    out: Path
+    base_width: int = 16
+    depth: int = 4
+    padding: Padding = "valid"
+    tile_size: int = 572
+    batch_size: int = 4
+    epochs: int = 10
+    steps_per_epoch: int | None = None  # None: one pass over the training images per epoch
+    lr: float = 1e-3
+    val_fraction: float = 0.15
+    seed: int = 0
+    device: str = "auto"
+    workers: int = 2
+    name: str = "cutout-unet"
+    version: str = "1"
+    training_data_note: str = ""
+    #: Stop after this many seconds of training (the cosine schedule follows the clock then); None: no limit.
+    time_budget_s: float | None = None
+    #: Start from this checkpoint's weights (same depth, width and padding) instead of random ones.
+    init: Path | None = None
+    #: Decode the training photos once (into a raw file the OS keeps in RAM) when they fit in this many GiB.
+    cache_gb: float = 8.0
+
+
+@dataclass
+class TrainResult:
+    """What a finished run produced."""
+
+    checkpoint: Path
+    best_val_iou: float
+    epochs_run: int
+    seconds: float
+    n_train: int
+    n_val: int
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One training example on disk."""
+
+    image: Path
+    mask: Path
+    key: str  # "<data dir name>/<stem>", stable across machines (used for the validation split)
+
+
+# --------------------------------------------------------------------------------------------
+# Data on disk
+# --------------------------------------------------------------------------------------------
+
+
+def find_pairs(data_dirs: Sequence[str | Path]) -> list[Pair]:
+    """All image/mask pairs in ``data_dirs`` (each with ``images/`` and ``masks/``, matched by stem).
+
+    Raises :class:`CutoutError` if a folder lacks ``images/`` or ``masks/`` or no pair is found.
+    """
+    pairs: list[Pair] = []
+    for root in map(Path, data_dirs):
+        img_dir, mask_dir = root / "images", root / "masks"
+        if not img_dir.is_dir() or not mask_dir.is_dir():
+            raise CutoutError(f"Training folder '{root}' needs 'images' and 'masks' subfolders")
+        masks = {p.stem: p for p in sorted(mask_dir.iterdir()) if p.suffix.lower() in SUPPORTED_EXTENSIONS}
+        for image in sorted(img_dir.iterdir()):
+            if image.suffix.lower() in SUPPORTED_EXTENSIONS and image.stem in masks:
+                pairs.append(Pair(image, masks[image.stem], f"{root.name}/{image.stem}"))
+    if not pairs:
+        raise CutoutError("No image/mask pairs found in " + ", ".join(f"'{d}'" for d in data_dirs))
+    return pairs
+
+
+def split_pairs(pairs: Sequence[Pair], val_fraction: float, seed: int = 0) -> tuple[list[Pair], list[Pair]]:
+    """Deterministic train/validation split by a hash of each pair's key.
+
+    A pair stays on the same side when others are added or removed. With ``val_fraction > 0`` and at
+    least two pairs, both sides get at least one pair.
+    """
+    if not 0 <= val_fraction < 1:
+        raise ValueError("val_fraction must be in [0, 1)")
+    ranked = sorted(pairs, key=lambda p: zlib.crc32(f"{seed}:{p.key}".encode()))
+    scores = [zlib.crc32(f"{seed}:{p.key}".encode()) / 2**32 for p in ranked]
+    n_val = sum(s < val_fraction for s in scores)
+    if val_fraction > 0 and len(ranked) >= 2:
+        n_val = min(max(n_val, 1), len(ranked) - 1)
+    return ranked[n_val:], ranked[:n_val]
+
+
+def read_mask(path: Path) -> np.ndarray:
+    """A mask file as uint8 HxW with 255 = foreground; 0/1 label images are scaled up."""
+    try:
+        data = np.fromfile(str(path), np.uint8)
+    except OSError as exc:
+        raise ImageReadError(path, f"could not read the file ({exc})") from None
+    mask = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
+    if mask is None:
+        raise ImageReadError(path, "not a readable mask image")
+    if mask.max() <= 1:
+        mask = mask * np.uint8(255)
+    return mask
+
+
+def read_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
+    """The pair's RGB uint8 photo and uint8 mask; raises :class:`ImageReadError` if they differ in size."""
+    rgb = np.ascontiguousarray(read_image(pair.image).rgb8())
+    mask = read_mask(pair.mask)
+    if mask.shape != rgb.shape[:2]:
+        raise ImageReadError(pair.mask, f"mask is {mask.shape[1]}x{mask.shape[0]} but its photo is {rgb.shape[1]}x{rgb.shape[0]}")
+    return rgb, mask
+
+
+def _read_all(pairs: Sequence[Pair], threads: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        return list(pool.map(read_pair, pairs))
+
+
+class DecodedCache:
+    """Decoded pairs packed into one raw file that every loader process maps read-only.
+
+    Photos are decoded once; the operating system's page cache then holds one copy that all
+    workers share, whatever the process start method, with no shared-memory size limits.
+    """
+
+    def __init__(self, path: Path, index: np.ndarray) -> None:
+        self.path = Path(path)
+        self.index = index  # rows of (byte offset, height, width)
+        self._map: np.ndarray | None = None
+
+    @classmethod
+    def build(cls, pairs: Sequence[Pair], path: Path, threads: int, chunk: int = 64) -> "DecodedCache":
+        """Decode ``pairs`` (``threads`` at a time) into the file ``path``."""
+        rows = []
+        with open(path, "wb") as f:
+            for start in range(0, len(pairs), chunk):
+                for rgb, mask in _read_all(pairs[start : start + chunk], threads):
+                    rows.append((f.tell(), mask.shape[0], mask.shape[1]))
+                    f.write(rgb.tobytes())
+                    f.write(mask.tobytes())
+        return cls(path, np.array(rows, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        if self._map is None:
+            self._map = np.memmap(self.path, dtype=np.uint8, mode="r")
+        offset, h, w = (int(v) for v in self.index[i])
+        rgb = self._map[offset : offset + h * w * 3].reshape(h, w, 3)
+        mask = self._map[offset + h * w * 3 : offset + h * w * 4].reshape(h, w)
+        return rgb, mask
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"path": self.path, "index": self.index, "_map": None}  # workers map the file themselves
+
+    def close(self) -> None:
+        """Unmap (the caller deletes the file)."""
+        self._map = None
+
+
+# --------------------------------------------------------------------------------------------
+# Tiles (numpy, run in the loader workers)
+# --------------------------------------------------------------------------------------------
+
+
+def _reflect_pad_to(rgb: np.ndarray, mask: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror-pad both arrays so each side is at least ``size`` (the engine mirrors image borders too)."""
+    h, w = mask.shape
+    ph, pw = max(0, size - h), max(0, size - w)
+    if not ph and not pw:
+        return rgb, mask
+    top, left = ph // 2, pw // 2
+    border = (top, ph - top, left, pw - left)
+    return (
+        cv2.copyMakeBorder(rgb, *border, cv2.BORDER_REFLECT_101),
+        cv2.copyMakeBorder(mask, *border, cv2.BORDER_REFLECT_101),
+    )
+
+
+def _centre(mask: np.ndarray, out: int) -> np.ndarray:
+    m = (mask.shape[0] - out) // 2
+    return mask[m : m + out, m : m + out]
+
+
+def random_tile(
+    rgb: np.ndarray, mask: np.ndarray, tile: int, out: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """A training tile: random scale and position, random flips. Returns (tile x tile x 3, out x out) uint8."""
+    region = max(2, int(round(tile / rng.uniform(*SCALE_RANGE))))
+    rgb, mask = _reflect_pad_to(rgb, mask, region)
+    h, w = mask.shape
+    top, left = int(rng.integers(0, h - region + 1)), int(rng.integers(0, w - region + 1))
+    img = rgb[top : top + region, left : left + region]
+    msk = mask[top : top + region, left : left + region]
+    if region != tile:
+        interp = cv2.INTER_AREA if region > tile else cv2.INTER_LINEAR
+        img = cv2.resize(img, (tile, tile), interpolation=interp)
+        msk = cv2.resize(msk, (tile, tile), interpolation=interp)
+    msk = _centre(msk, out)
+    if rng.random() < 0.5:
+        img, msk = img[:, ::-1], msk[:, ::-1]
+    if rng.random() < 0.2:
+        img, msk = img[::-1], msk[::-1]
+    return np.ascontiguousarray(img), np.ascontiguousarray(msk)
+
+
+def centre_tile(rgb: np.ndarray, mask: np.ndarray, tile: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """The validation tile: the photo's centre at scale 1 (mirror-padded if smaller)."""
+    rgb, mask = _reflect_pad_to(rgb, mask, tile)
+    h, w = mask.shape
+    top, left = (h - tile) // 2, (w - tile) // 2
+    img = rgb[top : top + tile, left : left + tile]
+    return np.ascontiguousarray(img), np.ascontiguousarray(_centre(mask[top : top + tile, left : left + tile], out))
+
+
+class TileDataset(Dataset):
+    """Random training tiles of image/mask pairs, decoded from disk each time or read from a :class:`DecodedCache`."""
+
+    def __init__(self, pairs: Sequence[Pair], tile: int, out: int, cache: DecodedCache | None = None) -> None:
+        self.pairs = list(pairs)
+        self.tile, self.out = tile, out
+        self.cache = cache
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rgb, mask = self.cache[index] if self.cache is not None else read_pair(self.pairs[index])
+        # Seeded from torch's RNG, which the DataLoader seeds per worker from its generator.
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
+        img, msk = random_tile(rgb, mask, self.tile, self.out, rng)
+        return torch.from_numpy(img), torch.from_numpy(msk)
+
+
+def _worker_init(_: int) -> None:
+    # The loader's processes are the parallelism. (Safe here because workers are spawned: in a
+    # child forked after the parent used OpenCV's thread pool, this call hangs.)
+    cv2.setNumThreads(1)
+
+
+# --------------------------------------------------------------------------------------------
+# Device-side preparation, loss and steps
+# --------------------------------------------------------------------------------------------
+
+
+def normalise(images: torch.Tensor, info: ModelInfo) -> torch.Tensor:
+    """uint8 (N, H, W, 3) RGB -> float (N, 3, H, W) as the engine feeds the model: (rgb/255 - mean) / std."""
+    x = images.permute(0, 3, 1, 2).float().div_(255.0)
+    mean = torch.tensor(info.mean, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(info.std, device=x.device).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def colour_jitter(images: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
+    """Small random brightness, contrast, saturation and white-balance changes of uint8 (N, H, W, 3) images."""
+    n = images.shape[0]
+    dev = images.device
+    x = images.float() / 255.0
+
+    def rand(lo: float, hi: float, *shape: int) -> torch.Tensor:
+        return lo + (hi - lo) * torch.rand(n, *shape, device=dev)
+
+    s = strength
+    x = x * rand(1 - 0.15 * s, 1 + 0.15 * s, 1, 1, 1)
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    x = (x - mean) * rand(1 - 0.2 * s, 1 + 0.2 * s, 1, 1, 1) + mean
+    gray = x.mean(dim=3, keepdim=True)
+    x = (x - gray) * rand(1 - 0.25 * s, 1 + 0.25 * s, 1, 1, 1) + gray
+    x = x * rand(1 - 0.05 * s, 1 + 0.05 * s, 1, 1, 3)
+    return (x.clamp_(0, 1) * 255.0 + 0.5).to(torch.uint8)
+
+
+def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, smooth: float = 1.0) -> torch.Tensor:
+    """1 - soft Dice coefficient per image, averaged over the batch."""
+    prob = torch.sigmoid(logits).flatten(1)
+    t = target.flatten(1)
+    dice = (2 * (prob * t).sum(1) + smooth) / (prob.sum(1) + t.sum(1) + smooth)
+    return (1 - dice).mean()
+
+
+def segmentation_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """BCE-with-logits plus soft Dice, in float32; ``target`` is in [0, 1] (soft at anti-aliased edges)."""
+    logits = logits.float()
+    return F.binary_cross_entropy_with_logits(logits, target) + soft_dice_loss(logits, target)
+
+
+def he_init(net: nn.Module) -> None:
+    """He (Kaiming) initialisation of every convolution, as in the U-Net paper; biases zero."""
+    for module in net.modules():
+        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+
+
+def load_weights(net: UNet, checkpoint: str | Path) -> None:
+    """Copy a checkpoint's weights into ``net``; raises :class:`CutoutError` if its geometry differs."""
+    source, _ = load_checkpoint(checkpoint)
+    ours = (net.depth, net.base_width, net.padding)
+    theirs = (source.depth, source.base_width, source.padding)
+    if ours != theirs:
+        raise CutoutError(
+            f"Checkpoint '{checkpoint}' is a depth-{theirs[0]}, width-{theirs[1]} {theirs[2]} U-Net; "
+            f"this run trains a depth-{ours[0]}, width-{ours[1]} {ours[2]} one"
+        )
+    net.load_state_dict(source.state_dict())
+
+
+def train_step(
+    net: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, target: torch.Tensor, amp_dtype: torch.dtype | None = None
+) -> torch.Tensor:
+    """One optimisation step on a prepared batch; returns the loss (a detached 0-d tensor, no sync)."""
+    optimizer.zero_grad(set_to_none=True)
+    with torch.autocast(x.device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
+        logits = net(x)
+    loss = segmentation_loss(logits, target)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
+def _prepare(images: torch.Tensor, masks: torch.Tensor, info: ModelInfo, device: torch.device, augment: bool, channels_last: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    images = images.to(device, non_blocking=True)
+    masks = masks.to(device, non_blocking=True)
+    if augment:
+        images = colour_jitter(images)
+    x = normalise(images, info)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    return x, masks.unsqueeze(1).float().div_(255.0)
+
+
+@torch.no_grad()
+def evaluate(
+    net: nn.Module,
+    tiles: Sequence[tuple[np.ndarray, np.ndarray]],
+    info: ModelInfo,
+    device: torch.device,
+    batch_size: int,
+    amp_dtype: torch.dtype | None = None,
+    channels_last: bool = False,
+) -> tuple[float, float]:
+    """Mean loss and IoU (threshold 0.5, pixels pooled over all tiles) of ``net`` on validation tiles."""
+    net.eval()
+    inter = union = torch.zeros((), device=device)
+    loss_sum, count = 0.0, 0
+    for start in range(0, len(tiles), batch_size):
+        chunk = tiles[start : start + batch_size]
+        images = torch.from_numpy(np.stack([t[0] for t in chunk]))
+        masks = torch.from_numpy(np.stack([t[1] for t in chunk]))
+        x, y = _prepare(images, masks, info, device, augment=False, channels_last=channels_last)
+        with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
+            logits = net(x)
+        loss_sum += float(segmentation_loss(logits, y)) * len(chunk)
+        count += len(chunk)
+        pred, truth = logits.float() >= 0, y >= 0.5
+        inter = inter + (pred & truth).sum()
+        union = union + (pred | truth).sum()
+    net.train()
+    iou = 1.0 if float(union) == 0 else float(inter) / float(union)
+    return loss_sum / max(1, count), iou
+
+
+# --------------------------------------------------------------------------------------------
+# The run
+# --------------------------------------------------------------------------------------------
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` is CUDA when available, else CPU; anything else is passed to torch."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def learning_rate(base: float, step: int, progress: float, warmup: int) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine decay to 1% of ``base`` as ``progress`` goes 0 -> 1."""
+    warm = min(1.0, (step + 1) / warmup) if warmup else 1.0
+    cosine = 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return base * warm * cosine
+
+
+def describe_training_data(config: TrainConfig, n_train: int, n_val: int) -> str:
+    """One line for the model's metadata: where the data came from and how much of it."""
+    dirs = ", ".join(Path(d).name or str(d) for d in config.data_dirs)
+    text = f"{n_train} train / {n_val} validation image-mask pairs from {dirs}"
+    return f"{text}; {config.training_data_note}" if config.training_data_note else text
+
+
+def _check_config(config: TrainConfig, info: ModelInfo) -> int:
+    """The output size of a training tile; raises :class:`CutoutError` for unusable settings."""
+    out = info.output_size(config.tile_size)
+    if out is None:
+        allowed = next(t for t in range(max(1, config.tile_size), config.tile_size + 4 * info.alignment) if info.output_size(t))
+        raise CutoutError(
+            f"Tile size {config.tile_size} does not fit a depth-{config.depth} {config.padding} U-Net "
+            f"(the next allowed size is {allowed})"
+        )
+    if config.batch_size < 1 or config.epochs < 1:
+        raise CutoutError("batch_size and epochs must be at least 1")
+    return out
+
+
+def train(
+    config: TrainConfig,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    log: Callable[[str], None] = print,
+) -> TrainResult:
+    """Train a U-Net as ``config`` says and keep the best checkpoint (by validation IoU) in ``config.out``.
+
+    ``progress(step, total_steps)`` is called after every step. If ``cancel`` is cancelled the run
+    raises :class:`Cancelled` before its next step; checkpoints of completed epochs stay, nothing of
+    the interrupted epoch is written. Raises :class:`CutoutError` for unusable data or settings.
+    Loader workers are spawned processes, so a script calling this with ``workers > 0`` needs the
+    usual ``if __name__ == "__main__":`` guard.
+    """
+    started = time.perf_counter()
+    torch.manual_seed(config.seed)
+    device = resolve_device(config.device)
+    net = UNet(base_width=config.base_width, depth=config.depth, padding=config.padding)
+    info = net.info(tile_size=config.tile_size, name=config.name, version=config.version)
+    out_size = _check_config(config, info)
+    if config.init is not None:
+        load_weights(net, config.init)
+    else:
+        he_init(net)
+
+    pairs = find_pairs(config.data_dirs)
+    train_pairs, val_pairs = split_pairs(pairs, config.val_fraction, config.seed)
+    if not train_pairs:
+        raise CutoutError("No training pairs left after the validation split")
+    threads = max(2, min(16, os.cpu_count() or 2))
+    first_rgb, _ = read_pair(train_pairs[0])
+    est_gb = first_rgb.size * 4 / 3 * len(train_pairs) / 2**30
+    val_tiles = [centre_tile(rgb, mask, config.tile_size, out_size) for rgb, mask in _read_all(val_pairs, threads)]
+    out_dir = Path(config.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    with contextlib.ExitStack() as stack:
+        cache = None
+        if est_gb <= config.cache_gb:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix=".decoded-", dir=out_dir, ignore_cleanup_errors=True))
+            cache = DecodedCache.build(train_pairs, Path(tmp) / "pairs.raw", threads)
+        log(
+            f"data: {len(train_pairs)} train, {len(val_pairs)} validation pairs"
+            f" ({'decoded once' if cache is not None else 'decoded on the fly'}, ~{est_gb:.1f} GiB); "
+            f"tile {config.tile_size} -> {out_size}; device {device}; {config.workers} loader workers"
+        )
+        run = _Run(config, net, info, device, train_pairs, val_pairs, val_tiles, cache, out_size)
+        try:
+            history = run.fit(progress, cancel, log)
+        finally:
+            run.close()  # stop the loader workers before the cache file goes
+
+    (out_dir / HISTORY_NAME).write_text(json.dumps(history, indent=1), encoding="utf-8")
+    return TrainResult(
+        checkpoint=run.checkpoint,
+        best_val_iou=run.best_iou if val_tiles else float("nan"),
+        epochs_run=len(history),
+        seconds=time.perf_counter() - started,
+        n_train=len(train_pairs),
+        n_val=len(val_pairs),
+        history=history,
+    )
+
+
+class _Run:
+    """The state of one training run: loader, optimiser, schedule and best checkpoint."""
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        net: UNet,
+        info: ModelInfo,
+        device: torch.device,
+        train_pairs: list[Pair],
+        val_pairs: list[Pair],
+        val_tiles: list[tuple[np.ndarray, np.ndarray]],
+        cache: DecodedCache | None,
+        out_size: int,
+    ) -> None:
+        self.config, self.net, self.info, self.device = config, net, info, device
+        self.cuda = device.type == "cuda"
+        self.amp_dtype = torch.bfloat16 if self.cuda else None
+        if self.cuda:
+            torch.backends.cudnn.benchmark = True
+        self.n_train, self.n_val = len(train_pairs), len(val_pairs)
+        self.val_tiles = val_tiles
+        self.steps_per_epoch = config.steps_per_epoch or max(1, len(train_pairs) // config.batch_size)
+        self.total_steps = self.steps_per_epoch * config.epochs
+        generator = torch.Generator().manual_seed(config.seed)
+        workers = config.workers
+        self.loader: DataLoader | None = DataLoader(
+            TileDataset(train_pairs, config.tile_size, out_size, cache),
+            batch_size=config.batch_size,
+            sampler=RandomSampler(range(len(train_pairs)), num_samples=self.steps_per_epoch * config.batch_size, generator=generator),
+            num_workers=workers,
+            pin_memory=self.cuda,
+            drop_last=True,
+            worker_init_fn=_worker_init if workers > 0 else None,
+            generator=generator,
+            persistent_workers=workers > 0,
+            prefetch_factor=4 if workers > 0 else None,
+            # Spawned workers start clean: forking after OpenCV or CUDA were used can hang.
+            multiprocessing_context="spawn" if workers > 0 else None,
+        )
+        net.to(device)
+        if self.cuda:
+            net.to(memory_format=torch.channels_last)
+        net.train()
+        self.optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+        self.warmup = min(200, max(1, self.total_steps // 20))
+        self.checkpoint = Path(config.out) / CHECKPOINT_NAME
+        self.training_data = describe_training_data(config, self.n_train, self.n_val)
+        self.data_dirs = [str(d) for d in config.data_dirs]
+        self.best_iou = -1.0
+        self.step = 0
+
+    def close(self) -> None:
+        self.loader = None  # drops the persistent worker processes
+
+    def fit(self, progress: ProgressCallback | None, cancel: CancelToken | None, log: Callable[[str], None]) -> list[dict[str, float]]:
+        config = self.config
+        history: list[dict[str, float]] = []
+        started = time.perf_counter()
+        for epoch in range(1, config.epochs + 1):
+            epoch_started = time.perf_counter()
+            train_loss, n_steps, out_of_time = self._epoch(started, progress, cancel)
+            if self.val_tiles:
+                val_loss, val_iou = evaluate(
+                    self.net, self.val_tiles, self.info, self.device, config.batch_size * 2, self.amp_dtype, self.cuda
+                )
+            else:
+                val_loss, val_iou = float("nan"), float("nan")
+            seconds = time.perf_counter() - epoch_started
+            history.append(
+                {"epoch": epoch, "steps": n_steps, "train_loss": train_loss, "val_loss": val_loss, "val_iou": val_iou,
+                 "lr": self.optimizer.param_groups[0]["lr"], "seconds": seconds}
+            )
+            improved = not self.val_tiles or val_iou > self.best_iou
+            log(
+                f"epoch {epoch}/{config.epochs}: train loss {train_loss:.4f}, val loss {val_loss:.4f}, "
+                f"val IoU {val_iou:.4f}{' (best)' if improved else ''}; "
+                f"{n_steps * config.batch_size / seconds:.1f} tiles/s, {seconds:.1f} s"
+            )
+            if improved:
+                self.best_iou = val_iou
+                self._save(epoch, val_iou)
+            if out_of_time:
+                log(f"time budget of {config.time_budget_s:.0f} s reached after {self.step} steps")
+                break
+        if progress:
+            progress(self.total_steps, self.total_steps)
+        return history
+
+    def _epoch(self, started: float, progress: ProgressCallback | None, cancel: CancelToken | None) -> tuple[float, int, bool]:
+        """One pass of ``steps_per_epoch`` steps; returns (mean loss, steps, time budget used up)."""
+        config = self.config
+        budget = config.time_budget_s
+        loss_sum = torch.zeros((), device=self.device)
+        n_steps = 0
+        assert self.loader is not None
+        for images, masks in self.loader:
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            frac = self.step / self.total_steps
+            if budget:
+                frac = max(frac, (time.perf_counter() - started) / budget)
+            for group in self.optimizer.param_groups:
+                group["lr"] = learning_rate(config.lr, self.step, frac, self.warmup)
+            x, y = _prepare(images, masks, self.info, self.device, augment=True, channels_last=self.cuda)
+            loss_sum += train_step(self.net, self.optimizer, x, y, self.amp_dtype)
+            self.step += 1
+            n_steps += 1
+            if progress:
+                progress(self.step, self.total_steps)
+            if budget and time.perf_counter() - started >= budget:
+                return float(loss_sum) / n_steps, n_steps, True
+        return float(loss_sum) / max(1, n_steps), n_steps, False
+
+    def _save(self, epoch: int, val_iou: float) -> None:
+        config = self.config
+        save_checkpoint(
+            self.net,
+            self.checkpoint,
+            name=config.name,
+            version=config.version,
+            tile_size=config.tile_size,
+            mean=list(self.info.mean),
+            std=list(self.info.std),
+            val_iou=None if math.isnan(val_iou) else val_iou,
+            epochs=epoch,
+            steps=self.step,
+            training_data=self.training_data,
+            training_data_detail={"dirs": self.data_dirs, "n_train": self.n_train, "n_val": self.n_val, "note": config.training_data_note},
+            train_config={k: v for k, v in _plain_config(config).items() if k not in ("data_dirs", "out")},
+        )
+
+
+def _plain_config(config: TrainConfig) -> dict[str, object]:
+    """The config as JSON-able plain values (checkpoints are loaded with ``weights_only=True``)."""
+    return {k: ([str(p) for p in v] if k == "data_dirs" else str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
