@@ -20,4 +20,4 @@ def default_model_path() -> Path:
 
 def sample_photo_path() -> Path:
     """The bundled sample photo that the README's run command opens."""
-    return RESOURCES_DIR / "samples" / "sample.jpg"
+    return RESOURCES_DIR / "samples" / "coffee.jpg"

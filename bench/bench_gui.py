@@ -1,0 +1,151 @@
+"""Canvas speed on a 24-megapixel photo (not a test): brush dab, full redraws, threshold change.
+
+Run: ``QT_QPA_PLATFORM=offscreen python bench/bench_gui.py [--width 6000 --height 4000 --repeat 20]``.
+Each figure is the median wall time of the whole user-visible step, paint included: the edit in core, the
+pyramid update, and Qt painting the damaged rect (the paint is forced with ``processEvents``/``repaint``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from cutout_app.core.imageio import Photo  # noqa: E402
+from cutout_app.gui.canvas import ImageCanvas  # noqa: E402
+from cutout_app.gui.document import Document  # noqa: E402
+from cutout_app.gui.tools import Tool, ViewMode  # noqa: E402
+
+
+def synthetic_photo(height: int, width: int) -> tuple[Photo, np.ndarray]:
+    """A smooth gradient photo with a noisy ellipse subject, and a soft mask of that ellipse."""
+    rng = np.random.default_rng(0)
+    small = rng.integers(0, 255, (height // 50, width // 50, 3), dtype=np.uint8)
+    rgb = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    soft = np.zeros((height, width), np.uint8)
+    cv2.ellipse(soft, (width // 2, height // 2), (width // 4, height // 3), 0, 0, 360, 255, -1)
+    soft = cv2.GaussianBlur(soft, (31, 31), 0)
+    return Photo(rgb), soft
+
+
+def median_ms(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def autosave_rows(doc: Document, repeat: int) -> list[tuple[str, float]]:
+    """Cost of journaling a brush stroke (region diff, fsync'd) and of a full snapshot of the mask."""
+    import tempfile
+    from pathlib import Path
+
+    from cutout_app.gui.autosave import DocumentAutosave
+
+    with tempfile.TemporaryDirectory() as folder:
+        photo_file = Path(folder) / "photo.jpg"  # the journal is keyed by the file's path, size and mtime
+        photo_file.write_bytes(b"stand-in")
+        autosave = DocumentAutosave(doc, photo_file, Path(folder) / "autosave")
+        t0 = time.perf_counter()
+        doc.begin_stroke(100, 100, 30, 0.7, "add")
+        doc.end_stroke()  # first edit: writes the base snapshot
+        first = (time.perf_counter() - t0) * 1000
+        rng = np.random.default_rng(2)
+
+        def stroke() -> None:
+            x, y = float(rng.uniform(500, 5000)), float(rng.uniform(500, 3500))
+            doc.begin_stroke(x, y, 30, 0.7, "add")
+            doc.stroke_to(x + 200, y + 50, 30, 0.7, "add")
+            doc.end_stroke()
+
+        per_stroke = median_ms(stroke, repeat)
+        autosave.close()
+    return [("autosave: first edit (base snapshot PNG)", first), ("60px stroke 200px long + journal append", per_stroke)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--width", type=int, default=6000)
+    parser.add_argument("--height", type=int, default=4000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--brush", type=float, default=60.0, help="brush diameter in image pixels")
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])
+
+    photo, soft = synthetic_photo(args.height, args.width)
+    canvas = ImageCanvas()
+    canvas.resize(1400, 900)
+    canvas.show()
+    t0 = time.perf_counter()
+    doc = Document(photo, soft=soft)
+    canvas.set_document(doc)
+    app.processEvents()
+    load_ms = (time.perf_counter() - t0) * 1000
+    canvas.set_tool(Tool.ADD)
+    canvas.set_brush(size=args.brush, hardness=0.7)
+    rng = np.random.default_rng(1)
+
+    def dab() -> None:
+        # One mouse press: a dab in core, the pyramid refreshed there, and the canvas repainting its rect.
+        x = float(rng.uniform(args.width * 0.3, args.width * 0.7))
+        y = float(rng.uniform(args.height * 0.3, args.height * 0.7))
+        canvas.gesture.press(doc, x, y)
+        app.processEvents()
+        canvas.gesture.release(doc)
+
+    def dab_in_view() -> None:
+        # A dab under the 100 % view, so the repaint really draws pixels.
+        centre = canvas.widget_to_image(canvas.rect().center().toPointF())
+        x, y = centre[0] + float(rng.uniform(-300, 300)), centre[1] + float(rng.uniform(-200, 200))
+        canvas.gesture.press(doc, x, y)
+        app.processEvents()
+        canvas.gesture.release(doc)
+
+    def full_redraw() -> None:
+        canvas.repaint()
+
+    def threshold_change() -> None:
+        doc.set_view_settings(threshold=float(rng.uniform(0.3, 0.7)))
+        app.processEvents()
+
+    rows: list[tuple[str, float]] = [(f"open: pyramids + first paint ({args.width}x{args.height})", load_ms)]
+    for mode in (ViewMode.OVERLAY, ViewMode.CUTOUT, ViewMode.SIDE_BY_SIDE):
+        canvas.set_mode(mode)
+        canvas.fit_to_window()
+        app.processEvents()
+        rows.append((f"{mode.value}: full redraw, fit ({canvas.zoom * 100:.0f}%)", median_ms(full_redraw, args.repeat)))
+        canvas.set_zoom(1.0)
+        app.processEvents()
+        rows.append((f"{mode.value}: full redraw, 100%", median_ms(full_redraw, args.repeat)))
+    canvas.set_mode(ViewMode.OVERLAY)
+    canvas.fit_to_window()
+    app.processEvents()
+    rows.append((f"brush dab {args.brush:.0f}px + repaint, fit", median_ms(dab, args.repeat)))
+    canvas.set_zoom(1.0)
+    app.processEvents()
+    rows.append((f"brush dab {args.brush:.0f}px + repaint, 100%", median_ms(dab_in_view, args.repeat)))
+    rows.append(("threshold change + full repaint, 100%", median_ms(threshold_change, args.repeat)))
+    canvas.fit_to_window()
+    app.processEvents()
+    rows.append(("threshold change + full repaint, fit", median_ms(threshold_change, args.repeat)))
+
+    rows += autosave_rows(doc, args.repeat)
+
+    width = max(len(name) for name, _ in rows)
+    print(f"{'step':<{width}}  median ms")
+    print(f"{'-' * width}  ---------")
+    for name, ms in rows:
+        print(f"{name:<{width}}  {ms:9.1f}")
+
+
+if __name__ == "__main__":
+    main()

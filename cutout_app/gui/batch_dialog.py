@@ -1,0 +1,440 @@
+"""The batch dialog: cut out every photo of a folder in the background, file by file, with a report.
+
+The work is :func:`cutout_app.core.batch.run_batch` on a QThread; the dialog only collects the
+options, shows per-file results as they arrive and summarises the failures at the end.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QThread, Signal, Slot
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QColorDialog,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cutout_app.core.batch import (
+    BatchOptions,
+    BatchPlan,
+    BatchReport,
+    FileResult,
+    check_output_folder,
+    plan_batch,
+    run_batch,
+)
+from cutout_app.core.engine import SegmentationEngine
+from cutout_app.core.errors import CutoutError
+from cutout_app.core.export import ExportMode, ExportOptions
+from cutout_app.core.matting import MaskSettings
+from cutout_app.core.progress import CancelToken
+from cutout_app.gui.settings import AppSettings
+
+_INPUT_KEY = "batch/input_dir"
+_OUTPUT_KEY = "batch/output_dir"
+_DEFAULT_OUTPUT_NAME = "cutouts"
+
+
+class BatchThread(QThread):
+    """Plans and runs one batch off the GUI thread; results arrive through queued signals."""
+
+    planned = Signal(int, int)  # files to do, files skipped
+    progressed = Signal(int, int)  # done, total
+    result = Signal(object)  # FileResult
+    succeeded = Signal(object)  # BatchReport
+    failed = Signal(str)  # the batch could not run at all (bad folder, model error...)
+
+    def __init__(
+        self, model_path: Path, in_dir: Path, out_dir: Path, options: BatchOptions, engine: SegmentationEngine | None = None
+    ) -> None:
+        super().__init__()
+        self.model_path = model_path
+        self.in_dir = in_dir
+        self.out_dir = out_dir
+        self.options = options
+        self.engine = engine  # reused when given; else created here and kept for the next batch
+        self.token = CancelToken()
+
+    def run(self) -> None:
+        try:
+            plan: BatchPlan = plan_batch(self.in_dir, self.out_dir, self.options.recursive, self.options.overwrite)
+            check_output_folder(plan.out_dir)  # before the slow model load: one clear message
+            self.planned.emit(len(plan.items), len(plan.skipped))
+            if self.engine is None and plan.items:
+                self.engine = SegmentationEngine(self.model_path)
+            report = run_batch(
+                self.engine, plan, self.options, progress=self.progressed.emit, cancel=self.token, on_result=self.result.emit
+            )
+        except CutoutError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - the user must see every failure, not a dead thread
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+        else:
+            self.succeeded.emit(report)
+
+
+class BatchDialog(QDialog):
+    """Choose an input and an output folder and export options, then cut out every photo in the input.
+
+    ``batch_finished`` carries the BatchReport (None when the batch could not start; the reason is
+    then in :meth:`summary_text`). Pass ``engine`` to reuse a loaded SegmentationEngine that nothing
+    else runs meanwhile, and ``settings`` to remember the folders.
+    """
+
+    batch_finished = Signal(object)
+
+    def __init__(
+        self,
+        model_path: Path,
+        parent: QWidget | None = None,
+        engine: SegmentationEngine | None = None,
+        settings: AppSettings | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.model_path = Path(model_path)
+        self._engine = engine
+        self._settings = settings
+        self._thread: BatchThread | None = None
+        self._report: BatchReport | None = None
+        self._background = QColor(255, 255, 255)
+
+        self.setWindowTitle(self.tr("Batch cut-out"))
+        self.setMinimumWidth(640)
+        self._build()
+        self._restore_folders()
+        self._update_enabled()
+
+    # --- layout ------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.input_edit = QLineEdit()
+        self.input_edit.setPlaceholderText(self.tr("Folder with the photos to cut out"))
+        self.input_browse = QPushButton(self.tr("Browse…"))
+        self.input_browse.clicked.connect(self._browse_input)
+        self.output_edit = QLineEdit()
+        self.output_edit.setPlaceholderText(self.tr("Folder for the PNG results (created if needed)"))
+        self.output_browse = QPushButton(self.tr("Browse…"))
+        self.output_browse.clicked.connect(self._browse_output)
+        self.recursive_check = QCheckBox(self.tr("Include sub-folders"))
+        self.recursive_check.setChecked(True)
+        self.overwrite_check = QCheckBox(self.tr("Overwrite existing results"))
+        self.overwrite_check.setToolTip(self.tr("When unchecked, photos whose PNG already exists are skipped."))
+
+        folders = QGroupBox(self.tr("Folders"))
+        form = QFormLayout(folders)
+        form.addRow(self.tr("Input folder:"), self._row(self.input_edit, self.input_browse))
+        form.addRow(self.tr("Output folder:"), self._row(self.output_edit, self.output_browse))
+        form.addRow("", self._row(self.recursive_check, self.overwrite_check, stretch_first=False))
+
+        self.mode_combo = QComboBox()
+        self.mode_combo.addItem(self.tr("Transparent PNG (RGBA)"), ExportMode.RGBA)
+        self.mode_combo.addItem(self.tr("Mask only (black and white)"), ExportMode.MASK)
+        self.mode_combo.addItem(self.tr("On a background colour"), ExportMode.BACKGROUND)
+        self.mode_combo.currentIndexChanged.connect(self._update_enabled)
+        self.color_button = QPushButton(self.tr("Colour…"))
+        self.color_button.clicked.connect(self._choose_color)
+        self.threshold_spin = QDoubleSpinBox()
+        self.threshold_spin.setRange(0.0, 1.0)
+        self.threshold_spin.setSingleStep(0.05)
+        self.threshold_spin.setDecimals(2)
+        self.threshold_spin.setValue(MaskSettings().threshold)
+        self.threshold_spin.setToolTip(self.tr("Pixels more likely than this to be foreground are kept."))
+        self.refine_check = QCheckBox(self.tr("Refine edges"))
+        self.refine_check.setChecked(MaskSettings().refine)
+        self.set_background_color(self._background)
+
+        export_box = QGroupBox(self.tr("Export"))
+        export_form = QFormLayout(export_box)
+        export_form.addRow(self.tr("Output:"), self._row(self.mode_combo, self.color_button))
+        export_form.addRow(self.tr("Threshold:"), self._row(self.threshold_spin, self.refine_check, stretch_first=False))
+
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setTextVisible(False)
+        self.status_label = QLabel(self.tr("Ready."))
+
+        self.results_table = QTableWidget(0, 3)
+        self.results_table.setHorizontalHeaderLabels([self.tr("File"), self.tr("Status"), self.tr("Error")])
+        self.results_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.results_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.results_table.verticalHeader().setVisible(False)
+        header = self.results_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+
+        self.summary_view = QPlainTextEdit()
+        self.summary_view.setReadOnly(True)
+        self.summary_view.setMaximumHeight(110)
+        self.summary_view.setPlaceholderText(self.tr("The summary appears here when the batch ends."))
+
+        self.start_button = QPushButton(self.tr("Start"))
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton(self.tr("Cancel batch"))
+        self.cancel_button.clicked.connect(self.cancel)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.buttons.addButton(self.start_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(folders)
+        layout.addWidget(export_box)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.results_table, 1)
+        layout.addWidget(self.summary_view)
+        layout.addWidget(self.buttons)
+
+    @staticmethod
+    def _row(*widgets: QWidget, stretch_first: bool = True) -> QWidget:
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        for i, widget in enumerate(widgets):
+            box.addWidget(widget, 1 if i == 0 and stretch_first else 0)
+        if not stretch_first:
+            box.addStretch(1)
+        return row
+
+    # --- options -----------------------------------------------------------------------------------
+    def set_background_color(self, color: QColor) -> None:
+        """The colour used by the "on a background colour" export."""
+        self._background = QColor(color)
+        swatch = QPixmap(16, 16)
+        swatch.fill(self._background)
+        self.color_button.setIcon(QIcon(swatch))
+
+    def background_color(self) -> QColor:
+        return QColor(self._background)
+
+    def options(self) -> BatchOptions:
+        """The batch options the widgets describe."""
+        mode = self.mode_combo.currentData()
+        background = (self._background.red(), self._background.green(), self._background.blue())
+        defaults = MaskSettings()
+        return BatchOptions(
+            recursive=self.recursive_check.isChecked(),
+            overwrite=self.overwrite_check.isChecked(),
+            export=ExportOptions(mode=mode, background=background),
+            mask=MaskSettings(
+                threshold=float(self.threshold_spin.value()),
+                softness=defaults.softness,
+                refine=self.refine_check.isChecked(),
+            ),
+        )
+
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def report(self) -> BatchReport | None:
+        """The report of the last finished batch."""
+        return self._report
+
+    def summary_text(self) -> str:
+        """The text of the summary box (what the user reads when the batch ends)."""
+        return self.summary_view.toPlainText()
+
+    # --- folders -----------------------------------------------------------------------------------
+    def _restore_folders(self) -> None:
+        if self._settings is None:
+            return
+        for key, edit in ((_INPUT_KEY, self.input_edit), (_OUTPUT_KEY, self.output_edit)):
+            value = self._settings.store.value(key)
+            if value:
+                edit.setText(str(value))
+
+    def _remember_folders(self) -> None:
+        if self._settings is None:
+            return
+        self._settings.store.setValue(_INPUT_KEY, self.input_edit.text().strip())
+        self._settings.store.setValue(_OUTPUT_KEY, self.output_edit.text().strip())
+
+    @Slot()
+    def _browse_input(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose the folder of photos"), self.input_edit.text())
+        if folder:
+            self.input_edit.setText(folder)
+            if not self.output_edit.text().strip():
+                self.output_edit.setText(str(Path(folder) / _DEFAULT_OUTPUT_NAME))
+
+    @Slot()
+    def _browse_output(self) -> None:
+        start = self.output_edit.text() or self.input_edit.text()
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose the output folder"), start)
+        if folder:
+            self.output_edit.setText(folder)
+
+    @Slot()
+    def _choose_color(self) -> None:
+        color = QColorDialog.getColor(self._background, self, self.tr("Background colour"))
+        if color.isValid():
+            self.set_background_color(color)
+
+    # --- running -----------------------------------------------------------------------------------
+    @Slot()
+    def start(self) -> bool:
+        """Start the batch with the current options; False (and a message) if the fields are not filled in."""
+        if self._thread is not None:
+            return False
+        in_text, out_text = self.input_edit.text().strip(), self.output_edit.text().strip()
+        if not in_text:
+            self._show_problem(self.tr("Choose the folder of photos to cut out."))
+            return False
+        if not out_text:
+            self._show_problem(self.tr("Choose the output folder."))
+            return False
+        self._remember_folders()
+        self._report = None
+        self.results_table.setRowCount(0)
+        self.summary_view.clear()
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setTextVisible(False)
+        self.status_label.setText(self.tr("Looking for photos…"))
+
+        thread = BatchThread(self.model_path, Path(in_text), Path(out_text), self.options(), self._engine)
+        thread.planned.connect(self._on_planned)
+        thread.progressed.connect(self._on_progress)
+        thread.result.connect(self._on_result)
+        thread.succeeded.connect(self._on_succeeded)
+        thread.failed.connect(self._on_failed)
+        thread.finished.connect(self._on_thread_finished)
+        self._thread = thread
+        self._update_enabled()
+        thread.start()
+        return True
+
+    @Slot()
+    def cancel(self) -> None:
+        """Ask the running batch to stop after the current file; finished files stay written."""
+        if self._thread is not None:
+            self._thread.token.cancel()
+            self.cancel_button.setEnabled(False)
+            self.status_label.setText(self.tr("Cancelling…"))
+
+    def _show_problem(self, message: str) -> None:
+        self.status_label.setText(message)
+        self.summary_view.setPlainText(message)
+
+    @Slot(int, int)
+    def _on_planned(self, to_do: int, skipped: int) -> None:
+        self.progress_bar.setRange(0, max(1, to_do))
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat(self.tr("%v of %m files"))
+        self.progress_bar.setTextVisible(True)
+        if to_do:
+            self.status_label.setText(self.tr("Cutting out {count} photos…").format(count=to_do))
+        else:
+            self.status_label.setText(self.tr("Nothing to do."))
+
+    @Slot(int, int)
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress_bar.setRange(0, max(1, total))
+        self.progress_bar.setValue(done)
+
+    def _status_text(self, status: str) -> str:
+        return {
+            "done": self.tr("Done"),
+            "skipped": self.tr("Skipped (result exists)"),
+            "failed": self.tr("Failed"),
+        }.get(status, status)
+
+    def _display_name(self, path: Path) -> str:
+        base = Path(self.input_edit.text().strip()).expanduser()
+        for root in (base, base.resolve()):
+            try:
+                return Path(path).relative_to(root).as_posix()
+            except ValueError:
+                continue
+        return str(path)
+
+    @Slot(object)
+    def _on_result(self, result: FileResult) -> None:
+        row = self.results_table.rowCount()
+        self.results_table.insertRow(row)
+        cells = (self._display_name(result.src), self._status_text(result.status), result.error or "")
+        for column, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setToolTip(str(result.src) if column == 0 else text)
+            self.results_table.setItem(row, column, item)
+        self.results_table.scrollToBottom()
+
+    @Slot(object)
+    def _on_succeeded(self, report: BatchReport) -> None:
+        self._report = report
+        lines = [
+            self.tr("Done: {done}, skipped (result exists): {skipped}, failed: {failed}.").format(
+                done=len(report.done), skipped=len(report.skipped), failed=len(report.failed)
+            )
+        ]
+        if report.cancelled:
+            lines.append(self.tr("Cancelled: {count} photos were not processed.").format(count=report.not_started))
+        if report.failed:
+            lines.append(self.tr("These photos could not be cut out:"))
+            lines.extend(f"  {self._display_name(r.src)}: {r.error}" for r in report.failed)
+        lines.append(self.tr("Results are in {folder}").format(folder=self.output_edit.text().strip()))
+        self.summary_view.setPlainText("\n".join(lines))
+        self.status_label.setText(self.tr("Cancelled.") if report.cancelled else self.tr("Finished."))
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._report = None
+        self._show_problem(self.tr("The batch could not run: {reason}").format(reason=message))
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        thread = self._thread
+        self._thread = None
+        if thread is not None:
+            self._engine = thread.engine
+            thread.deleteLater()
+        self._update_enabled()
+        self.batch_finished.emit(self._report)
+
+    def _update_enabled(self) -> None:
+        running = self._thread is not None
+        for widget in (
+            self.input_edit,
+            self.input_browse,
+            self.output_edit,
+            self.output_browse,
+            self.recursive_check,
+            self.overwrite_check,
+            self.mode_combo,
+            self.threshold_spin,
+            self.refine_check,
+            self.start_button,
+        ):
+            widget.setEnabled(not running)
+        self.color_button.setEnabled(not running and self.mode_combo.currentData() == ExportMode.BACKGROUND)
+        self.cancel_button.setEnabled(running)
+
+    # --- closing -----------------------------------------------------------------------------------
+    def reject(self) -> None:
+        """Closing the dialog cancels a running batch and waits for the current file to stop."""
+        if self._thread is not None:
+            self._thread.token.cancel()
+            self._thread.wait()
+        super().reject()

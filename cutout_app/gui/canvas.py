@@ -1,0 +1,374 @@
+"""The image view: zoom, pan, view modes, brush cursor, and mouse gestures that edit the mask.
+
+Drawing is delegated to :class:`~cutout_app.gui.renderer.Renderer`, which composes only the exposed part of
+the image from a pyramid level that suits the zoom. After an edit only the changed rect is repainted.
+In side-by-side mode the widget holds two panes (original left, cut-out right) that share one transform.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from cutout_app.core.mask_edit import Rect
+from cutout_app.gui.document import Document
+from cutout_app.gui.renderer import Content, Renderer
+from cutout_app.gui.tools import Brush, Gesture, Tool, ViewMode
+from cutout_app.gui.view_transform import ZOOM_STEP, ViewTransform
+
+BACKGROUND = QColor(48, 48, 52)
+PANE_GAP = 4
+
+
+class ImageCanvas(QWidget):
+    """Shows a :class:`Document` and lets the user zoom, pan and paint on it."""
+
+    #: The zoom or pan changed (the status bar shows the zoom).
+    view_changed = Signal()
+    #: Space was pressed and released without dragging: the window runs segmentation.
+    segment_requested = Signal()
+    #: The mouse is over image pixel (x, y), or (-1, -1) when outside.
+    hover = Signal(int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAcceptDrops(False)  # the window handles drops
+        self.setMinimumSize(200, 150)
+        self.transform = ViewTransform()
+        self.document: Document | None = None
+        self.renderer: Renderer | None = None
+        self.mode = ViewMode.OVERLAY
+        self.overlay_color = QColor(255, 32, 96)
+        self.overlay_opacity = 0.5
+        self.gesture = Gesture()
+        self.editing_enabled = True
+        self._fit_pending = True  # fit on the first resize after a document arrives
+        self._pan_from: QPointF | None = None
+        self._space_down = False
+        self._space_panned = False
+        self._cursor_pos: QPointF | None = None
+
+    # ------------------------------------------------------------------ document
+    def set_document(self, document: Document | None) -> None:
+        """Show ``document`` (None: an empty view) fitted to the window."""
+        if self.document is not None:
+            self.document.changed.disconnect(self._on_document_changed)
+            self.document.view_changed.disconnect(self.update)
+        self.document = document
+        self.renderer = Renderer(document) if document is not None else None
+        if document is not None:
+            document.changed.connect(self._on_document_changed)
+            document.view_changed.connect(self.update)
+            self.fit_to_window()
+        self.update()
+
+    def _on_document_changed(self, rect: Rect | None) -> None:
+        if self.renderer is None:
+            return
+        self.renderer.invalidate(rect)
+        if rect is None:
+            self.update()
+        else:
+            for widget_rect in self.image_rect_to_widget(rect):
+                self.update(widget_rect)
+
+    # ------------------------------------------------------------------ options
+    @property
+    def brush(self) -> Brush:
+        return self.gesture.brush
+
+    @property
+    def tool(self) -> Tool:
+        return self.gesture.tool
+
+    def set_tool(self, tool: Tool) -> None:
+        self.gesture.tool = tool
+        self._update_cursor_shape()
+        self.update()
+
+    def set_mode(self, mode: ViewMode) -> None:
+        if mode is not self.mode:
+            self.mode = mode
+            self.fit_to_window() if self._fit_pending else self.update()
+            self.update()
+
+    def set_overlay(self, color: QColor | None = None, opacity: float | None = None) -> None:
+        if color is not None:
+            self.overlay_color = QColor(color)
+        if opacity is not None:
+            self.overlay_opacity = min(1.0, max(0.0, float(opacity)))
+        self.update()
+
+    def set_brush(self, size: float | None = None, hardness: float | None = None) -> None:
+        old = self._cursor_rect()
+        if size is not None:
+            self.brush.size = float(size)
+        if hardness is not None:
+            self.brush.hardness = float(hardness)
+        self._update_cursor_area(old)
+
+    # ------------------------------------------------------------------ panes and mapping
+    def panes(self) -> list[tuple[QRect, Content]]:
+        """The widget areas that show the image, with what each shows."""
+        full = self.rect()
+        if self.mode is ViewMode.SIDE_BY_SIDE:
+            half = (full.width() - PANE_GAP) // 2
+            return [
+                (QRect(0, 0, half, full.height()), Content.ORIGINAL),
+                (QRect(half + PANE_GAP, 0, full.width() - half - PANE_GAP, full.height()), Content.CUTOUT),
+            ]
+        return [(full, Content.CUTOUT if self.mode is ViewMode.CUTOUT else Content.OVERLAY)]
+
+    def pane_at(self, pos: QPointF) -> QRect | None:
+        for rect, _ in self.panes():
+            if rect.contains(pos.toPoint()):
+                return rect
+        return None
+
+    def widget_to_image(self, pos: QPointF) -> tuple[float, float]:
+        """Image coordinates of a widget position (in whichever pane it falls; the left one if none)."""
+        pane = self.pane_at(pos) or self.panes()[0][0]
+        return self.transform.to_image(pos - QPointF(pane.topLeft()))
+
+    def image_to_widget(self, x: float, y: float) -> QPointF:
+        """Widget position of an image point in the first pane."""
+        return self.transform.to_widget(x, y) + QPointF(self.panes()[0][0].topLeft())
+
+    def image_rect_to_widget(self, rect: Rect) -> list[QRect]:
+        """The widget rects (one per pane, clipped to it) that show image rect ``rect``."""
+        out = []
+        for pane, _ in self.panes():
+            r = self.transform.image_rect_to_widget(rect.x, rect.y, rect.w, rect.h, pad=2)
+            r = r.translated(pane.topLeft()).intersected(pane)
+            if not r.isEmpty():
+                out.append(r)
+        return out
+
+    # ------------------------------------------------------------------ zoom and pan
+    @property
+    def zoom(self) -> float:
+        return self.transform.scale
+
+    def _pane_center(self) -> QPointF:
+        pane = self.panes()[0][0]
+        return QPointF(pane.width() / 2, pane.height() / 2)
+
+    def fit_to_window(self) -> None:
+        """Show the whole image as large as the pane allows, centred."""
+        if self.document is None:
+            return
+        pane = self.panes()[0][0]
+        self.transform.fit(self.document.width, self.document.height, pane.width(), pane.height())
+        self._fit_pending = not self.isVisible()
+        self._view_moved()
+
+    def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
+        """Zoom by ``factor`` about ``anchor`` (pane coordinates; default the pane centre)."""
+        self._fit_pending = False
+        self.transform.zoom_at(factor, anchor if anchor is not None else self._pane_center())
+        self._view_moved()
+
+    def zoom_in(self) -> None:
+        self.zoom_by(ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.zoom_by(1 / ZOOM_STEP)
+
+    def set_zoom(self, scale: float) -> None:
+        """Set the zoom (1.0 = 100%) about the pane centre."""
+        self.zoom_by(scale / self.transform.scale)
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        self._fit_pending = False
+        self.transform.pan(dx, dy)
+        self._view_moved()
+
+    def _view_moved(self) -> None:
+        self.update()
+        self.view_changed.emit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        if self._fit_pending and self.document is not None:
+            self.fit_to_window()
+            self._fit_pending = True  # keep fitting until the user zooms or pans
+        super().resizeEvent(event)
+
+    # ------------------------------------------------------------------ painting
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+        painter = QPainter(self)
+        exposed = event.rect()
+        painter.fillRect(exposed, BACKGROUND)
+        if self.renderer is not None:
+            for pane, content in self.panes():
+                area = pane.intersected(exposed)
+                if area.isEmpty():
+                    continue
+                painter.save()
+                painter.setClipRect(area)
+                painter.translate(pane.topLeft())
+                self.renderer.draw(
+                    painter,
+                    self.transform,
+                    area.translated(-pane.topLeft()),
+                    content,
+                    self.overlay_color,
+                    self.overlay_opacity,
+                )
+                painter.restore()
+        self._paint_cursor(painter)
+        painter.end()
+
+    def _paint_cursor(self, painter: QPainter) -> None:
+        rect = self._cursor_rect()
+        if rect is None:
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        centre = QRectF(rect).center()
+        r = self.brush.radius * self.transform.scale
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(QColor(0, 0, 0, 200), 3))
+        painter.drawEllipse(centre, r, r)
+        painter.setPen(QPen(QColor(255, 255, 255, 230), 1))
+        painter.drawEllipse(centre, r, r)
+
+    def _cursor_rect(self) -> QRect | None:
+        """Widget rect of the brush outline, or None when it is not shown."""
+        if self._cursor_pos is None or self.document is None or self.tool not in (Tool.ADD, Tool.ERASE):
+            return None
+        if self._pan_from is not None or self._space_down:
+            return None
+        r = self.brush.radius * self.transform.scale + 3
+        c = self._cursor_pos
+        return QRect(int(c.x() - r) - 1, int(c.y() - r) - 1, int(2 * r) + 3, int(2 * r) + 3)
+
+    def _update_cursor_area(self, old: QRect | None) -> None:
+        new = self._cursor_rect()
+        for rect in (old, new):
+            if rect is not None:
+                self.update(rect)
+
+    def _update_cursor_shape(self) -> None:
+        if self._pan_from is not None:
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        elif self._space_down or self.tool is Tool.PAN:
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+        elif self.tool is Tool.REGION:
+            self.setCursor(Qt.CursorShape.PointingHandCursor)
+        else:
+            self.setCursor(Qt.CursorShape.CrossCursor)
+
+    # ------------------------------------------------------------------ mouse
+    def _editable(self) -> bool:
+        return self.document is not None and self.editing_enabled
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        pos = event.position()
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton or (
+            button == Qt.MouseButton.LeftButton and (self._space_down or self.tool is Tool.PAN)
+        ):
+            self._pan_from = pos
+            self._space_panned = self._space_down
+            self._update_cursor_shape()
+            return
+        if button in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton) and self._editable():
+            assert self.document is not None
+            x, y = self.widget_to_image(pos)
+            shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            self.gesture.press(self.document, x, y, right=button == Qt.MouseButton.RightButton, shift=shift)
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        pos = event.position()
+        old_cursor = self._cursor_rect()
+        self._cursor_pos = pos
+        if self._pan_from is not None:
+            delta = pos - self._pan_from
+            self._pan_from = pos
+            self.pan_by(delta.x(), delta.y())
+            return
+        if self.gesture.painting and self.document is not None:
+            x, y = self.widget_to_image(pos)
+            self.gesture.move(self.document, x, y)
+        self._update_cursor_area(old_cursor)
+        if self.document is not None:
+            x, y = self.widget_to_image(pos)
+            inside = 0 <= x < self.document.width and 0 <= y < self.document.height
+            self.hover.emit(int(x) if inside else -1, int(y) if inside else -1)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self._pan_from = None
+            self._update_cursor_shape()
+            return
+        if self.gesture.painting and self.document is not None:
+            self.gesture.release(self.document)
+            return
+        super().mouseReleaseEvent(event)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        old = self._cursor_rect()
+        self._cursor_pos = None
+        self._update_cursor_area(old)
+        self.hover.emit(-1, -1)
+        super().leaveEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
+        if self.document is None:
+            return
+        steps = event.angleDelta().y() / 120.0
+        if steps == 0:
+            return
+        pos = event.position()
+        pane = self.pane_at(pos) or self.panes()[0][0]
+        self.zoom_by(ZOOM_STEP**steps, pos - QPointF(pane.topLeft()))
+        event.accept()
+
+    # ------------------------------------------------------------------ keys: Space = segment (tap) or pan (hold)
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        if self.handle_space(event, pressed=True):
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        if self.handle_space(event, pressed=False):
+            return
+        super().keyReleaseEvent(event)
+
+    def handle_space(self, event: QKeyEvent, pressed: bool) -> bool:
+        """Space held + drag pans; a Space tap asks for segmentation. True if the event was Space."""
+        if event.key() != Qt.Key.Key_Space or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            return False
+        if event.isAutoRepeat():
+            return True
+        if pressed:
+            self._space_down = True
+            self._space_panned = False
+        else:
+            self._space_down = False
+            if self._pan_from is not None:
+                self._pan_from = None
+                self._space_panned = True
+            if not self._space_panned:
+                self.segment_requested.emit()
+        self._update_cursor_shape()
+        return True
+
+    def grab_point(self, x: float, y: float) -> QPoint:
+        """Widget point over image pixel (x, y) of the first pane (tests and scripts drive the mouse with it)."""
+        return self.image_to_widget(x, y).toPoint()

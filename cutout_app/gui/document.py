@@ -1,0 +1,161 @@
+"""The open photo and its editable mask, as a QObject that tells views which region changed.
+
+All pixel work is done by core: EditableMask edits the soft mask in place, matting maps it to alpha. The
+threshold/softness are view settings (``settings``): changing them emits ``view_changed`` and never edits.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from cutout_app.core.imageio import Photo
+from cutout_app.core.mask_edit import EditableMask, EditRecord, Rect
+from cutout_app.core.matting import MaskSettings, alpha_from_soft
+
+#: Called with every committed edit record of the mask (the autosave journal appends it).
+EditListener = Callable[[EditRecord], None]
+
+
+class Document(QObject):
+    """A photo, its soft mask (the editable state) and the alpha derived from it for display and export."""
+
+    #: A region of the mask changed: a core Rect, or None for the whole image.
+    changed = Signal(object)
+    #: Undo/redo availability, the unsaved flag or "has a mask" changed.
+    state_changed = Signal()
+    #: The threshold or softness (how soft values map to alpha) changed.
+    view_changed = Signal()
+
+    def __init__(self, photo: Photo, settings: MaskSettings | None = None, soft: np.ndarray | None = None) -> None:
+        super().__init__()
+        self.photo = photo
+        self.rgb = photo.rgb8()
+        self.settings = settings or MaskSettings()
+        initial = np.zeros((photo.height, photo.width), np.uint8) if soft is None else soft
+        self.mask = EditableMask(initial)
+        self.has_mask = soft is not None
+        self._listeners: list[EditListener] = []
+        #: Number of committed edits so far (tools use it to tell whether another edit came in between).
+        self.edit_count = 0
+        self.mask.on_change = self._on_commit
+
+    # --- size ------------------------------------------------------------------------------
+    @property
+    def width(self) -> int:
+        return self.photo.width
+
+    @property
+    def height(self) -> int:
+        return self.photo.height
+
+    @property
+    def soft(self) -> np.ndarray:
+        return self.mask.soft
+
+    # --- listeners -------------------------------------------------------------------------
+    def add_edit_listener(self, listener: EditListener) -> None:
+        """``listener(record)`` is called after each committed edit (stroke, click, replace, undo, redo)."""
+        self._listeners.append(listener)
+
+    @property
+    def unsaved(self) -> bool:
+        """True when the mask differs from the last exported (or opened) state."""
+        return self.mask.dirty
+
+    def _on_commit(self, record: EditRecord) -> None:
+        self.edit_count += 1
+        for listener in list(self._listeners):
+            listener(record)
+
+    # --- view mapping ----------------------------------------------------------------------
+    def set_view_settings(self, threshold: float | None = None, softness: float | None = None) -> None:
+        """Change how the soft mask maps to alpha (a view setting: not an edit, not undoable)."""
+        if threshold is not None:
+            self.settings.threshold = min(1.0, max(0.0, float(threshold)))
+        if softness is not None:
+            self.settings.softness = min(1.0, max(0.0, float(softness)))
+        self.view_changed.emit()
+
+    def alpha(self, rect: Rect | None = None) -> np.ndarray:
+        """The alpha (uint8) of the whole mask or of ``rect``: what is shown and exported."""
+        soft = self.mask.soft if rect is None else np.ascontiguousarray(self.mask.soft[rect.slices])
+        return alpha_from_soft(soft, self.settings.threshold, self.settings.softness)
+
+    def _refresh(self, rect: Rect | None, full: bool = False) -> None:
+        """Tell the views where the soft mask changed."""
+        if full:
+            self.changed.emit(None)
+        elif rect is not None and not rect.empty:
+            self.changed.emit(rect)
+
+    def _edited(self) -> None:
+        self.has_mask = True
+        self.state_changed.emit()
+
+    # --- edits -----------------------------------------------------------------------------
+    def replace_mask(self, soft: np.ndarray) -> None:
+        """Replace the whole soft mask (a segmentation result or a restore): one undo step."""
+        self.mask.replace_all(soft)
+        self._refresh(None, full=True)
+        self._edited()
+
+    def begin_stroke(self, x: float, y: float, radius: float, hardness: float, mode: str) -> None:
+        """Start a brush stroke with one dab at (x, y) (image pixels); ``mode`` is "add" or "erase"."""
+        self.mask.begin_stroke()
+        self._refresh(self.mask.dab(x, y, radius, hardness, mode))
+
+    def stroke_to(self, x: float, y: float, radius: float, hardness: float, mode: str) -> None:
+        """Continue the stroke to (x, y) with dabs along the way."""
+        self._refresh(self.mask.stroke_to(x, y, radius, hardness, mode))
+
+    def end_stroke(self) -> None:
+        """Finish the stroke: it becomes one undo step (and one autosave record)."""
+        rect = self.mask.end_stroke()
+        if rect is not None:
+            self._edited()
+
+    @property
+    def stroking(self) -> bool:
+        return self.mask.in_stroke
+
+    def keep_regions_at(self, points: Sequence[tuple[int, int]]) -> bool:
+        """Keep only the connected foreground region(s) under ``points``; False if nothing changed."""
+        rect = self.mask.keep_regions_at(list(points), self.settings.threshold)
+        return self._after_click(rect)
+
+    def remove_region_at(self, point: tuple[int, int]) -> bool:
+        """Remove the connected foreground region under ``point``; False if nothing changed."""
+        rect = self.mask.remove_region_at(point, self.settings.threshold)
+        return self._after_click(rect)
+
+    def _after_click(self, rect: Rect | None) -> bool:
+        if rect is None:
+            return False
+        self._refresh(rect)
+        self._edited()
+        return True
+
+    def undo(self) -> bool:
+        if not self.mask.can_undo:
+            return False
+        self._after_history(self.mask.undo())
+        return True
+
+    def redo(self) -> bool:
+        if not self.mask.can_redo:
+            return False
+        self._after_history(self.mask.redo())
+        return True
+
+    def _after_history(self, rect: Rect | None) -> None:
+        full = rect is None or rect == self.mask.full_rect
+        self._refresh(rect, full=full)
+        self.state_changed.emit()
+
+    def mark_saved(self) -> None:
+        """The current mask was exported: closing needs no question until the next edit."""
+        self.mask.mark_clean()
+        self.state_changed.emit()

@@ -1,0 +1,132 @@
+"""File > Export: choose what to write (RGBA / mask only / on a colour) and where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QColorDialog,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cutout_app.core.export import ExportMode, ExportOptions
+
+
+def default_export_path(photo_path: Path) -> Path:
+    """``<photo folder>/<stem>-cutout.png``: next to the photo, never the photo itself."""
+    return photo_path.with_name(f"{photo_path.stem}-cutout.png")
+
+
+class ExportDialog(QDialog):
+    """Asks for the export mode, background colour and output file."""
+
+    def __init__(self, default_path: Path, options: ExportOptions | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Export cut-out"))
+        options = options or ExportOptions()
+        self._color = QColor(*options.background)
+        self.overwrite = False
+
+        self.rgba = QRadioButton(self.tr("Transparent PNG (RGBA)"))
+        self.mask = QRadioButton(self.tr("Mask only (grayscale)"))
+        self.background = QRadioButton(self.tr("On a background colour"))
+        self.modes = QButtonGroup(self)
+        for button, mode in ((self.rgba, ExportMode.RGBA), (self.mask, ExportMode.MASK), (self.background, ExportMode.BACKGROUND)):
+            self.modes.addButton(button)
+            button.setChecked(options.mode is mode)
+            button.toggled.connect(self._update_enabled)
+        self.color_button = QPushButton()
+        self.color_button.clicked.connect(self._choose_color)
+        self._show_color()
+
+        self.path_edit = QLineEdit(str(default_path))
+        browse = QPushButton(self.tr("Browse..."))
+        browse.clicked.connect(self._browse)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.path_edit, 1)
+        path_row.addWidget(browse)
+
+        bg_row = QHBoxLayout()
+        bg_row.addWidget(self.background)
+        bg_row.addWidget(self.color_button)
+        bg_row.addStretch(1)
+
+        form = QFormLayout()
+        mode_box = QVBoxLayout()
+        mode_box.addWidget(self.rgba)
+        mode_box.addWidget(self.mask)
+        mode_box.addLayout(bg_row)
+        form.addRow(self.tr("Result:"), mode_box)
+        form.addRow(self.tr("File:"), path_row)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self._update_enabled()
+        self.resize(560, self.sizeHint().height())
+
+    def options(self) -> ExportOptions:
+        """The chosen mode and background colour."""
+        if self.mask.isChecked():
+            mode = ExportMode.MASK
+        elif self.background.isChecked():
+            mode = ExportMode.BACKGROUND
+        else:
+            mode = ExportMode.RGBA
+        return ExportOptions(mode=mode, background=(self._color.red(), self._color.green(), self._color.blue()))
+
+    def path(self) -> Path:
+        """The chosen output file (``.png`` added if missing)."""
+        path = Path(self.path_edit.text().strip()).expanduser()
+        return path if path.suffix.lower() == ".png" else path.with_name(path.name + ".png")
+
+    def _update_enabled(self) -> None:
+        self.color_button.setEnabled(self.background.isChecked())
+
+    def _show_color(self) -> None:
+        self.color_button.setText(self._color.name())
+        self.color_button.setStyleSheet(
+            f"background-color: {self._color.name()}; color: {'black' if self._color.lightness() > 127 else 'white'}"
+        )
+
+    def _choose_color(self) -> None:
+        color = QColorDialog.getColor(self._color, self, self.tr("Background colour"))
+        if color.isValid():
+            self._color = color
+            self._show_color()
+
+    def _browse(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(self, self.tr("Export as"), str(self.path()), self.tr("PNG images (*.png)"))
+        if name:
+            self.path_edit.setText(name)
+            self.overwrite = Path(name).exists()  # the file dialog already asked
+
+    def _accept(self) -> None:
+        path = self.path()
+        if not path.name or path.name == ".png":
+            return
+        if path.exists() and not self.overwrite:
+            answer = QMessageBox.question(
+                self,
+                self.tr("Replace file"),
+                self.tr("{name} already exists. Replace it?").format(name=path.name),
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+            self.overwrite = True
+        self.accept()

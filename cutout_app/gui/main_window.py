@@ -1,0 +1,586 @@
+"""The main window: open a photo, segment it in the background, correct the mask, export the cut-out.
+
+The window wires the pieces together: :class:`~cutout_app.gui.document.Document` (state),
+:class:`~cutout_app.gui.canvas.ImageCanvas` (view and gestures), :class:`~cutout_app.gui.tool_panel.ToolPanel`,
+the actions in :mod:`cutout_app.gui.actions`, background tasks from :mod:`cutout_app.gui.workers` and the
+autosave in :mod:`cutout_app.gui.autosave`. Questions to the user go through ``self.prompter``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QKeyEvent
+from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QScrollArea
+
+from cutout_app.core.engine import SegmentationEngine
+from cutout_app.core.errors import CutoutError, ModelError
+from cutout_app.core.export import ExportOptions, export_result
+from cutout_app.core.imageio import SUPPORTED_EXTENSIONS, is_supported_image, read_image
+from cutout_app.core.matting import MaskSettings
+from cutout_app.core.paths import default_model_path
+from cutout_app.core.pipeline import segment_photo
+from cutout_app.gui.actions import build_actions
+from cutout_app.gui.autosave import DocumentAutosave, describe_time
+from cutout_app.gui.canvas import ImageCanvas
+from cutout_app.gui.document import Document
+from cutout_app.gui.export_dialog import ExportDialog, default_export_path
+from cutout_app.gui.prompts import DialogPrompter, Prompter, SaveChoice
+from cutout_app.gui.settings import AppSettings
+from cutout_app.gui.status_bar import StatusBar, model_text
+from cutout_app.gui.tool_panel import ToolPanel
+from cutout_app.gui.tools import Tool, ViewMode
+from cutout_app.gui.workers import TaskWorker, WorkerPool
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    """The cutout editor window.
+
+    ``model_path`` (default: the bundled model) is loaded into a SegmentationEngine unless ``engine`` is
+    given; a model that cannot be loaded leaves the window usable without segmentation. ``settings``,
+    ``prompter`` and ``autosave_dir`` replace the user's QSettings, the message boxes and the autosave folder.
+    """
+
+    #: A photo was opened (its path).
+    document_opened = Signal(object)
+    #: Segmentation ended: "done", "cancelled" or "failed".
+    segmentation_finished = Signal(str)
+    #: Export ended: the written Path, or None if it failed.
+    export_finished = Signal(object)
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        engine: SegmentationEngine | None = None,
+        settings: AppSettings | None = None,
+        prompter: Prompter | None = None,
+        autosave_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings or AppSettings()
+        self.prompter = prompter or DialogPrompter(self)
+        self.autosave_dir = autosave_dir
+        self.model_path = Path(model_path) if model_path is not None else default_model_path()
+        self.engine = engine
+        self.model_error: str | None = None
+        if self.engine is None:
+            self._load_engine()
+        self.document: Document | None = None
+        self.autosave: DocumentAutosave | None = None
+        self.workers = WorkerPool(self)
+        self.segment_worker: TaskWorker | None = None
+        self.export_worker: TaskWorker | None = None
+        self._batch_dialog = None
+        self._export_options = ExportOptions()
+        self._export_result: Path | None = None
+        self._segment_outcome = "done"
+
+        self.setWindowTitle("cutout")
+        self.setAcceptDrops(True)
+        self.canvas = ImageCanvas(self)
+        self.setCentralWidget(self.canvas)
+        self.panel = ToolPanel()
+        dock = QDockWidget(self.tr("Mask and view"), self)
+        dock.setObjectName("tool-dock")
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.panel)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        dock.setWidget(scroll)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.ui_actions = build_actions(self)
+        self._connect()
+        self._apply_saved_view_options()
+        self.status.show_model(model_text(self.engine, self.model_error))
+        self._update_actions()
+        self._update_title()
+        geometry = self.settings.window_geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 820)
+        if self.model_error:
+            QTimer.singleShot(0, self._report_model_error)
+
+    # ------------------------------------------------------------------ setup
+    def _load_engine(self) -> None:
+        try:
+            self.engine = SegmentationEngine(self.model_path)
+        except (ModelError, OSError) as exc:
+            self.engine = None
+            self.model_error = str(exc)
+            log.warning("no model: %s", exc)
+
+    def _report_model_error(self) -> None:
+        self.prompter.error(
+            self.tr("Model not available"),
+            self.tr("Segmentation is disabled: {reason}").format(reason=self.model_error),
+        )
+
+    def _connect(self) -> None:
+        c, p = self.canvas, self.panel
+        c.segment_requested.connect(self.segment)
+        c.view_changed.connect(lambda: self.status.show_zoom(c.zoom))
+        p.segment_clicked.connect(self.segment)
+        p.brush_size_changed.connect(lambda size: self._set_brush(size=size))
+        p.hardness_changed.connect(lambda value: self._set_brush(hardness=value))
+        p.threshold_changed.connect(lambda value: self.set_threshold(value))
+        p.softness_changed.connect(lambda value: self.set_threshold(softness=value))
+        p.threshold_committed.connect(self._store_view_settings)
+        p.mode_changed.connect(self.set_view_mode)
+        p.opacity_changed.connect(self._set_opacity)
+        p.color_changed.connect(self._set_overlay_color)
+        self.status.cancel_clicked.connect(self.cancel_task)
+
+    def _apply_saved_view_options(self) -> None:
+        s = self.settings
+        self.canvas.set_overlay(s.overlay_color(), s.overlay_opacity())
+        self.canvas.set_brush(s.brush_size(), s.brush_hardness())
+        self.panel.show_brush(s.brush_size(), s.brush_hardness())
+        self.panel.opacity.set_value(s.overlay_opacity())
+        self.panel.show_color(s.overlay_color())
+        try:
+            mode = ViewMode(s.view_mode())
+        except ValueError:
+            mode = ViewMode.OVERLAY
+        self.set_view_mode(mode)
+        self.set_tool(Tool.ADD)
+
+    # ------------------------------------------------------------------ state display
+    def _update_actions(self) -> None:
+        a, doc = self.ui_actions, self.document
+        busy = self.segment_worker is not None
+        a.segment.setEnabled(doc is not None and self.engine is not None and not busy)
+        self.panel.segment_button.setEnabled(a.segment.isEnabled())
+        a.cancel.setEnabled(busy or self.export_worker is not None)
+        a.export.setEnabled(doc is not None and doc.has_mask and self.export_worker is None)
+        a.undo.setEnabled(doc is not None and doc.mask.can_undo)
+        a.redo.setEnabled(doc is not None and doc.mask.can_redo)
+        a.batch.setEnabled(self.engine is not None)
+        for action in (a.zoom_in, a.zoom_out, a.fit, a.actual):
+            action.setEnabled(doc is not None)
+
+    def _update_title(self) -> None:
+        doc = self.document
+        if doc is None or doc.photo.path is None:
+            self.setWindowTitle("cutout")
+            return
+        star = "*" if doc.unsaved else ""
+        self.setWindowTitle(f"{star}{doc.photo.path.name} — cutout")
+
+    def _on_document_state(self) -> None:
+        self._update_actions()
+        self._update_title()
+
+    # ------------------------------------------------------------------ opening
+    def open_dialog(self) -> None:
+        """File > Open."""
+        folder = self.settings.last_open_dir()
+        patterns = " ".join(f"*{ext}" for ext in sorted(SUPPORTED_EXTENSIONS))
+        name, _ = QFileDialog.getOpenFileName(
+            self,
+            self.tr("Open photo"),
+            str(folder) if folder else "",
+            self.tr("Images ({patterns});;All files (*)").format(patterns=patterns),
+        )
+        if name:
+            self.open_path(Path(name))
+
+    def open_path(self, path: Path | str) -> bool:
+        """Open the photo at ``path``; False if it was not opened.
+
+        The file is read first, so a photo that cannot be read leaves the open one as it is; then the open
+        photo is closed (asking about unsaved edits) and an autosave of the new one is offered for restore.
+        """
+        path = Path(path)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            photo = read_image(path)
+        except CutoutError as exc:
+            QApplication.restoreOverrideCursor()
+            self.prompter.error(self.tr("Cannot open photo"), str(exc))
+            self.status.showMessage(str(exc), 8000)
+            if not path.exists():
+                self.settings.remove_recent_file(path)
+            return False
+        except MemoryError:
+            QApplication.restoreOverrideCursor()
+            self.prompter.error(self.tr("Cannot open photo"), self.tr("Not enough memory to open {name}.").format(name=path.name))
+            return False
+        QApplication.restoreOverrideCursor()
+        if not self.close_document():
+            return False
+        settings = MaskSettings(threshold=self.panel.threshold.value(), softness=self.panel.softness.value())
+        self._set_document(Document(photo, settings))
+        self.settings.add_recent_file(path)
+        self.settings.set_last_open_dir(path.resolve().parent)
+        self._offer_restore(path)
+        self.status.showMessage(self.tr("Opened {name}").format(name=path.name), 5000)
+        self.document_opened.emit(path)
+        return True
+
+    def _set_document(self, document: Document | None) -> None:
+        self.document = document
+        self.canvas.set_document(document)
+        if document is not None:
+            document.state_changed.connect(self._on_document_state)
+            self.status.show_size(document.width, document.height)
+        else:
+            self.status.show_size(0, 0)
+        self.status.show_zoom(self.canvas.zoom)
+        self.canvas.setFocus()
+        self._update_actions()
+        self._update_title()
+
+    def _offer_restore(self, path: Path) -> None:
+        assert self.document is not None
+        try:
+            self.autosave = DocumentAutosave(self.document, path, self.autosave_dir, self._on_autosave_error)
+            info = DocumentAutosave.find(path, self.autosave_dir)
+        except CutoutError as exc:
+            self._on_autosave_error(str(exc))
+            return
+        if info is None:
+            return
+        if self.prompter.ask_restore(describe_time(info.updated)):
+            if self.autosave.restore(info):
+                self._show_view_settings()
+                self.status.showMessage(self.tr("Restored the unsaved edits"), 5000)
+        else:
+            self.autosave.discard()
+
+    def _on_autosave_error(self, message: str) -> None:
+        self.prompter.error(self.tr("Autosave failed"), self.tr("Edits are no longer saved automatically: {reason}").format(reason=message))
+
+    def close_document(self) -> bool:
+        """Close the open photo, asking about unsaved edits; False if the user cancelled."""
+        doc = self.document
+        if doc is None:
+            return True
+        if doc.unsaved:
+            name = doc.photo.path.name if doc.photo.path else ""
+            choice = self.prompter.ask_save_changes(name)
+            if choice is SaveChoice.CANCEL:
+                return False
+            if choice is SaveChoice.SAVE:
+                if not self.export_dialog(wait=True):
+                    return False
+            elif choice is SaveChoice.DISCARD and self.autosave is not None:
+                self.autosave.discard()
+        self.cancel_task()  # a running segmentation's result is dropped: it belongs to the closed photo
+        if self.autosave is not None:
+            self.autosave.close()
+            self.autosave = None
+        self._set_document(None)
+        return True
+
+    def fill_recent_menu(self) -> None:
+        menu = self.ui_actions.recent_menu
+        menu.clear()
+        files = self.settings.recent_files()
+        for path in files:
+            action = menu.addAction(str(path))
+            action.triggered.connect(lambda checked=False, p=path: self.open_path(p))
+        if not files:
+            menu.addAction(self.tr("(none)")).setEnabled(False)
+        else:
+            menu.addSeparator()
+            menu.addAction(self.tr("Clear list")).triggered.connect(self.settings.clear_recent_files)
+
+    # drag and drop ----------------------------------------------------------------------
+    @staticmethod
+    def _dropped_path(event: QDragEnterEvent | QDropEvent) -> Path | None:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return None
+        for url in mime.urls():
+            if url.isLocalFile() and is_supported_image(url.toLocalFile()):
+                return Path(url.toLocalFile())
+        urls = [u for u in mime.urls() if u.isLocalFile()]
+        return Path(urls[0].toLocalFile()) if urls else None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        if self._dropped_path(event) is not None:
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self._dropped_path(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+        path = self._dropped_path(event)
+        if path is not None:
+            event.acceptProposedAction()
+            # Open after the drop returns, so the source application is not blocked by a dialog.
+            QTimer.singleShot(0, lambda: self.open_path(path))
+
+    # ------------------------------------------------------------------ segmentation
+    def segment(self) -> bool:
+        """Run the model on the open photo in the background; False if it could not start."""
+        doc, engine = self.document, self.engine
+        if doc is None or engine is None or self.segment_worker is not None:
+            return False
+        settings = MaskSettings(threshold=doc.settings.threshold, softness=doc.settings.softness, refine=True)
+        photo = doc.photo
+
+        def task(progress, cancel):
+            return segment_photo(engine, photo, settings, progress, cancel)
+
+        worker = TaskWorker(task, "segment")
+        worker.signals.progress.connect(lambda done, total: self.status.set_progress(done, total, self.tr("tiles")))
+        worker.signals.succeeded.connect(lambda soft, d=doc: self._segment_done(d, soft))
+        worker.signals.cancelled.connect(lambda: self._segment_ended("cancelled", self.tr("Segmentation cancelled")))
+        worker.signals.failed.connect(lambda exc: self._segment_failed(exc))
+        worker.signals.finished.connect(self._segment_finished)
+        self.segment_worker = worker
+        self.status.start_task(self.tr("Segmenting..."))
+        self._update_actions()
+        self.workers.start(worker)
+        return True
+
+    def _segment_done(self, doc: Document, soft) -> None:
+        if doc is not self.document:
+            return
+        doc.replace_mask(soft)
+        assert self.engine is not None
+        self.status.show_model(model_text(self.engine))
+        self._segment_ended("done", self.tr("Segmented with {model}").format(model=self.engine.info.name))
+
+    def _segment_failed(self, exc: BaseException) -> None:
+        self.prompter.error(self.tr("Segmentation failed"), str(exc))
+        self._segment_ended("failed", self.tr("Segmentation failed"))
+
+    def _segment_ended(self, outcome: str, message: str) -> None:
+        self.status.showMessage(message, 5000)
+        self._segment_outcome = outcome
+
+    def _segment_finished(self) -> None:
+        self.segment_worker = None
+        self.status.end_task()
+        self._update_actions()
+        self.segmentation_finished.emit(self._segment_outcome)
+
+    def cancel_task(self) -> None:
+        """Cancel the running segmentation or export (Esc / the Cancel button)."""
+        for worker in (self.segment_worker, self.export_worker):
+            if worker is not None:
+                worker.cancel()
+                self.status.cancel_button.setEnabled(False)
+                self.status.showMessage(self.tr("Cancelling..."))
+
+    # ------------------------------------------------------------------ export
+    def export_dialog(self, wait: bool = False) -> bool:
+        """File > Export: ask for mode and file, then export (``wait``: block until written). False if cancelled."""
+        doc = self.document
+        if doc is None or doc.photo.path is None:
+            return False
+        dialog = ExportDialog(default_export_path(doc.photo.path), self._export_options, self)
+        if dialog.exec() != ExportDialog.DialogCode.Accepted:
+            return False
+        self._export_options = dialog.options()
+        if wait:
+            return self.export_now(dialog.path(), dialog.options(), overwrite=dialog.overwrite) is not None
+        return self.export_to(dialog.path(), dialog.options(), overwrite=dialog.overwrite) is not None
+
+    def export_now(self, path: Path | str, options: ExportOptions | None = None, overwrite: bool = False) -> Path | None:
+        """Write the cut-out to ``path`` before returning (used when closing); None if it failed."""
+        doc = self.document
+        if doc is None:
+            return None
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            written = export_result(doc.photo, doc.alpha(), Path(path), options or ExportOptions(), overwrite=overwrite)
+        except CutoutError as exc:
+            QApplication.restoreOverrideCursor()
+            self._export_failed(exc)
+            return None
+        QApplication.restoreOverrideCursor()
+        self._export_done(doc, written, doc.edit_count)
+        return written
+
+    def export_to(self, path: Path | str, options: ExportOptions | None = None, overwrite: bool = False) -> TaskWorker | None:
+        """Write the cut-out to ``path`` in the background; ``export_finished`` reports the result."""
+        doc = self.document
+        if doc is None or self.export_worker is not None:
+            return None
+        alpha = doc.alpha()  # a snapshot: edits made while it is written do not tear the file
+        photo, options, path = doc.photo, options or ExportOptions(), Path(path)
+        edit_count = doc.edit_count
+
+        def task(progress, cancel):
+            return export_result(photo, alpha, path, options, overwrite=overwrite)
+
+        worker = TaskWorker(task, "export")
+        worker.signals.succeeded.connect(lambda written, d=doc: self._export_done(d, written, edit_count))
+        worker.signals.failed.connect(self._export_failed)
+        worker.signals.finished.connect(self._export_finished)
+        self.export_worker = worker
+        self._export_result = None
+        self.status.showMessage(self.tr("Exporting {name}...").format(name=path.name))
+        self._update_actions()
+        self.workers.start(worker)
+        return worker
+
+    def _export_done(self, doc: Document, written: Path, edit_count: int) -> None:
+        self.settings.set_last_export_dir(Path(written).parent)
+        if doc is self.document and doc.edit_count == edit_count:
+            doc.mark_saved()
+        self.status.showMessage(self.tr("Exported {path}").format(path=written), 8000)
+        self._export_result = Path(written)
+
+    def _export_failed(self, exc: BaseException) -> None:
+        self._export_result = None
+        self.prompter.error(self.tr("Export failed"), str(exc))
+
+    def _export_finished(self) -> None:
+        self.export_worker = None
+        self._update_actions()
+        self.export_finished.emit(self._export_result)
+
+    # ------------------------------------------------------------------ editing
+    def undo(self) -> None:
+        if self.document is not None and self.document.undo():
+            self.status.showMessage(self.tr("Undone"), 2000)
+
+    def redo(self) -> None:
+        if self.document is not None and self.document.redo():
+            self.status.showMessage(self.tr("Redone"), 2000)
+
+    def set_tool(self, tool: Tool) -> None:
+        self.canvas.set_tool(tool)
+        self.ui_actions.tools[tool].setChecked(True)
+        self.status.showMessage(tool.label(), 2000)
+
+    def set_brush(self, size: float | None = None, hardness: float | None = None) -> None:
+        """Set the brush diameter (image pixels) and/or hardness (0..1), shown in the panel and remembered."""
+        self._set_brush(size, hardness)
+        self.panel.show_brush(self.canvas.brush.size, self.canvas.brush.hardness)
+
+    def _set_brush(self, size: float | None = None, hardness: float | None = None) -> None:
+        self.canvas.set_brush(size, hardness)
+        if size is not None:
+            self.settings.set_brush_size(int(size))
+        if hardness is not None:
+            self.settings.set_brush_hardness(hardness)
+
+    def brush_bigger(self) -> None:
+        self.canvas.brush.grow()
+        self._brush_changed()
+
+    def brush_smaller(self) -> None:
+        self.canvas.brush.shrink()
+        self._brush_changed()
+
+    def _brush_changed(self) -> None:
+        b = self.canvas.brush
+        self._set_brush(b.size, b.hardness)
+        self.panel.show_brush(b.size, b.hardness)
+        self.status.showMessage(self.tr("Brush size {size} px").format(size=round(b.size)), 2000)
+
+    def set_threshold(self, threshold: float | None = None, softness: float | None = None) -> None:
+        """Change the view threshold/softness of the mask (not an edit: brush work is kept)."""
+        if self.document is not None:
+            self.document.set_view_settings(threshold, softness)
+
+    def _show_view_settings(self) -> None:
+        doc = self.document
+        if doc is None:
+            return
+        for slider, value in ((self.panel.threshold, doc.settings.threshold), (self.panel.softness, doc.settings.softness)):
+            slider.slider.blockSignals(True)
+            slider.set_value(value)
+            slider._show()
+            slider.slider.blockSignals(False)
+
+    def _store_view_settings(self) -> None:
+        if self.autosave is not None:
+            self.autosave.save_settings()
+
+    # ------------------------------------------------------------------ view
+    def set_view_mode(self, mode: ViewMode) -> None:
+        self.canvas.set_mode(mode)
+        self.panel.show_mode(mode)
+        self.ui_actions.modes[mode].setChecked(True)
+        self.settings.set_view_mode(mode.value)
+
+    def _set_opacity(self, value: float) -> None:
+        self.canvas.set_overlay(opacity=value)
+        self.settings.set_overlay_opacity(value)
+
+    def _set_overlay_color(self, color: QColor) -> None:
+        self.canvas.set_overlay(color=color)
+        self.settings.set_overlay_color(color)
+
+    # ------------------------------------------------------------------ other windows
+    def batch_export(self) -> None:
+        """File > Batch Export: the batch dialog (its own engine, so the window stays usable)."""
+        try:
+            from cutout_app.gui.batch_dialog import BatchDialog
+        except ImportError as exc:
+            self.prompter.error(self.tr("Batch export"), str(exc))
+            return
+        if self._batch_dialog is None or not self._batch_dialog.isVisible():
+            self._batch_dialog = BatchDialog(self.model_path, self, settings=self.settings)
+        self._batch_dialog.show()
+        self._batch_dialog.raise_()
+
+    def fill_language_menu(self) -> None:
+        menu = self.ui_actions.language_menu
+        menu.clear()
+        try:
+            from cutout_app.gui import i18n
+        except ImportError:
+            menu.addAction(self.tr("(not available)")).setEnabled(False)
+            return
+        current = i18n.saved_language(self.settings.store)
+        system = menu.addAction(self.tr("System default"))
+        system.setCheckable(True)
+        system.setChecked(current is None)
+        system.triggered.connect(lambda checked=False: self.choose_language(None))
+        for code, name in i18n.available_languages():
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(code == current)
+            action.triggered.connect(lambda checked=False, c=code: self.choose_language(c))
+
+    def choose_language(self, code: str | None) -> None:
+        """Remember the interface language; it applies the next time cutout starts."""
+        from cutout_app.gui import i18n
+
+        i18n.set_language(code, self.settings.store)
+        self.prompter.info(self.tr("Language"), self.tr("The new language applies after cutout is restarted."))
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            self.tr("About cutout"),
+            self.tr("cutout cuts subjects out of photos with a U-Net run tile by tile.\n\n{model}").format(
+                model=model_text(self.engine, self.model_error)
+            ),
+        )
+
+    # ------------------------------------------------------------------ keys and closing
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        # Space reaches the window when a side widget has focus: give it to the canvas.
+        if not self.canvas.handle_space(event, pressed=True):
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
+        if not self.canvas.handle_space(event, pressed=False):
+            super().keyReleaseEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if not self.close_document():
+            event.ignore()
+            return
+        self.workers.cancel_all()
+        self.workers.wait()
+        self.settings.set_window_geometry(bytes(self.saveGeometry().data()))
+        self.settings.sync()
+        event.accept()

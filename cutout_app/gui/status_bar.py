@@ -1,0 +1,70 @@
+"""The window's status bar: messages, task progress with Cancel, zoom, and the model and provider in use."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
+
+from cutout_app.core.engine import SegmentationEngine
+
+
+def model_text(engine: SegmentationEngine | None, error: str | None = None) -> str:
+    """"Model: <name> <version> · <provider>" plus the provider note, or why there is no model."""
+    if engine is None:
+        return QCoreApplication.translate("StatusBar", "Model: none") + (f" ({error})" if error else "")
+    text = QCoreApplication.translate("StatusBar", "Model: {name} {version} · {provider}").format(
+        name=engine.info.name, version=engine.info.version, provider=engine.provider
+    )
+    return f"{text} ({engine.provider_note})" if engine.provider_note else text
+
+
+class StatusBar(QStatusBar):
+    """Progress bar and Cancel button (shown while a task runs), zoom and model labels."""
+
+    cancel_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.cancel_button.clicked.connect(self.cancel_clicked)
+        self.zoom_label = QLabel()
+        self.size_label = QLabel()
+        self.model_label = QLabel()
+        self.addPermanentWidget(self.progress)
+        self.addPermanentWidget(self.cancel_button)
+        self.addPermanentWidget(self.size_label)
+        self.addPermanentWidget(self.zoom_label)
+        self.addPermanentWidget(self.model_label)
+        self.end_task()
+
+    def start_task(self, text: str) -> None:
+        """Show an indeterminate progress bar labelled ``text`` and the Cancel button."""
+        self.progress.setRange(0, 0)
+        self.progress.setFormat(text)
+        self.progress.show()
+        self.cancel_button.show()
+        self.cancel_button.setEnabled(True)
+        self.showMessage(text)
+
+    def set_progress(self, done: int, total: int, unit: str) -> None:
+        """``done`` of ``total`` (e.g. tiles) finished."""
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{done}/{total} {unit}")
+
+    def end_task(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+
+    def show_zoom(self, scale: float) -> None:
+        self.zoom_label.setText(f"{scale * 100:.0f}%")
+
+    def show_size(self, width: int, height: int) -> None:
+        self.size_label.setText(f"{width} × {height}" if width else "")
+
+    def show_model(self, text: str) -> None:
+        self.model_label.setText(text)

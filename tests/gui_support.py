@@ -1,0 +1,42 @@
+"""Helpers for the GUI tests: build the real main window on the tiny test model with throwaway settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QSettings
+
+from cutout_app.gui.main_window import MainWindow
+from cutout_app.gui.prompts import ScriptedPrompter
+from cutout_app.gui.settings import AppSettings
+
+
+def make_settings(folder: Path) -> AppSettings:
+    """QSettings in an INI file under ``folder`` instead of the user's own."""
+    return AppSettings(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
+
+
+def open_window(qtbot, model_path: Path, folder: Path, prompter: ScriptedPrompter | None = None) -> MainWindow:
+    """A shown MainWindow; the autosave folder comes from $CUTOUT_DATA_DIR (tests set it to tmp_path)."""
+    window = MainWindow(model_path, settings=make_settings(folder), prompter=prompter or ScriptedPrompter())
+    qtbot.addWidget(window)
+    window.resize(900, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def write_photo(path: Path, rgb: np.ndarray) -> Path:
+    """Write an RGB array as an image file (format from the suffix)."""
+    assert cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    return path
+
+
+def two_discs(height: int = 120, width: int = 160) -> np.ndarray:
+    """A soft mask with two separate filled discs: left centred at (40, 60), right at (120, 60)."""
+    soft = np.zeros((height, width), np.uint8)
+    cv2.circle(soft, (40, 60), 20, 255, -1)
+    cv2.circle(soft, (120, 60), 20, 255, -1)
+    return soft
