@@ -18,6 +18,7 @@ from cutout_app.core.mask_edit import EditableMask, Rect
 from cutout_app.core.matting import alpha_from_soft, refine_mask, to_soft_u8
 from cutout_app.core.preview import PreviewPyramid, composite_on_checker, overlay_rgba
 from cutout_app.core.sidecar import AutosaveJournal
+from cutout_app.core.table import format_table
 
 H, W = 4000, 6000
 
@@ -127,11 +128,7 @@ def main() -> None:
         rows.append(("autosave restore (base + journal)", _time(lambda: journal.restore(), 1)))
         journal.discard()
 
-    width = max(len(name) for name, _ in rows)
-    print(f"{'operation (6000x4000 mask)'.ljust(width)} | ms")
-    print(f"{'-' * width}-|--------")
-    for name, ms in rows:
-        print(f"{name.ljust(width)} | {ms:8.1f}")
+    print(format_table(["operation (6000x4000 mask)", "ms"], [[name, f"{ms:.1f}"] for name, ms in rows]))
 
 
 if __name__ == "__main__":

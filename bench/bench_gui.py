@@ -19,6 +19,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from cutout_app.core.imageio import Photo  # noqa: E402
+from cutout_app.core.table import format_table  # noqa: E402
 from cutout_app.gui.canvas import ImageCanvas  # noqa: E402
 from cutout_app.gui.document import Document  # noqa: E402
 from cutout_app.gui.tools import Tool, ViewMode  # noqa: E402
@@ -140,11 +141,7 @@ def main() -> None:
 
     rows += autosave_rows(doc, args.repeat)
 
-    width = max(len(name) for name, _ in rows)
-    print(f"{'step':<{width}}  median ms")
-    print(f"{'-' * width}  ---------")
-    for name, ms in rows:
-        print(f"{name:<{width}}  {ms:9.1f}")
+    print(format_table(["step", "median ms"], [[name, f"{ms:.1f}"] for name, ms in rows]))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -54,6 +55,7 @@ def test_metadata_round_trip(tmp_path: Path) -> None:
     assert ModelInfo.from_json(meta[METADATA_KEY]) == info
     loaded = ModelInfo.from_json(meta[METADATA_KEY])
     assert (loaded.margin, loaded.tile_size, loaded.extra["val_iou"]) == (20, info.tile_size, "0.5000")
+    assert json.loads(meta[METADATA_KEY])["margin"] == 20  # readable without cutout's code
 
 
 def test_export_fixes_geometry_that_contradicts_the_net(tmp_path: Path) -> None:
@@ -89,6 +91,7 @@ def _with_metadata(src: Path, dst: Path, text: str) -> Path:
         '{"depth": 4, "tile_size": 570}',
         '{"mean": [0.5, 0.5]}',
         '{"format_version": 99}',
+        '{"depth": 4, "margin": 20}',
     ],
 )
 def test_broken_metadata_raises_model_error(tmp_path: Path, valid_export: Path, text: str) -> None:

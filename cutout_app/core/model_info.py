@@ -106,8 +106,8 @@ class ModelInfo:
         return max(a, -(-min_output // a) * a)
 
     def to_json(self) -> str:
-        """Serialise for the ONNX metadata."""
-        return json.dumps(asdict(self), sort_keys=True)
+        """Serialise for the ONNX metadata; the derived margin is written too, for other readers."""
+        return json.dumps({**asdict(self), "margin": self.margin}, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "ModelInfo":
@@ -128,6 +128,8 @@ class ModelInfo:
             info = cls(**kwargs)
             if info.padding not in ("valid", "same"):
                 raise ValueError(f"unknown padding {info.padding!r}")
+            if "margin" in raw and raw["margin"] != info.margin:
+                raise ValueError(f"margin {raw['margin']} contradicts a depth-{info.depth} U-Net (margin {info.margin})")
             if info.output_size(info.tile_size) is None:
                 raise ValueError(f"tile size {info.tile_size} does not fit a depth-{info.depth} {info.padding} U-Net")
             return info
