@@ -202,3 +202,19 @@ def test_read_only_output_folder(photo: Photo, tmp_path: Path) -> None:
         assert os.listdir(folder) == []
     finally:
         folder.chmod(0o755)
+
+
+def test_a_refused_destination_fails_before_any_tile_runs(tmp_path: Path, tiny_model_path: Path) -> None:
+    from cutout_app.core.engine import SegmentationEngine
+    from cutout_app.core.pipeline import cut_out_file
+
+    src = tmp_path / "photo.png"
+    assert cv2.imwrite(str(src), make_photo())
+    engine = SegmentationEngine(tiny_model_path, provider="cpu")
+    tiles: list[int] = []
+    for dst in (src, tmp_path / "result.jpg"):
+        with pytest.raises(ExportError):
+            cut_out_file(engine, src, dst, overwrite=True, progress=lambda done, total: tiles.append(done))
+    assert tiles == []
+    cut_out_file(engine, src, tmp_path / "result.png", progress=lambda done, total: tiles.append(done))
+    assert tiles and (tmp_path / "result.png").is_file()

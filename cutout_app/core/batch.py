@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Literal
 
-from cutout_app.core import export, imageio, matting, pipeline
+from cutout_app.core import export, imageio, pipeline
 from cutout_app.core.errors import Cancelled, CutoutError, ExportError
 from cutout_app.core.export import ExportOptions
 from cutout_app.core.matting import MaskSettings
@@ -218,16 +218,7 @@ def run_batch(
 
 def _process(engine: SegmentationEngine, item: BatchItem, options: BatchOptions, cancel: CancelToken | None) -> None:
     """Read, segment and export one photo (raises on any problem)."""
-    photo = imageio.read_image(item.src)
-    soft = pipeline.segment_photo(engine, photo, options.mask, cancel=cancel)
-    alpha = matting.alpha_from_soft(soft, options.mask.threshold, options.mask.softness)
-    if cancel is not None:
-        cancel.raise_if_cancelled()
-    try:
-        item.dst.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExportError(f"Cannot create folder '{item.dst.parent}': {exc.strerror or exc}") from exc
-    export.export_result(photo, alpha, item.dst, options.export, overwrite=options.overwrite)
+    pipeline.cut_out_file(engine, item.src, item.dst, options.export, options.mask, options.overwrite, cancel=cancel)
 
 
 def _find_sources(in_dir: Path, out_dir: Path, recursive: bool) -> list[Path]:

@@ -91,15 +91,7 @@ def export_result(
     """
     options = options or ExportOptions()
     out_path = Path(out_path)
-    if out_path.suffix.lower() != ".png":
-        raise ExportError(f"Cannot export to '{out_path}': results are PNG files, the name must end in .png")
-    if photo.path is not None and _same_file(out_path, photo.path):
-        raise ExportError(f"Refusing to overwrite the original photo '{photo.path}': choose another name or folder")
-    if out_path.is_dir():
-        raise ExportError(f"Cannot export to '{out_path}': it is a folder")
-    if out_path.exists() and not overwrite:
-        raise ExportError(f"'{out_path}' already exists; choose another name or allow overwriting")
-
+    check_destination(out_path, photo.path, overwrite)
     pixels = compose(photo, alpha, options)
     if pixels.ndim == 3:  # compose returned a new array: reorder to OpenCV's BGR(A) in place
         code = cv2.COLOR_RGBA2BGRA if pixels.shape[2] == 4 else cv2.COLOR_RGB2BGR
@@ -117,6 +109,23 @@ def export_result(
     except OSError as exc:
         raise ExportError(f"Cannot create the folder '{out_path.parent}': {os_error_reason(exc)}") from exc
     return atomic_write_bytes(out_path, memoryview(encoded))
+
+
+def check_destination(out_path: str | Path, source: str | Path | None, overwrite: bool = False) -> None:
+    """Raise :class:`ExportError` unless a result may be written to ``out_path``.
+
+    Refused: a name not ending in ``.png``, the ``source`` photo itself, a folder, and an existing
+    file unless ``overwrite``. Callers check before long work so that a bad name fails at once.
+    """
+    out_path = Path(out_path)
+    if out_path.suffix.lower() != ".png":
+        raise ExportError(f"Cannot export to '{out_path}': results are PNG files, the name must end in .png")
+    if source is not None and _same_file(out_path, Path(source)):
+        raise ExportError(f"Refusing to overwrite the original photo '{source}': choose another name or folder")
+    if out_path.is_dir():
+        raise ExportError(f"Cannot export to '{out_path}': it is a folder")
+    if out_path.exists() and not overwrite:
+        raise ExportError(f"'{out_path}' already exists; choose another name or allow overwriting")
 
 
 def _same_file(a: Path, b: Path) -> bool:

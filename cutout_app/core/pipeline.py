@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from cutout_app.core.engine import SegmentationEngine
-from cutout_app.core.export import ExportOptions, export_result
+from cutout_app.core.export import ExportOptions, check_destination, export_result
 from cutout_app.core.imageio import Photo, read_image
 from cutout_app.core.matting import MaskSettings, alpha_from_soft, refine_mask, to_soft_u8
 from cutout_app.core.progress import CancelToken, ProgressCallback
@@ -41,6 +41,7 @@ def cut_out_file(
 ) -> Path:
     """Read ``src``, segment it and write the result to ``dst``; returns the path written."""
     settings = settings or MaskSettings()
+    check_destination(dst, src, overwrite)
     photo = read_image(src)
     soft = segment_photo(engine, photo, settings, progress, cancel)
     alpha = alpha_from_soft(soft, settings.threshold, settings.softness)
