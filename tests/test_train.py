@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from cutout_app.core.errors import Cancelled, CutoutError
+from cutout_app.core.imageio import read_mask
 from cutout_app.core.model_info import METADATA_KEY, ModelInfo
 from cutout_app.core.progress import CancelToken
 from cutout_app.core.synthetic import write_dataset
@@ -24,7 +25,6 @@ from cutout_app.model.train import (
     he_init,
     normalise,
     random_tile,
-    read_mask,
     split_pairs,
     train,
     train_step,

@@ -6,12 +6,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from cutout_app.core.engine import SegmentationEngine
 from cutout_app.core.errors import CutoutError, ImageReadError
-from cutout_app.core.imageio import is_supported_image, read_image
+from cutout_app.core.imageio import is_supported_image, read_image, read_mask
 from cutout_app.core.matting import MaskSettings
 from cutout_app.core.metrics import boundary_f_score, iou, mae
 from cutout_app.core.pipeline import segment_photo
@@ -52,14 +51,6 @@ class EvalReport:
         return format_table(headers, rows)
 
 
-def _read_mask(path: Path) -> np.ndarray:
-    data = np.fromfile(str(path), dtype=np.uint8)
-    mask = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
-    if mask is None:
-        raise ImageReadError(path, "not a readable mask image")
-    return mask
-
-
 def evaluate(
     engine: SegmentationEngine,
     images_dir: str | Path,
@@ -80,7 +71,7 @@ def evaluate(
             continue
         try:
             photo = read_image(path)
-            truth = _read_mask(masks[path.stem])
+            truth = read_mask(masks[path.stem])
             if truth.shape != (photo.height, photo.width):
                 raise ImageReadError(masks[path.stem], f"mask is {truth.shape[1]}x{truth.shape[0]}, photo {photo.width}x{photo.height}")
             start = time.perf_counter()

@@ -136,6 +136,21 @@ def read_image(path: str | Path) -> Photo:
 # --- reading and checking ---------------------------------------------------------------------
 
 
+def read_mask(path: str | Path) -> np.ndarray:
+    """A ground-truth mask file as uint8 H x W with 255 = foreground; 0/1 label images are scaled up.
+
+    Raises :class:`ImageReadError` if the file cannot be read or decoded.
+    """
+    path = Path(path)
+    data = np.frombuffer(_read_bytes(path), np.uint8)
+    mask = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
+    if mask is None:
+        raise ImageReadError(path, "not a readable mask image")
+    if mask.max() <= 1:
+        mask = mask * np.uint8(255)
+    return mask
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         if path.is_dir():

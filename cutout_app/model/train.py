@@ -30,7 +30,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from cutout_app.core.errors import CutoutError, ImageReadError
-from cutout_app.core.imageio import SUPPORTED_EXTENSIONS, read_image
+from cutout_app.core.imageio import SUPPORTED_EXTENSIONS, read_image, read_mask
 from cutout_app.core.model_info import ModelInfo, Padding
 from cutout_app.core.progress import CancelToken, ProgressCallback
 from cutout_app.model.checkpoint import load_checkpoint, save_checkpoint
@@ -133,20 +133,6 @@ def split_pairs(pairs: Sequence[Pair], val_fraction: float, seed: int = 0) -> tu
     if val_fraction > 0 and len(ranked) >= 2:
         n_val = min(max(n_val, 1), len(ranked) - 1)
     return ranked[n_val:], ranked[:n_val]
-
-
-def read_mask(path: Path) -> np.ndarray:
-    """A mask file as uint8 HxW with 255 = foreground; 0/1 label images are scaled up."""
-    try:
-        data = np.fromfile(str(path), np.uint8)
-    except OSError as exc:
-        raise ImageReadError(path, f"could not read the file ({exc})") from None
-    mask = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
-    if mask is None:
-        raise ImageReadError(path, "not a readable mask image")
-    if mask.max() <= 1:
-        mask = mask * np.uint8(255)
-    return mask
 
 
 def read_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
