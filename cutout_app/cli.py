@@ -58,7 +58,8 @@ def _parse_colour(text: str) -> tuple[int, int, int]:
 
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", type=Path, default=None, help="ONNX model (default: the bundled one or $CUTOUT_MODEL)")
+    p.add_argument("--model", type=Path, default=None,
+                   help="model folder (global.onnx + refiner.onnx) or single .onnx file (default: $CUTOUT_MODEL or the bundled one)")
     p.add_argument("--provider", choices=["auto", "cuda", "cpu"], default="auto", help="where to run the model")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for onnxruntime (0: all cores)")
 
@@ -82,6 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("segment", help="cut the subject out of one photo")
     p.add_argument("input", type=Path)
     p.add_argument("-o", "--output", type=Path, help="output PNG (default: INPUT-cutout.png beside the input)")
+    p.add_argument("--keep", action="append", default=[], metavar="X,Y",
+                   help="a click on what to keep (photo pixels); repeat for more")
+    p.add_argument("--remove", action="append", default=[], metavar="X,Y",
+                   help="a click on what to remove (photo pixels); repeat for more")
     _add_output_args(p)
     _add_model_args(p)
 
@@ -106,28 +111,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--textures", type=Path, default=None, help="folder of photos to use as textures")
     p.add_argument("--workers", type=int, default=0, help="processes (0: one per CPU core)")
 
-    p = sub.add_parser("train", help="train a U-Net on image/mask folder pairs")
+    p = sub.add_parser("train", help="train the global net or the refiner on image/mask folder pairs")
     p.add_argument("data_dirs", type=Path, nargs="+", help="folders that each hold images/ and masks/")
     p.add_argument("-o", "--output", type=Path, required=True,
                    help="run folder: the best checkpoint goes to OUTPUT/best.pt, the history to OUTPUT/history.json")
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--stage", choices=["global", "refiner", "plain"], default="global",
+                   help="global: whole photo with clicks; refiner: full-resolution tiles with a coarse mask; "
+                        "plain: an RGB-only tiled U-Net")
     p.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
                    help="stop after this long; the learning-rate schedule follows the clock")
-    p.add_argument("--steps-per-epoch", type=int, default=None)
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--batch-size", type=int, default=None, help="default: 16 (global), 4 (refiner, plain)")
+    p.add_argument("--lr", type=float, default=None, help="default: 2e-3 (global), 1e-3 (refiner, plain)")
     p.add_argument("--base-width", type=int, default=16)
-    p.add_argument("--depth", type=int, default=4)
-    p.add_argument("--padding", choices=["valid", "same"], default="valid")
-    p.add_argument("--tile-size", type=int, default=572, help="training crop = the engine's default tile")
-    p.add_argument("--val-fraction", type=float, default=0.15)
+    p.add_argument("--depth", type=int, default=None, help="default: 5 (global), 3 (refiner), 4 (plain)")
+    p.add_argument("--val-fraction", type=float, default=None, help="default: 0.1 (global, refiner), 0.15 (plain)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--name", default="cutout-unet")
+    p.add_argument("--name", default=None)
     p.add_argument("--version-tag", dest="model_version", default="1")
     p.add_argument("--note", default="", help="describe the training data for the model card")
     p.add_argument("--init", type=Path, default=None, help="fine-tune: start from this checkpoint's weights")
+    g = p.add_argument_group("global net")
+    g.add_argument("--input-size", type=int, default=192, help="long side S of the resized photo")
+    g.add_argument("--steps", type=int, default=10_000, help="stop after this many steps (without --time-budget)")
+    g.add_argument("--auto-share", type=float, default=0.4, help="share of each batch trained without clicks")
+    g.add_argument("--max-rounds", type=int, default=3, help="most iterative click rounds per batch")
+    g.add_argument("--click-radius", type=float, default=4.0, help="click disk radius in pixels at S")
+    g.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    g.add_argument("--checkpoint-every", type=float, default=600.0, metavar="SECONDS")
+    t = p.add_argument_group("refiner and plain (tiled) nets")
+    t.add_argument("--padding", choices=["valid", "same"], default="valid")
+    t.add_argument("--tile-size", type=int, default=None, help="training crop (default: 188 refiner, 572 plain)")
+    t.add_argument("--epochs", type=int, default=10)
+    t.add_argument("--steps-per-epoch", type=int, default=None)
+    t.add_argument("--workers", type=int, default=2)
 
     p = sub.add_parser("export-onnx", help="export a checkpoint to ONNX and check it against torch")
     p.add_argument("checkpoint", type=Path)
@@ -139,17 +156,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("masks", type=Path)
     p.add_argument("--per-image", action="store_true")
     p.add_argument("--no-refine", action="store_true")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N pairs (by name)")
+    p.add_argument("--clicks", type=int, default=0, metavar="K",
+                   help="also run the click protocol with up to K clicks (20 is the field's usual)")
+    p.add_argument("--split", choices=["all", "val", "train"], default="all",
+                   help="val: only the pairs that training holds out (the split of 'cutout train')")
+    p.add_argument("--json", type=Path, default=None, metavar="FILE", help="write the summary as JSON")
     _add_model_args(p)
     return parser
 
 
 def _engine(args: argparse.Namespace):
-    from cutout_app.core.engine import SegmentationEngine
+    from cutout_app.core.two_stage import open_model
 
-    engine = SegmentationEngine(args.model or default_model_path(), provider=args.provider, threads=args.threads)
+    engine = open_model(args.model, provider=args.provider, threads=args.threads)
     if engine.provider_note:
         print(f"note: {engine.provider_note}", file=sys.stderr)
     return engine
+
+
+def _clicks(args: argparse.Namespace) -> list:
+    from cutout_app.core.clicks import Click, parse_point
+
+    return [Click(*parse_point(t), True) for t in args.keep] + [Click(*parse_point(t), False) for t in args.remove]
 
 
 def _options(args: argparse.Namespace):
@@ -165,11 +194,12 @@ def cmd_segment(args: argparse.Namespace) -> int:
     from cutout_app.core.pipeline import cut_out_file
 
     export, settings = _options(args)
+    clicks = _clicks(args)
     output = args.output or args.input.with_name(f"{args.input.stem}-cutout.png")
     engine = _engine(args)
     start = time.perf_counter()
     written = cut_out_file(engine, args.input, output, export, settings, overwrite=args.overwrite,
-                           progress=ProgressBar("tiles"))
+                           progress=ProgressBar("tiles"), clicks=clicks)
     print(f"wrote {written} in {time.perf_counter() - start:.1f}s ({engine.provider})")
     return EXIT_OK
 
@@ -197,17 +227,25 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"cutout {__version__}, onnxruntime {onnxruntime.__version__}")
     print(f"providers offered: {', '.join(available_providers())}")
     engine = _engine(args)
-    info = engine.info
-    rows = [
-        ["file", engine.model_path],
-        ["name", f"{info.name} {info.version}"],
-        ["running on", engine.provider + (f" ({engine.provider_note})" if engine.provider_note else "")],
-        ["U-Net", f"{info.padding} padding, depth {info.depth}, base width {info.base_width}"],
-        ["tile", f"{info.tile_size} px input, {info.margin} px context margin"],
-        ["trained on", info.training_data],
-    ]
-    rows += [[k, v] for k, v in sorted(info.extra.items())]
-    print(format_table(["model", ""], rows))
+    from cutout_app.core.two_stage import CutoutModel
+
+    parts = engine.parts if isinstance(engine, CutoutModel) else {"single": engine.info}
+    print(f"model: {engine.model_path}, running on {engine.provider}"
+          + (f" ({engine.provider_note})" if engine.provider_note else ""))
+    for role, info in parts.items():
+        if info.role == "global":
+            size = f"photo resized to {info.input_size} px (long side), clicks as {info.click_radius:g} px disks"
+        else:
+            size = f"tiles of {info.tile_size} px, {info.margin} px context margin"
+        rows = [
+            ["name", f"{info.name} {info.version}"],
+            ["U-Net", f"{info.padding} padding, depth {info.depth}, base width {info.base_width}, norm {info.norm}"],
+            ["inputs", ", ".join(info.channels)],
+            ["size", size],
+            ["trained on", info.training_data],
+        ]
+        rows += [[k, v] for k, v in sorted(info.extra.items())]
+        print(format_table([role, ""], rows))
     return EXIT_OK
 
 
@@ -221,14 +259,35 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.stage == "global":
+        from cutout_app.model.train_global import GlobalTrainConfig, train_global
+
+        config = GlobalTrainConfig(
+            data_dirs=list(args.data_dirs), out=args.output, input_size=args.input_size, base_width=args.base_width,
+            depth=args.depth or 5, batch_size=args.batch_size or 16, lr=args.lr or 2e-3,
+            val_fraction=0.1 if args.val_fraction is None else args.val_fraction, seed=args.seed, device=args.device,
+            time_budget_s=args.time_budget, max_steps=args.steps, auto_share=args.auto_share, max_rounds=args.max_rounds,
+            click_radius=args.click_radius, init=args.init, name=args.name or "cutout-global",
+            version=args.model_version, training_data_note=args.note, checkpoint_every_s=args.checkpoint_every,
+            threads=args.threads,
+        )
+        result = train_global(config)
+        print(f"wrote {result.checkpoint}: best validation IoU {result.best_val_iou:.4f} after {result.steps} steps "
+              f"({result.n_train} train / {result.n_val} validation images, {result.seconds:.0f}s)")
+        return EXIT_OK
+
     from cutout_app.model.train import TrainConfig, train
 
+    refiner = args.stage == "refiner"
     config = TrainConfig(
-        data_dirs=list(args.data_dirs), out=args.output, base_width=args.base_width, depth=args.depth,
-        padding=args.padding, tile_size=args.tile_size, batch_size=args.batch_size, epochs=args.epochs,
-        steps_per_epoch=args.steps_per_epoch, lr=args.lr, val_fraction=args.val_fraction, seed=args.seed,
-        device=args.device, workers=args.workers, name=args.name, version=args.model_version,
-        training_data_note=args.note, time_budget_s=args.time_budget, init=args.init,
+        data_dirs=list(args.data_dirs), out=args.output, base_width=args.base_width,
+        depth=args.depth or (3 if refiner else 4), padding=args.padding,
+        tile_size=args.tile_size or (188 if refiner else 572), batch_size=args.batch_size or 4, epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch, lr=args.lr or 1e-3,
+        val_fraction=(0.1 if refiner else 0.15) if args.val_fraction is None else args.val_fraction, seed=args.seed,
+        device=args.device, workers=args.workers, name=args.name or ("cutout-refiner" if refiner else "cutout-unet"),
+        version=args.model_version, training_data_note=args.note, time_budget_s=args.time_budget, init=args.init,
+        coarse_input=refiner,
     )
     result = train(config, progress=ProgressBar("steps"))
     print(f"wrote {result.checkpoint}: best validation IoU {result.best_val_iou:.4f} after {result.epochs_run} epochs "
@@ -259,14 +318,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from cutout_app.core.evaluate import evaluate
+    from cutout_app.core.evaluate import evaluate, write_json
     from cutout_app.core.matting import MaskSettings
 
     engine = _engine(args)
     report = evaluate(engine, args.images, args.masks, MaskSettings(refine=not args.no_refine),
-                      progress=ProgressBar("images"))
+                      progress=ProgressBar("images"), limit=args.limit, max_clicks=args.clicks, split=args.split)
     print(f"model: {engine.describe()}")
     print(report.table(per_image=args.per_image))
+    if args.json:
+        print(f"wrote {write_json(report, args.json)}")
     for line in report.skipped:
         print(f"skipped {line}", file=sys.stderr)
     return EXIT_OK if report.scores else EXIT_FAILED

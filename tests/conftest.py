@@ -25,6 +25,71 @@ def _export_tiny(path: Path, padding: str, depth: int, seed: int) -> Path:
     return export_onnx(net, path, net.info(tile_size=tile, name="tiny-test", version="test", training_data="none (random weights)"))
 
 
+def wire_shallow_path(net, channels: dict[int, float], bias: float) -> None:
+    """Hand-set a U-Net (BatchNorm, no other weights) so that its logit is ``bias + sum(w * input[c])``.
+
+    Every weight is zeroed except a centre-tap path through the first level's convolutions, the skip
+    connection and the last level's convolutions to the head; a disk in a guidance channel then comes
+    out as a disk in the probability. Tests use it for models whose clicks and coarse masks act visibly.
+    """
+    import torch
+
+    with torch.no_grad():
+        for param in net.parameters():
+            param.zero_()
+        for module in net.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.weight.fill_(1.0)
+        first, last = net.down[0], net.up_conv[-1]
+        for out_c, in_c in enumerate(channels):
+            first[0].weight[out_c, in_c, 1, 1] = 1.0
+            first[3].weight[out_c, out_c, 1, 1] = 1.0
+            last[0].weight[out_c, out_c, 1, 1] = 1.0  # the skip comes first in the concatenation
+            last[3].weight[out_c, out_c, 1, 1] = 1.0
+            net.head.weight[0, out_c, 0, 0] = list(channels.values())[out_c]
+        net.head.bias[0] = bias
+
+
+def export_tiny_two_stage(folder: Path, seed: int = 3, wired: bool = True) -> Path:
+    """A two-stage model folder of tiny nets: global (same padding, depth 2, S 64) and refiner (valid, depth 2).
+
+    ``wired``: the global net's mask is the keep-click disks plus the previous mask, less the remove-click
+    disks, and the refiner passes the coarse mask through (see :func:`wire_shallow_path`); otherwise
+    the weights are random.
+    """
+    import torch
+
+    from cutout_app.core.two_stage import GLOBAL_FILE, REFINER_FILE
+    from cutout_app.model.export_onnx import export_onnx
+    from cutout_app.model.unet import UNet
+
+    torch.manual_seed(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    glob = UNet(in_channels=6, base_width=4, depth=2, padding="same", norm="batch").eval()
+    ref = UNet(in_channels=4, base_width=4, depth=2, padding="valid", norm="batch").eval()
+    if wired:
+        wire_shallow_path(glob, {3: 10.0, 4: -20.0, 5: 10.0}, -5.0)
+        wire_shallow_path(ref, {3: 10.0}, -5.0)
+    note = "none (hand-wired weights)" if wired else "none (random weights)"
+    export_onnx(glob, folder / GLOBAL_FILE, glob.info(role="global", input_size=64, tile_size=64, click_radius=3.0,
+                                                      name="tiny-two-stage", version="test", training_data=note))
+    export_onnx(ref, folder / REFINER_FILE, ref.info(role="refiner", tile_size=ref.info().input_for_output(48),
+                                                     name="tiny-two-stage", version="test", training_data=note))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_two_stage_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A two-stage model folder of tiny hand-wired nets: the mask follows the clicks (see export_tiny_two_stage)."""
+    return export_tiny_two_stage(tmp_path_factory.mktemp("models") / "tiny-two-stage")
+
+
+@pytest.fixture(scope="session")
+def tiny_random_two_stage_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A two-stage model folder of tiny nets with random weights."""
+    return export_tiny_two_stage(tmp_path_factory.mktemp("models") / "tiny-random-two-stage", wired=False)
+
+
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A valid-padded depth-2 U-Net with random weights (margin 20 px, tile 88 -> 48), as ONNX."""

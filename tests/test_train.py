@@ -196,7 +196,7 @@ def test_cli_train_then_export(dataset: Path, tmp_path: Path, capsys: pytest.Cap
     from cutout_app.cli import EXIT_OK, main
 
     run = tmp_path / "run"
-    args = ["train", str(dataset), "-o", str(run), "--base-width", "4", "--depth", "2", "--tile-size", str(TILE),
+    args = ["train", str(dataset), "-o", str(run), "--stage", "plain", "--base-width", "4", "--depth", "2", "--tile-size", str(TILE),
             "--batch-size", "2", "--epochs", "1", "--steps-per-epoch", "2", "--workers", "0", "--time-budget", "60",
             "--note", "cli test data"]
     assert main(args) == EXIT_OK

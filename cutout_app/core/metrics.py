@@ -45,3 +45,20 @@ def boundary_f_score(pred: np.ndarray, truth: np.ndarray, tolerance: int = 2, th
     precision = np.count_nonzero(pb & cv2.dilate(tb.astype(np.uint8), disk).astype(bool)) / n_pred
     recall = np.count_nonzero(tb & cv2.dilate(pb.astype(np.uint8), disk).astype(bool)) / n_truth
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+
+
+def precision_recall_counts(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Precision and recall of ``pred`` thresholded at each of 256 levels (uint8 scale) against binary ``truth``.
+
+    Entry ``t`` is for ``pred >= t``. A photo with no foreground in ``truth`` has recall 1 everywhere;
+    precision is 1 where nothing is predicted (the convention of salient-object benchmarks).
+    """
+    p = pred if pred.dtype == np.uint8 else np.clip(np.rint(pred.astype(np.float32) * 255), 0, 255).astype(np.uint8)
+    t = _binary(truth)
+    fg = np.bincount(p[t].ravel(), minlength=256)[::-1].cumsum()[::-1].astype(np.float64)  # true positives at >= t
+    bg = np.bincount(p[~t].ravel(), minlength=256)[::-1].cumsum()[::-1].astype(np.float64)  # false positives
+    predicted = fg + bg
+    precision = np.where(predicted > 0, fg / np.maximum(predicted, 1), 1.0)
+    n_fg = np.count_nonzero(t)
+    recall = fg / n_fg if n_fg else np.ones(256)
+    return precision, recall

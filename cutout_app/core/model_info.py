@@ -14,10 +14,23 @@ from cutout_app.core.errors import ModelError
 
 #: Key of the JSON blob in the ONNX file's ``metadata_props``.
 METADATA_KEY = "cutout"
-#: Bumped when the meaning of a field changes.
-FORMAT_VERSION = 1
+#: Bumped when the meaning of a field changes (2: role, channels, input size and clicks).
+FORMAT_VERSION = 2
 
 Padding = Literal["valid", "same"]
+Norm = Literal["none", "batch"]
+#: What a model does in the two-stage pipeline: ``global`` sees the whole photo resized to
+#: ``input_size`` with click guidance; ``refiner`` runs tile by tile at full resolution on RGB plus the
+#: upsampled global probability; ``single`` is a plain RGB model run tile by tile.
+Role = Literal["single", "global", "refiner"]
+
+RGB_CHANNELS = ("red", "green", "blue")
+#: Input channels, in order, of each role. Click maps are disks of ``click_radius`` px (1 inside).
+ROLE_CHANNELS: dict[str, tuple[str, ...]] = {
+    "single": RGB_CHANNELS,
+    "global": RGB_CHANNELS + ("positive_clicks", "negative_clicks", "previous_mask"),
+    "refiner": RGB_CHANNELS + ("coarse_probability",),
+}
 
 
 def unet_margin(depth: int) -> int:
@@ -67,8 +80,12 @@ def valid_input_for_output(min_output: int, depth: int) -> int:
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """The description of a U-Net segmentation model that travels inside its ONNX file."""
+    """The description of a U-Net segmentation model that travels inside its ONNX file.
 
+    RGB is normalised as ``(rgb / 255 - mean) / std``; guidance channels are in [0, 1] as they are.
+    """
+
+    role: Role = "single"
     padding: Padding = "valid"
     depth: int = 4
     base_width: int = 64
@@ -80,7 +97,17 @@ class ModelInfo:
     training_data: str = "untrained"
     output: Literal["probability"] = "probability"
     format_version: int = FORMAT_VERSION
+    norm: Norm = "none"
+    #: Global role: the photo's long side is resized to this many pixels (0 for tiled roles).
+    input_size: int = 0
+    #: Global role: radius in pixels (at ``input_size``) of the disk that encodes one click.
+    click_radius: float = 0.0
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The input channels, in order."""
+        return ROLE_CHANNELS[self.role]
 
     @property
     def margin(self) -> int:
@@ -107,7 +134,7 @@ class ModelInfo:
 
     def to_json(self) -> str:
         """Serialise for the ONNX metadata; the derived margin is written too, for other readers."""
-        return json.dumps({**asdict(self), "margin": self.margin}, sort_keys=True)
+        return json.dumps({**asdict(self), "margin": self.margin, "channels": list(self.channels)}, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "ModelInfo":
@@ -125,13 +152,28 @@ class ModelInfo:
                     kwargs[key] = tuple(float(v) for v in kwargs[key])
                     if len(kwargs[key]) != 3:
                         raise ValueError(f"{key} needs 3 values")
+            if "channels" in raw and tuple(raw["channels"]) != ROLE_CHANNELS.get(raw.get("role", "single")):
+                raise ValueError(f"channels {raw['channels']} do not match the role {raw.get('role', 'single')!r}")
             info = cls(**kwargs)
-            if info.padding not in ("valid", "same"):
-                raise ValueError(f"unknown padding {info.padding!r}")
+            info.check()
             if "margin" in raw and raw["margin"] != info.margin:
                 raise ValueError(f"margin {raw['margin']} contradicts a depth-{info.depth} U-Net (margin {info.margin})")
-            if info.output_size(info.tile_size) is None:
-                raise ValueError(f"tile size {info.tile_size} does not fit a depth-{info.depth} {info.padding} U-Net")
             return info
         except (TypeError, ValueError, KeyError) as exc:
             raise ModelError(f"The model's cutout metadata is invalid: {exc}") from exc
+
+    def check(self) -> None:
+        """Raise ValueError if the fields contradict each other or cannot work."""
+        if self.role not in ROLE_CHANNELS:
+            raise ValueError(f"unknown role {self.role!r}")
+        if self.padding not in ("valid", "same"):
+            raise ValueError(f"unknown padding {self.padding!r}")
+        if any(not (s > 0) for s in self.std) or any(s != s for s in self.mean):
+            raise ValueError(f"std {self.std} must be positive and mean {self.mean} numbers")
+        if self.role == "global":
+            if self.padding != "same" or self.input_size < self.alignment or self.input_size % self.alignment:
+                raise ValueError(f"a global model needs same padding and an input size that is a multiple of {self.alignment}")
+            if not self.click_radius > 0:
+                raise ValueError("a global model needs a positive click radius")
+        elif self.output_size(self.tile_size) is None:
+            raise ValueError(f"tile size {self.tile_size} does not fit a depth-{self.depth} {self.padding} U-Net")

@@ -3,34 +3,48 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
-from cutout_app.core.engine import SegmentationEngine
+from cutout_app.core.clicks import Click
+from cutout_app.core.errors import CutoutError
 from cutout_app.core.export import ExportOptions, check_destination, export_result
 from cutout_app.core.imageio import Photo, read_image
 from cutout_app.core.matting import MaskSettings, alpha_from_soft, refine_mask, to_soft_u8
 from cutout_app.core.progress import CancelToken, ProgressCallback
+from cutout_app.core.two_stage import CutoutModel, Segmenter
 
 
 def segment_photo(
-    engine: SegmentationEngine,
+    engine: Segmenter,
     photo: Photo,
     settings: MaskSettings | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    clicks: Sequence[Click] = (),
+    previous: np.ndarray | None = None,
 ) -> np.ndarray:
-    """The editable soft mask (uint8, H x W) of ``photo``: the model's probability, edge-refined if asked."""
+    """The editable soft mask (uint8, H x W) of ``photo``: the model's probability, edge-refined if asked.
+
+    ``clicks`` (photo pixels) and ``previous`` (the current mask) guide a two-stage model; with
+    neither it finds the photo's main subject.
+    """
     settings = settings or MaskSettings()
     rgb = photo.rgb8()
-    prob = engine.predict(rgb, progress=progress, cancel=cancel)
+    if isinstance(engine, CutoutModel):
+        prob = engine.predict(rgb, clicks=clicks, previous=previous, progress=progress, cancel=cancel)
+    elif clicks or previous is not None:
+        raise CutoutError(f"The model '{engine.model_path}' takes no clicks; use a two-stage model folder")
+    else:
+        prob = engine.predict(rgb, progress=progress, cancel=cancel)
     if settings.refine:
         prob = refine_mask(prob, rgb)
     return to_soft_u8(prob)
 
 
 def cut_out_file(
-    engine: SegmentationEngine,
+    engine: Segmenter,
     src: str | Path,
     dst: str | Path,
     options: ExportOptions | None = None,
@@ -38,11 +52,12 @@ def cut_out_file(
     overwrite: bool = False,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
+    clicks: Sequence[Click] = (),
 ) -> Path:
-    """Read ``src``, segment it and write the result to ``dst``; returns the path written."""
+    """Read ``src``, segment it (guided by ``clicks``, if any) and write the result to ``dst``; returns the path written."""
     settings = settings or MaskSettings()
     check_destination(dst, src, overwrite)
     photo = read_image(src)
-    soft = segment_photo(engine, photo, settings, progress, cancel)
+    soft = segment_photo(engine, photo, settings, progress, cancel, clicks)
     alpha = alpha_from_soft(soft, settings.threshold, settings.softness)
     return export_result(photo, alpha, Path(dst), options or ExportOptions(), overwrite=overwrite)

@@ -43,7 +43,7 @@ from cutout_app.core.batch import (
     plan_batch,
     run_batch,
 )
-from cutout_app.core.engine import SegmentationEngine
+from cutout_app.core.two_stage import Segmenter, open_model
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.export import ExportMode, ExportOptions
 from cutout_app.core.matting import MaskSettings
@@ -65,7 +65,7 @@ class BatchThread(QThread):
     failed = Signal(str)  # the batch could not run at all (bad folder, model error...)
 
     def __init__(
-        self, model_path: Path, in_dir: Path, out_dir: Path, options: BatchOptions, engine: SegmentationEngine | None = None
+        self, model_path: Path, in_dir: Path, out_dir: Path, options: BatchOptions, engine: Segmenter | None = None
     ) -> None:
         super().__init__()
         self.model_path = model_path
@@ -81,7 +81,7 @@ class BatchThread(QThread):
             check_output_folder(plan.out_dir)  # before the slow model load: one clear message
             self.planned.emit(len(plan.items), len(plan.skipped))
             if self.engine is None and plan.items:
-                self.engine = SegmentationEngine(self.model_path)
+                self.engine = open_model(self.model_path)
             report = run_batch(
                 self.engine, plan, self.options, progress=self.progressed.emit, cancel=self.token, on_result=self.result.emit
             )
@@ -97,7 +97,7 @@ class BatchDialog(QDialog):
     """Choose an input and an output folder and export options, then cut out every photo in the input.
 
     ``batch_finished`` carries the BatchReport (None when the batch could not start; the reason is
-    then in :meth:`summary_text`). Pass ``engine`` to reuse a loaded SegmentationEngine that nothing
+    then in :meth:`summary_text`). Pass ``engine`` to reuse a loaded model that nothing
     else runs meanwhile, and ``settings`` to remember the folders.
     """
 
@@ -107,7 +107,7 @@ class BatchDialog(QDialog):
         self,
         model_path: Path,
         parent: QWidget | None = None,
-        engine: SegmentationEngine | None = None,
+        engine: Segmenter | None = None,
         settings: AppSettings | None = None,
     ) -> None:
         super().__init__(parent)

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QScrollArea
 
-from cutout_app.core.engine import SegmentationEngine
+from cutout_app.core.two_stage import Segmenter, open_model
 from cutout_app.core.errors import CutoutError, ModelError
 from cutout_app.core.export import ExportOptions, export_result
 from cutout_app.core.imageio import SUPPORTED_EXTENSIONS, is_supported_image, read_image
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 class MainWindow(QMainWindow):
     """The cutout editor window.
 
-    ``model_path`` (default: the bundled model) is loaded into a SegmentationEngine unless ``engine`` is
+    ``model_path`` (default: the bundled model) is opened with ``open_model`` unless ``engine`` is
     given; a model that cannot be loaded leaves the window usable without segmentation. ``settings``,
     ``prompter`` and ``autosave_dir`` replace the user's QSettings, the message boxes and the autosave folder.
     """
@@ -56,7 +56,7 @@ class MainWindow(QMainWindow):
         self,
         model_path: Path | None = None,
         *,
-        engine: SegmentationEngine | None = None,
+        engine: Segmenter | None = None,
         settings: AppSettings | None = None,
         prompter: Prompter | None = None,
         autosave_dir: Path | None = None,
@@ -111,7 +111,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ setup
     def _load_engine(self) -> None:
         try:
-            self.engine = SegmentationEngine(self.model_path)
+            self.engine = open_model(self.model_path)
         except (ModelError, OSError) as exc:
             self.engine = None
             self.model_error = str(exc)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
-from cutout_app.core.engine import SegmentationEngine
+from cutout_app.core.two_stage import Segmenter
 
 
-def model_text(engine: SegmentationEngine | None, error: str | None = None) -> str:
+def model_text(engine: Segmenter | None, error: str | None = None) -> str:
     """"Model: <name> <version> · <provider>" plus the provider note, or why there is no model."""
     if engine is None:
         return QCoreApplication.translate("StatusBar", "Model: none") + (f" ({error})" if error else "")

@@ -17,7 +17,7 @@ def save_checkpoint(net: UNet, path: str | Path, **meta: Any) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
-        "config": {"base_width": net.base_width, "depth": net.depth, "padding": net.padding},
+        "config": net.config(),
         "state_dict": net.state_dict(),
         "meta": meta,
     }
@@ -48,7 +48,7 @@ def info_from_checkpoint_meta(net: UNet, meta: dict[str, Any]) -> ModelInfo:
     (ModelInfo's defaults otherwise) and puts the validation IoU and epochs into ``extra``.
     """
     fields: dict[str, Any] = {}
-    for key in ("tile_size", "name", "version", "training_data"):
+    for key in ("tile_size", "name", "version", "training_data", "role", "input_size", "click_radius"):
         if meta.get(key) is not None:
             fields[key] = meta[key]
     for key in ("mean", "std"):
@@ -63,6 +63,10 @@ def info_from_checkpoint_meta(net: UNet, meta: dict[str, Any]) -> ModelInfo:
         info = net.info(extra=extra, **fields)
     except (TypeError, ValueError) as exc:
         raise ModelError(f"The checkpoint's description is invalid: {exc}") from exc
-    if info.output_size(info.tile_size) is None:
-        raise ModelError(f"The checkpoint's tile size {info.tile_size} does not fit its U-Net")
+    try:
+        info.check()
+    except ValueError as exc:
+        raise ModelError(f"The checkpoint's description does not fit its U-Net: {exc}") from exc
+    if len(info.channels) != net.in_channels:
+        raise ModelError(f"The checkpoint's U-Net takes {net.in_channels} channels but its role {info.role!r} needs {len(info.channels)}")
     return info

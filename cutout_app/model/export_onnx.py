@@ -11,6 +11,7 @@ import numpy as np
 import onnx
 import torch
 
+from cutout_app.core.errors import ModelError
 from cutout_app.core.model_info import METADATA_KEY, ModelInfo
 from cutout_app.model.unet import ProbabilityUNet, UNet
 
@@ -22,15 +23,18 @@ OPSET = 17
 def export_onnx(net: UNet, path: str | Path, info: ModelInfo | None = None) -> Path:
     """Write ``net`` as an ONNX graph with dynamic batch, height and width and ``info`` as metadata.
 
-    The graph takes normalised RGB (N, 3, H, W) float32 and returns probabilities (N, 1, H', W').
-    The file is written atomically. Returns ``path``.
+    The graph takes the channels ``info.channels`` names, normalised RGB first, (N, C, H, W) float32,
+    and returns probabilities (N, 1, H', W'). The file is written atomically. Returns ``path``.
+    Raises :class:`ModelError` if the net's input channels do not match ``info``'s role.
     """
     path = Path(path)
     info = info or net.info()
-    if (info.padding, info.depth, info.base_width) != (net.padding, net.depth, net.base_width):
-        info = replace(info, padding=net.padding, depth=net.depth, base_width=net.base_width)
+    if (info.padding, info.depth, info.base_width, info.norm) != (net.padding, net.depth, net.base_width, net.norm):
+        info = replace(info, padding=net.padding, depth=net.depth, base_width=net.base_width, norm=net.norm)
+    if len(info.channels) != net.in_channels:
+        raise ModelError(f"A {info.role} model takes {len(info.channels)} input channels; this U-Net takes {net.in_channels}")
     wrapper = ProbabilityUNet(net).eval()
-    example = torch.zeros(1, 3, info.tile_size, info.tile_size)
+    example = torch.zeros(1, net.in_channels, info.tile_size, info.tile_size)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with warnings.catch_warnings():
@@ -52,7 +56,7 @@ def export_onnx(net: UNet, path: str | Path, info: ModelInfo | None = None) -> P
     entry = model.metadata_props.add()
     entry.key, entry.value = METADATA_KEY, info.to_json()
     model.producer_name = "cutout"
-    model.doc_string = f"{info.name} {info.version}: U-Net ({info.padding}, depth {info.depth}, width {info.base_width})"
+    model.doc_string = f"{info.name} {info.version}: {info.role} U-Net ({info.padding}, depth {info.depth}, width {info.base_width})"
     onnx.checker.check_model(model)
     onnx.save(model, str(tmp))
     os.replace(tmp, path)
@@ -65,7 +69,7 @@ def max_abs_difference(net: UNet, onnx_path: str | Path, size: int | None = None
 
     info_size = size or ModelInfo(padding=net.padding, depth=net.depth).input_for_output(64)
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((2, 3, info_size, info_size + 2**net.depth)).astype(np.float32)
+    x = rng.standard_normal((2, net.in_channels, info_size, info_size + 2**net.depth)).astype(np.float32)
     with torch.no_grad():
         expected = ProbabilityUNet(net).eval()(torch.from_numpy(x)).numpy()
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])

@@ -1,4 +1,8 @@
-"""Training a U-Net on folders of image/mask pairs (for example the synthetic composites of ``cutout synth``).
+"""Training a tiled U-Net (the refiner, or a plain RGB net) on folders of image/mask pairs.
+
+With ``coarse_input`` the net is the two-stage model's refiner: its fourth input channel is a coarse
+mask made by degrading the true one (``model.degrade``), as the global pass's upsampled probability
+will be at run time. The global net has its own loop in ``train_global``.
 
 Each data folder holds ``images/`` and ``masks/`` with the same file stems. Training tiles are
 random crops of ``tile_size`` at a random scale (0.5-1.5x), flipped; with a valid-padded U-Net
@@ -16,7 +20,6 @@ import math
 import os
 import tempfile
 import time
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,11 +32,13 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
+from cutout_app.core.datasets import Pair, find_pairs, split_pairs
 from cutout_app.core.errors import CutoutError, ImageReadError
-from cutout_app.core.imageio import SUPPORTED_EXTENSIONS, read_image, read_mask
+from cutout_app.core.imageio import read_image, read_mask
 from cutout_app.core.model_info import ModelInfo, Padding
 from cutout_app.core.progress import CancelToken, ProgressCallback
 from cutout_app.model.checkpoint import load_checkpoint, save_checkpoint
+from cutout_app.model.degrade import degrade_mask
 from cutout_app.model.unet import UNet
 
 #: File name of the best checkpoint inside ``TrainConfig.out``.
@@ -71,6 +76,8 @@ class TrainConfig:
     init: Path | None = None
     #: Decode the training photos once (into a raw file the OS keeps in RAM) when they fit in this many GiB.
     cache_gb: float = 8.0
+    #: Train a refiner: a fourth input channel holds a degraded copy of the true mask.
+    coarse_input: bool = False
 
 
 @dataclass
@@ -84,55 +91,6 @@ class TrainResult:
     n_train: int
     n_val: int
     history: list[dict[str, float]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Pair:
-    """One training example on disk."""
-
-    image: Path
-    mask: Path
-    key: str  # "<data dir name>/<stem>", stable across machines (used for the validation split)
-
-
-# --------------------------------------------------------------------------------------------
-# Data on disk
-# --------------------------------------------------------------------------------------------
-
-
-def find_pairs(data_dirs: Sequence[str | Path]) -> list[Pair]:
-    """All image/mask pairs in ``data_dirs`` (each with ``images/`` and ``masks/``, matched by stem).
-
-    Raises :class:`CutoutError` if a folder lacks ``images/`` or ``masks/`` or no pair is found.
-    """
-    pairs: list[Pair] = []
-    for root in map(Path, data_dirs):
-        img_dir, mask_dir = root / "images", root / "masks"
-        if not img_dir.is_dir() or not mask_dir.is_dir():
-            raise CutoutError(f"Training folder '{root}' needs 'images' and 'masks' subfolders")
-        masks = {p.stem: p for p in sorted(mask_dir.iterdir()) if p.suffix.lower() in SUPPORTED_EXTENSIONS}
-        for image in sorted(img_dir.iterdir()):
-            if image.suffix.lower() in SUPPORTED_EXTENSIONS and image.stem in masks:
-                pairs.append(Pair(image, masks[image.stem], f"{root.name}/{image.stem}"))
-    if not pairs:
-        raise CutoutError("No image/mask pairs found in " + ", ".join(f"'{d}'" for d in data_dirs))
-    return pairs
-
-
-def split_pairs(pairs: Sequence[Pair], val_fraction: float, seed: int = 0) -> tuple[list[Pair], list[Pair]]:
-    """Deterministic train/validation split by a hash of each pair's key.
-
-    A pair stays on the same side when others are added or removed. With ``val_fraction > 0`` and at
-    least two pairs, both sides get at least one pair.
-    """
-    if not 0 <= val_fraction < 1:
-        raise ValueError("val_fraction must be in [0, 1)")
-    ranked = sorted(pairs, key=lambda p: zlib.crc32(f"{seed}:{p.key}".encode()))
-    scores = [zlib.crc32(f"{seed}:{p.key}".encode()) / 2**32 for p in ranked]
-    n_val = sum(s < val_fraction for s in scores)
-    if val_fraction > 0 and len(ranked) >= 2:
-        n_val = min(max(n_val, 1), len(ranked) - 1)
-    return ranked[n_val:], ranked[:n_val]
 
 
 def read_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
@@ -216,10 +174,20 @@ def _centre(mask: np.ndarray, out: int) -> np.ndarray:
     return mask[m : m + out, m : m + out]
 
 
+def _with_coarse(img: np.ndarray, msk: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
+    """``img`` with a fourth channel, a degraded copy of its whole-tile mask, when ``rng`` is given."""
+    if rng is None:
+        return img
+    return np.dstack([img, degrade_mask(np.ascontiguousarray(msk), rng)])
+
+
 def random_tile(
-    rgb: np.ndarray, mask: np.ndarray, tile: int, out: int, rng: np.random.Generator
+    rgb: np.ndarray, mask: np.ndarray, tile: int, out: int, rng: np.random.Generator, coarse: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A training tile: random scale and position, random flips. Returns (tile x tile x 3, out x out) uint8."""
+    """A training tile: random scale and position, random flips. Returns (tile x tile x 3, out x out) uint8.
+
+    With ``coarse`` the tile has a fourth channel: a degraded copy of the mask (the refiner's input).
+    """
     region = max(2, int(round(tile / rng.uniform(*SCALE_RANGE))))
     rgb, mask = _reflect_pad_to(rgb, mask, region)
     h, w = mask.shape
@@ -230,6 +198,7 @@ def random_tile(
         interp = cv2.INTER_AREA if region > tile else cv2.INTER_LINEAR
         img = cv2.resize(img, (tile, tile), interpolation=interp)
         msk = cv2.resize(msk, (tile, tile), interpolation=interp)
+    img = _with_coarse(img, msk, rng if coarse else None)
     msk = _centre(msk, out)
     if rng.random() < 0.5:
         img, msk = img[:, ::-1], msk[:, ::-1]
@@ -238,22 +207,28 @@ def random_tile(
     return np.ascontiguousarray(img), np.ascontiguousarray(msk)
 
 
-def centre_tile(rgb: np.ndarray, mask: np.ndarray, tile: int, out: int) -> tuple[np.ndarray, np.ndarray]:
-    """The validation tile: the photo's centre at scale 1 (mirror-padded if smaller)."""
+def centre_tile(rgb: np.ndarray, mask: np.ndarray, tile: int, out: int, coarse_seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The validation tile: the photo's centre at scale 1 (mirror-padded if smaller).
+
+    With ``coarse_seed`` the tile has a fourth channel, a degraded mask drawn from that seed.
+    """
     rgb, mask = _reflect_pad_to(rgb, mask, tile)
     h, w = mask.shape
     top, left = (h - tile) // 2, (w - tile) // 2
     img = rgb[top : top + tile, left : left + tile]
-    return np.ascontiguousarray(img), np.ascontiguousarray(_centre(mask[top : top + tile, left : left + tile], out))
+    msk = mask[top : top + tile, left : left + tile]
+    img = _with_coarse(img, msk, None if coarse_seed is None else np.random.default_rng(coarse_seed))
+    return np.ascontiguousarray(img), np.ascontiguousarray(_centre(msk, out))
 
 
 class TileDataset(Dataset):
     """Random training tiles of image/mask pairs, decoded from disk each time or read from a :class:`DecodedCache`."""
 
-    def __init__(self, pairs: Sequence[Pair], tile: int, out: int, cache: DecodedCache | None = None) -> None:
+    def __init__(self, pairs: Sequence[Pair], tile: int, out: int, cache: DecodedCache | None = None, coarse: bool = False) -> None:
         self.pairs = list(pairs)
         self.tile, self.out = tile, out
         self.cache = cache
+        self.coarse = coarse
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -262,7 +237,7 @@ class TileDataset(Dataset):
         rgb, mask = self.cache[index] if self.cache is not None else read_pair(self.pairs[index])
         # Seeded from torch's RNG, which the DataLoader seeds per worker from its generator.
         rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
-        img, msk = random_tile(rgb, mask, self.tile, self.out, rng)
+        img, msk = random_tile(rgb, mask, self.tile, self.out, rng, self.coarse)
         return torch.from_numpy(img), torch.from_numpy(msk)
 
 
@@ -330,14 +305,13 @@ def he_init(net: nn.Module) -> None:
 def load_weights(net: UNet, checkpoint: str | Path) -> None:
     """Copy a checkpoint's weights into ``net``; raises :class:`CutoutError` if its geometry differs."""
     source, _ = load_checkpoint(checkpoint)
-    ours = (net.depth, net.base_width, net.padding)
-    theirs = (source.depth, source.base_width, source.padding)
-    if ours != theirs:
-        raise CutoutError(
-            f"Checkpoint '{checkpoint}' is a depth-{theirs[0]}, width-{theirs[1]} {theirs[2]} U-Net; "
-            f"this run trains a depth-{ours[0]}, width-{ours[1]} {ours[2]} one"
-        )
+    if source.config() != net.config():
+        raise CutoutError(f"Checkpoint '{checkpoint}' is a {_describe(source)}; this run trains a {_describe(net)}")
     net.load_state_dict(source.state_dict())
+
+
+def _describe(net: UNet) -> str:
+    return f"depth-{net.depth}, width-{net.base_width} {net.padding} U-Net ({net.in_channels} input channels, norm {net.norm})"
 
 
 def train_step(
@@ -356,9 +330,12 @@ def train_step(
 def _prepare(images: torch.Tensor, masks: torch.Tensor, info: ModelInfo, device: torch.device, augment: bool, channels_last: bool) -> tuple[torch.Tensor, torch.Tensor]:
     images = images.to(device, non_blocking=True)
     masks = masks.to(device, non_blocking=True)
+    rgb, guidance = images[..., :3], images[..., 3:]
     if augment:
-        images = colour_jitter(images)
-    x = normalise(images, info)
+        rgb = colour_jitter(rgb)
+    x = normalise(rgb, info)
+    if guidance.shape[-1]:
+        x = torch.cat([x, guidance.permute(0, 3, 1, 2).float().div_(255.0)], dim=1)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     return x, masks.unsqueeze(1).float().div_(255.0)
@@ -452,8 +429,10 @@ def train(
     started = time.perf_counter()
     torch.manual_seed(config.seed)
     device = resolve_device(config.device)
-    net = UNet(base_width=config.base_width, depth=config.depth, padding=config.padding)
-    info = net.info(tile_size=config.tile_size, name=config.name, version=config.version)
+    net = UNet(in_channels=4 if config.coarse_input else 3, base_width=config.base_width, depth=config.depth,
+               padding=config.padding, norm="batch" if config.coarse_input else "none")
+    info = net.info(role="refiner" if config.coarse_input else "single", tile_size=config.tile_size, name=config.name,
+                    version=config.version)
     out_size = _check_config(config, info)
     if config.init is not None:
         load_weights(net, config.init)
@@ -467,7 +446,10 @@ def train(
     threads = max(2, min(16, os.cpu_count() or 2))
     first_rgb, _ = read_pair(train_pairs[0])
     est_gb = first_rgb.size * 4 / 3 * len(train_pairs) / 2**30
-    val_tiles = [centre_tile(rgb, mask, config.tile_size, out_size) for rgb, mask in _read_all(val_pairs, threads)]
+    val_tiles = [
+        centre_tile(rgb, mask, config.tile_size, out_size, i if config.coarse_input else None)
+        for i, (rgb, mask) in enumerate(_read_all(val_pairs, threads))
+    ]
     out_dir = Path(config.out)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -526,7 +508,7 @@ class _Run:
         generator = torch.Generator().manual_seed(config.seed)
         workers = config.workers
         self.loader: DataLoader | None = DataLoader(
-            TileDataset(train_pairs, config.tile_size, out_size, cache),
+            TileDataset(train_pairs, config.tile_size, out_size, cache, config.coarse_input),
             batch_size=config.batch_size,
             sampler=RandomSampler(range(len(train_pairs)), num_samples=self.steps_per_epoch * config.batch_size, generator=generator),
             num_workers=workers,
@@ -620,6 +602,7 @@ class _Run:
             self.checkpoint,
             name=config.name,
             version=config.version,
+            role=self.info.role,
             tile_size=config.tile_size,
             mean=list(self.info.mean),
             std=list(self.info.std),
