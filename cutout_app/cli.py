@@ -14,7 +14,6 @@ from typing import Sequence, TextIO
 
 from cutout_app import __version__
 from cutout_app.core.errors import Cancelled, CutoutError
-from cutout_app.core.paths import default_model_path
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -191,11 +190,14 @@ def _options(args: argparse.Namespace):
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
+    from cutout_app.core.export import check_destination
+    from cutout_app.core.naming import cutout_path
     from cutout_app.core.pipeline import cut_out_file
 
     export, settings = _options(args)
     clicks = _clicks(args)
-    output = args.output or args.input.with_name(f"{args.input.stem}-cutout.png")
+    output = args.output or cutout_path(args.input)
+    check_destination(output, args.input, args.overwrite)  # an unwritable folder fails before the model loads
     engine = _engine(args)
     start = time.perf_counter()
     written = cut_out_file(engine, args.input, output, export, settings, overwrite=args.overwrite,

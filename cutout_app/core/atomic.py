@@ -2,6 +2,8 @@
 
 The data goes to a temporary file in the destination folder (the same file system, so the final
 ``os.replace`` is an atomic rename), is flushed to disk, and only then takes the destination's name.
+The temporary file is locked while it is written, so that one left by a killed writer can be told
+from one being written (:func:`cutout_app.core.filelock.remove_stale_files`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ import tempfile
 from pathlib import Path
 
 from cutout_app.core.errors import ExportError
+from cutout_app.core.filelock import try_lock
+from cutout_app.core.filenames import hidden_name
+
+_TEMP_TAIL = "XXXXXXXX.tmp"  # what mkstemp adds: 8 random characters, then the suffix
 
 # The process umask, read once at import: mkstemp creates files 0600, but a result should get the
 # permissions any new file in that folder would get. (os.umask can only be read by setting it.)
@@ -29,10 +35,13 @@ def atomic_write_bytes(path: str | Path, data: bytes | bytearray | memoryview) -
     """
     path = Path(path)
     folder = path.parent
+    prefix = hidden_name(path.name, "." + _TEMP_TAIL)[: -len(_TEMP_TAIL)]
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        fd, tmp_name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=folder)
     except OSError as exc:
         raise ExportError(_message(path, exc)) from exc
+    try_lock(fd)
+    lock_fd = os.dup(fd)  # keeps the lock after the file object closes, until the rename is done
 
     tmp = Path(tmp_name)
     try:
@@ -54,6 +63,8 @@ def atomic_write_bytes(path: str | Path, data: bytes | bytearray | memoryview) -
         if isinstance(exc, OSError):
             raise ExportError(_message(path, exc)) from exc
         raise
+    finally:
+        os.close(lock_fd)
     _fsync_folder(folder)
     return path
 
@@ -72,6 +83,27 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def check_writable_folder(folder: str | Path) -> None:
+    """Raise :class:`ExportError` unless a file can be created in ``folder`` (or, if it does not exist yet,
+    in its nearest existing parent, where it would be created).
+
+    Proven by creating and removing a small hidden file, which is the only test that also holds for
+    read-only file systems, network shares and the root user.
+    """
+    folder = Path(folder)
+    probe_in = folder
+    while not probe_in.exists() and probe_in.parent != probe_in:
+        probe_in = probe_in.parent
+    if not probe_in.is_dir():
+        raise ExportError(f"Cannot write into the folder '{folder}': '{probe_in}' is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(dir=probe_in, prefix=".cutout-write-test-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ExportError(f"Cannot write into the folder '{probe_in}': {os_error_reason(exc)}") from exc
+
+
 def os_error_reason(exc: OSError) -> str:
     """A short user-facing reason for an OS error from writing a file or creating a folder."""
     if isinstance(exc, PermissionError):
@@ -82,6 +114,8 @@ def os_error_reason(exc: OSError) -> str:
         return "the disk is full"
     if isinstance(exc, (FileExistsError, NotADirectoryError)):
         return "part of that path is a file, not a folder"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "the name is too long for the file system"
     return str(exc.strerror or exc)
 
 

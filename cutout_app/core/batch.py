@@ -1,31 +1,41 @@
 """Batch cut-out of a folder of photos: plan which files to do, then run them one by one.
 
 One bad file never stops a batch: its failure is recorded with the reason and the batch goes on.
-Cancelling stops between files (or inside a file's inference); what was written stays written,
-and a later run with the same folders skips it.
+Photos are decoded in a child process (:mod:`cutout_app.core.safe_decode`), so even a decoder crash is
+one file's failure. Cancelling stops between files (or inside a file's inference); what was written
+stays written, and a later run with the same folders skips it. Batches that share an output folder
+claim each output before working on it (:func:`cutout_app.core.filelock.claim`), so they split the
+work instead of repeating it, and a run removes what killed runs left behind.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Literal
 
 from cutout_app.core import export, imageio, pipeline
+from cutout_app.core.atomic import check_writable_folder
 from cutout_app.core.errors import Cancelled, CutoutError, ExportError
 from cutout_app.core.export import ExportOptions
+from cutout_app.core.filelock import claim, remove_stale_files
+from cutout_app.core.filenames import fit_name
 from cutout_app.core.matting import MaskSettings
+from cutout_app.core.naming import CUTOUT_SUFFIX, is_cutout_path
 from cutout_app.core.progress import CancelToken, ProgressCallback
+from cutout_app.core.safe_decode import DecoderProcess
 
 if TYPE_CHECKING:
-    from cutout_app.core.engine import SegmentationEngine
+    from cutout_app.core.two_stage import Segmenter
 
 #: Added to an output's stem when it is written next to its source (output folder == input folder),
 #: so that ``photo.png`` is never overwritten by the cut-out of ``photo.jpg`` or ``photo.png``.
-IN_PLACE_SUFFIX = "-cutout"
+IN_PLACE_SUFFIX = CUTOUT_SUFFIX
+
+#: The note on an output skipped because another cutout process was producing it.
+CLAIMED_ELSEWHERE = "another cutout process is writing this result"
 
 Status = Literal["done", "skipped", "failed"]
 
@@ -82,6 +92,8 @@ class BatchReport:
     cancelled: bool = False
     #: Number of files the plan had to do (so a cancelled report can say how many were left).
     planned: int = 0
+    #: Number of those that were handled (done, failed, or skipped because their output appeared meanwhile).
+    handled: int = 0
 
     @property
     def done(self) -> list[FileResult]:
@@ -90,7 +102,7 @@ class BatchReport:
 
     @property
     def skipped(self) -> list[FileResult]:
-        """Files left alone because their output already existed."""
+        """Files left alone because their output already existed (or another process was writing it)."""
         return [r for r in self.results if r.status == "skipped"]
 
     @property
@@ -101,7 +113,7 @@ class BatchReport:
     @property
     def not_started(self) -> int:
         """Files of the plan that were never reached (only non-zero after a cancel)."""
-        return max(0, self.planned - len(self.done) - len(self.failed))
+        return max(0, self.planned - self.handled)
 
     def summary(self) -> str:
         """A multi-line, human-readable summary that names every failed file and why it failed."""
@@ -122,8 +134,9 @@ def plan_batch(in_dir: Path, out_dir: Path, recursive: bool = True, overwrite: b
     structure is kept in ``out_dir``; ``out_dir`` itself is never searched when it lies inside
     ``in_dir``. When an output would land next to its source it gets the ``-cutout`` suffix, and
     such ``-cutout.png`` files are not taken as sources, so a re-run never cuts out its own results.
-    An output that already exists goes to ``skipped`` unless ``overwrite``.
-    Raises CutoutError if ``in_dir`` is not a folder.
+    An output name too long for the file system is shortened. Broken links (dangling or looping) are
+    taken, so that the run lists them as failed. An output that already exists goes to ``skipped``
+    unless ``overwrite``. Raises CutoutError if ``in_dir`` is not a folder.
     """
     in_dir = Path(in_dir).expanduser()
     out_dir = Path(out_dir).expanduser()
@@ -141,7 +154,7 @@ def plan_batch(in_dir: Path, out_dir: Path, recursive: bool = True, overwrite: b
         dst = _output_for(src, out_real / rel_parent, source_set, taken)
         taken.add(dst)
         item = BatchItem(src=src, dst=dst)
-        if dst.exists() and not overwrite:
+        if _exists(dst) and not overwrite:
             plan.skipped.append(item)
         else:
             plan.items.append(item)
@@ -159,27 +172,25 @@ def check_output_folder(out_dir: Path) -> None:
         raise ExportError(f"Cannot create output folder '{out_dir}': {exc.strerror or exc}") from exc
     if not out_dir.is_dir():
         raise ExportError(f"Output folder '{out_dir}' is not a folder")
-    try:
-        fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".cutout-write-test-")
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise ExportError(f"Output folder '{out_dir}' is not writable: {exc.strerror or exc}") from exc
+    check_writable_folder(out_dir)
 
 
 def run_batch(
-    engine: SegmentationEngine,
+    engine: Segmenter,
     plan: BatchPlan,
     options: BatchOptions,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     on_result: Callable[[FileResult], None] | None = None,
+    decoder: DecoderProcess | None = None,
 ) -> BatchReport:
     """Cut out every item of ``plan`` and write its PNG; return what happened to each file.
 
     Skipped items are reported first (status "skipped"). ``progress(done, total)`` is called after
     each file to do; ``on_result`` receives each FileResult as soon as it is known. A failing file
     is recorded and the batch goes on; cancelling ends the batch with ``report.cancelled = True``.
+    An output that appeared since planning, or that another cutout process is writing, is skipped.
+    Photos are decoded by ``decoder`` (default: a child process for this run).
     Raises ExportError before doing anything if the output folder cannot be created or written.
     """
     check_output_folder(plan.out_dir)
@@ -192,33 +203,72 @@ def run_batch(
 
     for item in plan.skipped:
         record(FileResult(item.src, item.dst, "skipped"))
+    for folder in sorted({item.dst.parent for item in plan.items}):
+        remove_stale_files(folder, ".png")
 
+    own_decoder = decoder is None
+    decoder = decoder or DecoderProcess()
     total = len(plan.items)
-    for index, item in enumerate(plan.items):
-        if cancel is not None and cancel.cancelled:
-            report.cancelled = True
-            break
-        start = time.perf_counter()
-        try:
-            _process(engine, item, options, cancel)
-        except Cancelled:
-            report.cancelled = True
-            break
-        except CutoutError as exc:
-            record(FileResult(item.src, item.dst, "failed", str(exc), time.perf_counter() - start))
-        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-            message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            record(FileResult(item.src, item.dst, "failed", message, time.perf_counter() - start))
-        else:
-            record(FileResult(item.src, item.dst, "done", None, time.perf_counter() - start))
-        if progress is not None:
-            progress(index + 1, total)
+    try:
+        for index, item in enumerate(plan.items):
+            if cancel is not None and cancel.cancelled:
+                report.cancelled = True
+                break
+            try:
+                result = _run_item(engine, item, options, cancel, decoder)
+            except Cancelled:
+                report.cancelled = True
+                break
+            report.handled += 1
+            record(result)
+            if progress is not None:
+                progress(index + 1, total)
+    finally:
+        if own_decoder:
+            decoder.close()
     return report
 
 
-def _process(engine: SegmentationEngine, item: BatchItem, options: BatchOptions, cancel: CancelToken | None) -> None:
-    """Read, segment and export one photo (raises on any problem)."""
-    pipeline.cut_out_file(engine, item.src, item.dst, options.export, options.mask, options.overwrite, cancel=cancel)
+def _run_item(
+    engine: Segmenter, item: BatchItem, options: BatchOptions, cancel: CancelToken | None, decoder: DecoderProcess
+) -> FileResult:
+    """Claim, process and time one item; every problem but a cancel becomes a failed result."""
+    start = time.perf_counter()
+    try:
+        item.dst.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # export_result reports it
+    with claim(item.dst) as mine:
+        if not mine:
+            return FileResult(item.src, item.dst, "skipped", CLAIMED_ELSEWHERE)
+        if not options.overwrite and _exists(item.dst):
+            return FileResult(item.src, item.dst, "skipped")  # written by another run since planning
+        try:
+            _process(engine, item, options, cancel, decoder)
+        except Cancelled:
+            raise
+        except CutoutError as exc:
+            return FileResult(item.src, item.dst, "failed", str(exc), time.perf_counter() - start)
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+            message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            return FileResult(item.src, item.dst, "failed", message, time.perf_counter() - start)
+    return FileResult(item.src, item.dst, "done", None, time.perf_counter() - start)
+
+
+def _process(
+    engine: Segmenter, item: BatchItem, options: BatchOptions, cancel: CancelToken | None, decoder: DecoderProcess
+) -> None:
+    """Read (in the decoder process), segment and export one photo (raises on any problem)."""
+    pipeline.cut_out_file(engine, item.src, item.dst, options.export, options.mask, options.overwrite, cancel=cancel,
+                          read=decoder.read)
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; False where the name cannot even be looked up (too long, no access)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def _find_sources(in_dir: Path, out_dir: Path, recursive: bool) -> list[Path]:
@@ -233,25 +283,23 @@ def _find_sources(in_dir: Path, out_dir: Path, recursive: bool) -> list[Path]:
             dirs[:] = []
         for name in sorted(files):
             path = root_path / name
-            if name.startswith(".") or not imageio.is_supported_image(path) or not path.is_file():
+            if name.startswith(".") or not imageio.is_supported_image(path):
                 continue
-            if in_place and _is_in_place_output(path):
+            if not path.is_file() and not (path.is_symlink() and not path.exists()):
+                continue  # a FIFO, a device...; broken links are taken, to be reported as failed
+            if in_place and is_cutout_path(path):
                 continue  # a result of an earlier in-place batch, not a photo
             found.append(path)
     found.sort(key=lambda p: p.relative_to(in_dir).parts)
     return found
 
 
-def _is_in_place_output(path: Path) -> bool:
-    """True for a ``<stem>-cutout.png`` file, the name a batch writes next to its source."""
-    return path.suffix.lower() == ".png" and path.stem.endswith(IN_PLACE_SUFFIX)
-
-
 def _output_for(src: Path, dst_dir: Path, sources: set[Path], taken: set[Path]) -> Path:
     """The output path of ``src`` in ``dst_dir``: never a source file, never another item's output.
 
     Next to its source the name ends in ``-cutout``; two sources sharing a stem (``p.jpg``, ``p.png``)
-    are told apart by their extension (``p.png``, ``p-png.png``).
+    are told apart by their extension (``p.png``, ``p-png.png``). A stem too long for the file system
+    with these additions is shortened.
     """
     default = export.output_path_for(src, dst_dir)
     suffix = IN_PLACE_SUFFIX if default.parent == src.parent else ""
@@ -260,7 +308,7 @@ def _output_for(src: Path, dst_dir: Path, sources: set[Path], taken: set[Path]) 
     n = 2
     while True:
         for extra in extras:
-            candidate = default.with_name(f"{default.stem}{extra}{suffix}.png")
+            candidate = default.with_name(fit_name(default.stem, f"{extra}{suffix}.png"))
             if candidate not in sources and candidate not in taken:
                 return candidate
         extras = [f"-{ext}-{n}"]

@@ -15,8 +15,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from cutout_app.core.atomic import atomic_write_bytes, os_error_reason
+from cutout_app.core.atomic import atomic_write_bytes, check_writable_folder, os_error_reason
 from cutout_app.core.errors import ExportError
+from cutout_app.core.filenames import MAX_NAME_BYTES, name_bytes
 from cutout_app.core.imageio import Photo
 
 #: zlib level for PNGs: 3 is several times faster than the default on big photos for ~5-10 % more bytes.
@@ -114,18 +115,27 @@ def export_result(
 def check_destination(out_path: str | Path, source: str | Path | None, overwrite: bool = False) -> None:
     """Raise :class:`ExportError` unless a result may be written to ``out_path``.
 
-    Refused: a name not ending in ``.png``, the ``source`` photo itself, a folder, and an existing
-    file unless ``overwrite``. Callers check before long work so that a bad name fails at once.
+    Refused: a name not ending in ``.png``, a name too long for the file system, the ``source`` photo
+    itself, a folder, an existing file unless ``overwrite``, and a folder where no file can be created.
+    Callers check before long work so that a bad name or a read-only folder fails at once.
     """
     out_path = Path(out_path)
     if out_path.suffix.lower() != ".png":
         raise ExportError(f"Cannot export to '{out_path}': results are PNG files, the name must end in .png")
+    length = name_bytes(out_path.name)
+    if length > MAX_NAME_BYTES:
+        raise ExportError(f"Cannot export to '{out_path}': the file name is too long ({length} bytes; "
+                          f"file systems take at most {MAX_NAME_BYTES}); choose a shorter name")  # fmt: skip
     if source is not None and _same_file(out_path, Path(source)):
         raise ExportError(f"Refusing to overwrite the original photo '{source}': choose another name or folder")
-    if out_path.is_dir():
-        raise ExportError(f"Cannot export to '{out_path}': it is a folder")
-    if out_path.exists() and not overwrite:
-        raise ExportError(f"'{out_path}' already exists; choose another name or allow overwriting")
+    try:
+        if out_path.is_dir():
+            raise ExportError(f"Cannot export to '{out_path}': it is a folder")
+        if out_path.exists() and not overwrite:
+            raise ExportError(f"'{out_path}' already exists; choose another name or allow overwriting")
+    except OSError as exc:
+        raise ExportError(f"Cannot export to '{out_path}': {os_error_reason(exc)}") from exc
+    check_writable_folder(out_path.parent)
 
 
 def _same_file(a: Path, b: Path) -> bool:

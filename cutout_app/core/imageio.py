@@ -4,14 +4,20 @@ Files are read as bytes and decoded with ``cv2.imdecode`` so that paths with any
 (``cv2.imread`` cannot open non-ASCII paths on Windows). Before decoding, a small parser walks the
 file's structure: it finds the pixel size (to refuse huge photos before allocating them), the EXIF
 orientation (``IMREAD_UNCHANGED`` ignores it) and whether the file is cut short (libjpeg decodes a
-truncated JPEG into a half-grey picture with only a warning).
+truncated JPEG into a half-grey picture with only a warning). It also takes the animation chunks out of
+an animated PNG before decoding: only the still image is wanted, and OpenCV's APNG code crashes the
+process (SIGSEGV) on some damaged ones, e.g. an ``fdAT`` chunk too short for its sequence number.
+
+Decoding untrusted files in a process that must survive a decoder crash: :mod:`cutout_app.core.safe_decode`.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
+import os
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -22,11 +28,16 @@ from cutout_app.core.errors import ImageReadError
 #: Photos with more pixels than this are refused (a 250 MP RGB photo is 750 MB decoded).
 MAX_PIXELS = 250_000_000
 
+#: libpng refuses PNGs wider or taller than this (its default user limit, PNG_USER_WIDTH/HEIGHT_MAX).
+PNG_MAX_SIDE = 1_000_000
+
 #: File name suffixes (lower case, with the dot) of the formats cutout reads.
 SUPPORTED_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".dib", ".tif", ".tiff"})
 
 _ORIENTATION_TAG = 0x0112
 _REASON_TRUNCATED = "file is truncated or corrupt"
+#: APNG chunks: animation control, frame control, frame data. Without them an APNG is a plain PNG.
+_APNG_CHUNKS = frozenset({b"acTL", b"fcTL", b"fdAT"})
 
 
 @dataclass(eq=False, repr=False)
@@ -94,43 +105,69 @@ def is_supported_image(path: str | Path) -> bool:
 def read_image(path: str | Path) -> Photo:
     """Read a photo file into a :class:`Photo`, upright according to its EXIF orientation.
 
-    Raises :class:`ImageReadError` naming the file and the reason: not found, a folder, empty, not an
-    image, truncated or corrupt, or larger than :data:`MAX_PIXELS`.
+    Raises :class:`ImageReadError` naming the file and the reason: not found, a folder, a broken link,
+    empty, not an image, truncated or corrupt, or larger than :data:`MAX_PIXELS`.
     """
     path = Path(path)
-    data = _read_bytes(path)
+    return decode_image(_read_bytes(path), path)
+
+
+def decode_image(data: bytes, path: str | Path | None = None) -> Photo:
+    """Decode the bytes of a photo file into a :class:`Photo` (what :func:`read_image` does after reading).
+
+    ``path`` only names the file in errors and in ``Photo.path``. Raises :class:`ImageReadError`.
+    """
+    name = Path(path) if path is not None else Path("<memory>")
     if not data:
-        raise ImageReadError(path, "file is empty")
+        raise ImageReadError(name, "file is empty")
     fmt = _sniff_format(data)
     if fmt is None:
-        raise ImageReadError(path, "not an image or unsupported format")
+        raise ImageReadError(name, "not an image or unsupported format")
 
     try:
         header = _SCANNERS[fmt](data)
     except _Truncated as exc:
-        raise ImageReadError(path, f"{_REASON_TRUNCATED} ({exc})") from None
+        raise ImageReadError(name, f"{_REASON_TRUNCATED} ({exc})") from None
     except (struct.error, IndexError, ValueError):
         header = _Header()  # a structure this parser does not follow: let the decoder judge it
     if header.width and header.height:
-        _check_size(path, header.width, header.height)
+        _check_size(name, header.width, header.height)
+    if fmt == "png" and max(header.width, header.height) > PNG_MAX_SIDE:
+        raise ImageReadError(
+            name,
+            f"image is too large: {header.width} x {header.height} pixels; "
+            f"the PNG decoder reads at most {PNG_MAX_SIDE:,} pixels per side",
+        )
+    if header.drop:
+        data = _without_spans(data, header.drop)
 
     try:
         img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error:
         img = None
     except MemoryError:
-        raise ImageReadError(path, "not enough memory to decode the image") from None
+        raise ImageReadError(name, "not enough memory to decode the image") from None
     del data
     if img is None or img.size == 0:
-        raise ImageReadError(path, _REASON_TRUNCATED)
-    _check_size(path, img.shape[1], img.shape[0])
+        raise ImageReadError(name, _REASON_TRUNCATED)
+    _check_size(name, img.shape[1], img.shape[0])
 
-    pixels = _to_rgb(path, img)
+    pixels = _to_rgb(name, img)
     del img
     orientation = header.orientation
     if fmt == "tiff" and _cv2_applies_tiff_orientation():
         orientation = 1
-    return Photo(_apply_orientation(pixels, orientation), path)
+    return Photo(_apply_orientation(pixels, orientation), Path(path) if path is not None else None)
+
+
+def _without_spans(data: bytes, spans: list[tuple[int, int]]) -> bytes:
+    """``data`` with the byte ranges ``[start, end)`` (sorted, not overlapping) left out."""
+    parts, pos = [], 0
+    for start, end in spans:
+        parts.append(data[pos:start])
+        pos = end
+    parts.append(data[pos:])
+    return b"".join(parts)
 
 
 # --- reading and checking ---------------------------------------------------------------------
@@ -142,7 +179,13 @@ def read_mask(path: str | Path) -> np.ndarray:
     Raises :class:`ImageReadError` if the file cannot be read or decoded.
     """
     path = Path(path)
-    data = np.frombuffer(_read_bytes(path), np.uint8)
+    raw = _read_bytes(path)
+    if _sniff_format(raw) == "png":
+        try:
+            raw = _without_spans(raw, _scan_png(raw).drop)
+        except (_Truncated, struct.error):
+            pass  # the decoder judges it
+    data = np.frombuffer(raw, np.uint8)
     mask = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE) if data.size else None
     if mask is None:
         raise ImageReadError(path, "not a readable mask image")
@@ -157,6 +200,8 @@ def _read_bytes(path: Path) -> bytes:
             raise ImageReadError(path, "is a folder, not an image file")
         return path.read_bytes()
     except FileNotFoundError:
+        if path.is_symlink():
+            raise ImageReadError(path, f"broken link: its target '{os.readlink(path)}' does not exist") from None
         raise ImageReadError(path, "file not found") from None
     except IsADirectoryError:
         raise ImageReadError(path, "is a folder, not an image file") from None
@@ -165,6 +210,8 @@ def _read_bytes(path: Path) -> bytes:
     except MemoryError:
         raise ImageReadError(path, "not enough memory to read the file") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ImageReadError(path, "broken link: it leads back to itself (a symbolic link loop)") from None
         raise ImageReadError(path, f"could not read the file ({exc.strerror or exc})") from None
 
 
@@ -253,6 +300,7 @@ class _Header:
     width: int = 0  # 0: unknown
     height: int = 0
     orientation: int = 1
+    drop: list[tuple[int, int]] = field(default_factory=list)  # byte ranges to leave out before decoding
 
 
 def _sniff_format(data: bytes) -> str | None:
@@ -349,7 +397,7 @@ def _scan_jpeg(data: bytes) -> _Header:
 
 
 def _scan_png(data: bytes) -> _Header:
-    """Walk the PNG's chunks up to IEND: size from IHDR, orientation from eXIf."""
+    """Walk the PNG's chunks up to IEND: size from IHDR, orientation from eXIf, APNG chunks to drop."""
     header = _Header()
     n = len(data)
     view = memoryview(data)
@@ -365,6 +413,8 @@ def _scan_png(data: bytes) -> _Header:
             header.width, header.height = struct.unpack_from(">II", data, pos + 8)
         elif ctype == b"eXIf":
             header.orientation = _exif_orientation(view[pos + 8 : pos + 8 + length])
+        elif ctype in _APNG_CHUNKS:
+            header.drop.append((pos, end))
         elif ctype == b"IEND":
             return header
         pos = end

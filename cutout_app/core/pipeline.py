@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -53,11 +53,16 @@ def cut_out_file(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     clicks: Sequence[Click] = (),
+    read: Callable[[Path], Photo] = read_image,
 ) -> Path:
-    """Read ``src``, segment it (guided by ``clicks``, if any) and write the result to ``dst``; returns the path written."""
+    """Read ``src`` (with ``read``), segment it (guided by ``clicks``, if any) and write the result to ``dst``.
+
+    Returns the path written. A batch passes its decoder process's ``read``, so that a decoder crash
+    fails one file, not the run.
+    """
     settings = settings or MaskSettings()
     check_destination(dst, src, overwrite)
-    photo = read_image(src)
+    photo = read(Path(src))
     soft = segment_photo(engine, photo, settings, progress, cancel, clicks)
     alpha = alpha_from_soft(soft, settings.threshold, settings.softness)
     return export_result(photo, alpha, Path(dst), options or ExportOptions(), overwrite=overwrite)

@@ -14,10 +14,16 @@ The folder holds:
 
 A new generation (``start``/``snapshot``) writes its base and empty journal first and then switches
 ``meta.json`` over, so a crash at any moment leaves one consistent generation on disk.
+
+Every file is checked when read. :meth:`RestoreInfo.recover` restores what can be restored and says
+what could not; a damaged autosave is then set aside (:meth:`AutosaveJournal.set_aside` moves it to
+``<autosave dir>/damaged/``, it is never deleted silently) and the journal starts afresh. View
+settings with bad values fall back to the defaults, with a note.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -35,7 +41,9 @@ import numpy as np
 
 from cutout_app.core.atomic import atomic_write_bytes
 from cutout_app.core.errors import CutoutError, ExportError
+from cutout_app.core.filelock import remove_stale_files
 from cutout_app.core.mask_edit import EditRecord, Rect
+from cutout_app.core.matting import MaskSettings
 
 FORMAT_VERSION = 1
 META_NAME = "meta.json"
@@ -43,6 +51,8 @@ _JOURNAL_MAGIC = b"CUTJ"
 _JOURNAL_HEADER = struct.Struct("<4sIQ")  # magic, version, generation
 _RECORD_MAGIC = b"CREC"
 _RECORD_HEADER = struct.Struct("<4sIIIIII")  # magic, x, y, w, h, payload_len, crc32
+#: Damaged autosaves are moved into this sub-folder of the autosave folder.
+DAMAGED_DIR = "damaged"
 
 
 def default_autosave_dir() -> Path:
@@ -87,13 +97,69 @@ class _PhotoKey:
 
 
 def _read_meta(folder: Path) -> dict[str, Any] | None:
-    try:
-        meta = json.loads((folder / META_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION or not isinstance(meta.get("generation"), int):
-        return None
+    """The folder's meta file if it is there and sound, else None."""
+    meta, _ = _inspect_meta(folder)
     return meta
+
+
+def _inspect_meta(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """``(meta, None)`` for a sound meta file, ``(None, None)`` if there is none, ``(None, problem)`` if damaged."""
+    try:
+        text = (folder / META_NAME).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None, None
+    except (OSError, ValueError) as exc:
+        return None, f"its description file cannot be read ({exc})"
+    try:
+        meta = json.loads(text)
+    except ValueError:
+        return None, "its description file is not valid JSON"
+    problem = _meta_problem(meta)
+    return (None, problem) if problem else (meta, None)
+
+
+def _meta_problem(meta: object) -> str | None:
+    """What is wrong with the fields that locate and shape the autosave, or None."""
+
+    def is_int(value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    if not isinstance(meta, dict):
+        return "its description file holds no fields"
+    if meta.get("format") != FORMAT_VERSION:
+        return f"it has an unknown format ({meta.get('format')!r})"
+    shape = meta.get("shape")
+    checks = {
+        "generation": is_int(meta.get("generation")) and meta["generation"] >= 1,
+        "source": isinstance(meta.get("source"), str),
+        "size": is_int(meta.get("size")),
+        "mtime_ns": is_int(meta.get("mtime_ns")),
+        "shape": isinstance(shape, list) and len(shape) == 2 and all(is_int(v) and v > 0 for v in shape),
+        "created": isinstance(meta.get("created", 0.0), (int, float)),
+    }
+    bad = [name for name, ok in checks.items() if not ok]
+    return f"its description file has bad values ({', '.join(bad)})" if bad else None
+
+
+def clean_settings(raw: object) -> tuple[dict[str, Any], list[str]]:
+    """Stored view settings with bad values left out (the defaults apply), and a note for each one dropped."""
+    if raw is None:
+        return {}, []
+    if not isinstance(raw, dict):
+        return {}, ["the saved view settings were unreadable; the defaults are used"]
+    settings: dict[str, Any] = {}
+    notes = []
+    defaults = MaskSettings()
+    for name, value in raw.items():
+        try:
+            MaskSettings(**{name: value})
+        except TypeError:
+            settings[name] = value  # not a mask setting: kept for whoever stored it
+        except ValueError:
+            notes.append(f"the saved {name} {value!r} is out of range; the default {getattr(defaults, name)!r} is used")
+        else:
+            settings[name] = value
+    return settings, notes
 
 
 def _base_path(folder: Path, gen: int) -> Path:
@@ -145,9 +211,16 @@ def _valid_journal_length(data: bytes, generation: int) -> int:
     return end
 
 
-def _load(folder: Path, meta: dict[str, Any]) -> tuple[np.ndarray, int]:
-    """Base + replayed journal of the current generation: ``(soft, number of records replayed)``."""
+def _load(folder: Path, meta: dict[str, Any]) -> tuple[np.ndarray, int, int]:
+    """Base + replayed journal of the current generation: ``(soft, records replayed, damaged journal bytes)``.
+
+    Raises CutoutError if the base cannot be read. Journal bytes after the last sound record are
+    counted, not replayed: a record cut short by a power cut, or damage.
+    """
     gen = meta["generation"]
+    problem = _base_problem(folder, gen)
+    if problem:
+        raise CutoutError(f"The autosaved mask in '{folder}' {problem}")
     try:
         encoded = np.fromfile(_base_path(folder, gen), np.uint8)
     except OSError as exc:
@@ -161,17 +234,57 @@ def _load(folder: Path, meta: dict[str, Any]) -> tuple[np.ndarray, int]:
     except OSError:
         data = b""
     count = 0
-    for rect, raw, _ in _iter_records(data, gen):
+    end = _JOURNAL_HEADER.size if data else 0
+    for rect, raw, rec_end in _iter_records(data, gen):
         if rect.clip(*soft.shape) != rect:
             break
         soft[rect.slices] = np.frombuffer(raw, np.uint8).reshape(rect.h, rect.w)
         count += 1
-    return soft, count
+        end = rec_end
+    return soft, count, max(0, len(data) - end)
+
+
+def _base_problem(folder: Path, gen: int) -> str | None:
+    """A cheap check of the base image: there, and a whole PNG (signature first, IEND last)."""
+    path = _base_path(folder, gen)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(8)
+            f.seek(max(0, size - 12))
+            tail = f.read(12)
+    except FileNotFoundError:
+        return "is missing"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if head != b"\x89PNG\r\n\x1a\n" or tail[4:8] != b"IEND":
+        return "is damaged (cut short or overwritten)"
+    return None
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """What :meth:`RestoreInfo.recover` could restore.
+
+    ``soft`` is the mask (None: nothing could be restored), ``settings`` the view settings without bad
+    values, ``notes`` says in words what was lost or replaced, and ``damaged`` whether the autosave's
+    files are damaged (then set it aside and start afresh).
+    """
+
+    soft: np.ndarray | None
+    settings: dict[str, Any]
+    notes: tuple[str, ...] = ()
+    damaged: bool = False
 
 
 @dataclass(frozen=True)
 class RestoreInfo:
-    """An autosave found for a photo: what the GUI shows when offering to restore it."""
+    """An autosave found for a photo: what the GUI shows when offering to restore it.
+
+    ``damage`` says why nothing can be restored (the meta file or the base image is broken); such an
+    autosave should not be offered, only set aside with a message. ``notes`` lists settings replaced
+    by defaults.
+    """
 
     photo_path: Path
     folder: Path
@@ -180,14 +293,37 @@ class RestoreInfo:
     created: float = 0.0
     updated: float = 0.0
     data_dir: Path | None = None
+    damage: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def restorable(self) -> bool:
+        """True unless the autosave is known to be beyond restoring."""
+        return self.damage is None
 
     def restore(self) -> tuple[np.ndarray, dict[str, Any]]:
         """The autosaved soft mask (uint8 H x W) and view settings; raises CutoutError if damaged."""
-        meta = _read_meta(self.folder)
+        recovered = self.recover()
+        if recovered.soft is None:
+            raise CutoutError(f"The autosave in '{self.folder}' cannot be restored: {'; '.join(recovered.notes)}")
+        return recovered.soft, recovered.settings
+
+    def recover(self) -> Recovered:
+        """Restore what can be restored, never raising for damaged files: see :class:`Recovered`."""
+        if self.damage is not None:
+            return Recovered(None, {}, (self.damage,), damaged=True)
+        meta, problem = _inspect_meta(self.folder)
         if meta is None:
-            raise CutoutError(f"The autosave in '{self.folder}' is gone or damaged")
-        soft, _ = _load(self.folder, meta)
-        return soft, dict(meta.get("settings") or {})
+            return Recovered(None, {}, (problem or "the autosave is gone",), damaged=problem is not None)
+        settings, notes = clean_settings(meta.get("settings"))
+        try:
+            soft, _, lost = _load(self.folder, meta)
+        except CutoutError:
+            problem = _base_problem(self.folder, meta["generation"]) or "is damaged"
+            return Recovered(None, settings, (f"the autosaved mask {problem}", *notes), damaged=True)
+        if lost:
+            notes.insert(0, f"the last edits could not be read ({lost} bytes of the journal are damaged or cut short)")
+        return Recovered(soft, settings, tuple(notes), damaged=lost > 0)
 
     def journal(self) -> AutosaveJournal:
         """The journal to continue appending to after restoring."""
@@ -237,20 +373,24 @@ class AutosaveJournal:
             return None
         root = Path(data_dir) if data_dir is not None else default_autosave_dir()
         folder = root / key.digest
-        meta = _read_meta(folder)
-        if meta is None or not key.matches(meta) or not _base_path(folder, meta["generation"]).is_file():
+        meta, problem = _inspect_meta(folder)
+        info = functools.partial(
+            RestoreInfo, photo_path=Path(key.path), folder=folder, data_dir=Path(data_dir) if data_dir is not None else None
+        )
+        if problem is not None:  # the folder is named after this very photo version, so it was its autosave
+            return info(shape=(0, 0), damage=f"the autosave is damaged: {problem}")
+        if meta is None or not key.matches(meta):
             return None
-        shape = meta.get("shape")
-        if not (isinstance(shape, list) and len(shape) == 2):
-            return None
-        return RestoreInfo(
-            photo_path=Path(key.path),
-            folder=folder,
-            shape=(int(shape[0]), int(shape[1])),
-            settings=dict(meta.get("settings") or {}),
+        shape = (int(meta["shape"][0]), int(meta["shape"][1]))
+        settings, notes = clean_settings(meta.get("settings"))
+        base_problem = _base_problem(folder, meta["generation"])
+        return info(
+            shape=shape,
+            settings=settings,
             created=float(meta.get("created", 0.0)),
             updated=_updated_time(folder, meta),
-            data_dir=Path(data_dir) if data_dir is not None else None,
+            damage=f"the autosaved mask {base_problem}" if base_problem else None,
+            notes=tuple(notes),
         )
 
     # ------------------------------------------------------------------ state
@@ -261,18 +401,23 @@ class AutosaveJournal:
 
     @property
     def settings(self) -> dict[str, Any]:
-        """The view settings stored with the autosave."""
-        return dict((self._meta or {}).get("settings") or {})
+        """The view settings stored with the autosave (bad values left out)."""
+        return clean_settings((self._meta or {}).get("settings"))[0]
+
+    @property
+    def base_missing(self) -> bool:
+        """True when the autosave has started but its base image is no longer on disk (then snapshot)."""
+        return self._meta is not None and not _base_path(self.folder, self._meta["generation"]).is_file()
 
     def restore(self) -> tuple[np.ndarray, dict[str, Any]]:
         """Base + journal replayed: ``(soft uint8 H x W, settings)``; raises CutoutError if nothing/damaged."""
         meta = _read_meta(self.folder)
         if meta is None or not self._key.matches(meta):
             raise CutoutError(f"No autosave for '{self._key.path}'")
-        soft, count = _load(self.folder, meta)
+        soft, count, _ = _load(self.folder, meta)
         self._meta = meta
         self.records_since_snapshot = count
-        return soft, dict(meta.get("settings") or {})
+        return soft, clean_settings(meta.get("settings"))[0]
 
     # ------------------------------------------------------------------ writing
     def start(self, soft: np.ndarray, settings: dict[str, Any] | None = None) -> None:
@@ -350,6 +495,30 @@ class AutosaveJournal:
         self.records_since_snapshot = 0
         shutil.rmtree(self.folder, ignore_errors=True)
 
+    def set_aside(self) -> Path | None:
+        """Move this photo's (damaged) autosave to ``<autosave dir>/damaged/`` and start afresh.
+
+        Returns where it went, or None if there was nothing to move or it could not be moved (then it
+        stays, and the next :meth:`start` writes over it).
+        """
+        self.close()
+        self._meta = None
+        self.records_since_snapshot = 0
+        if not self.folder.exists():
+            return None
+        stamp = f"{self.folder.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        target = self.folder.parent / DAMAGED_DIR / stamp
+        n = 2
+        while target.exists():
+            target = target.with_name(f"{stamp}-{n}")
+            n += 1
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.folder.rename(target)
+        except OSError:
+            return None
+        return target
+
     # ------------------------------------------------------------------ internals
     def _append_handle(self) -> BinaryIO:
         if self._file is None:
@@ -391,6 +560,7 @@ class AutosaveJournal:
         for stale in list(self.folder.glob("base.*.png")) + list(self.folder.glob("journal.*.bin")):
             if stale.name not in (_base_path(self.folder, gen).name, _journal_path(self.folder, gen).name):
                 stale.unlink(missing_ok=True)
+        remove_stale_files(self.folder)  # temporary files of a writer that was killed
 
 
 def _updated_time(folder: Path, meta: dict[str, Any]) -> float:

@@ -1,0 +1,302 @@
+"""Hostile input and hostile file systems: decoder crashes and hangs, libpng noise, huge PNGs, broken
+links, names too long, read-only folders, leftovers of killed writers, two batches on one folder."""
+
+from __future__ import annotations
+
+import os
+import signal
+import struct
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import make_photo
+from cutout_app.core.batch import CLAIMED_ELSEWHERE, BatchItem, BatchOptions, BatchPlan, plan_batch, run_batch
+from cutout_app.core.errors import ExportError, ImageReadError
+from cutout_app.core.export import check_destination
+from cutout_app.core.filelock import claim, remove_stale_files
+from cutout_app.core.filenames import MAX_NAME_BYTES, name_bytes
+from cutout_app.core.imageio import read_image
+from cutout_app.core.safe_decode import DECODER_CRASHED, DecoderProcess
+
+POSIX = os.name == "posix"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _png(width: int, height: int, extra: bytes = b"") -> bytes:
+    def chunk(ctype: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + ctype + data + struct.pack(">I", zlib.crc32(ctype + data))
+
+    raw = b"".join(b"\x00" + bytes(width) for _ in range(height))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + extra + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def _write_photo(path: Path, seed: int = 1) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, data = cv2.imencode(path.suffix, cv2.cvtColor(make_photo(60, 80, seed), cv2.COLOR_RGB2BGR))
+    assert ok
+    path.write_bytes(data.tobytes())
+    return path
+
+
+def _python(code: str, *args: str, **kwargs) -> subprocess.Popen[str]:  # noqa: ANN003
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), *args], env=env, text=True, **kwargs)
+
+
+# --- the decoder process --------------------------------------------------------------------------
+
+
+def _kill_when_opened(fifo: Path, decoder: DecoderProcess, sig: int) -> threading.Thread:
+    """Kill the decoder's child once it has opened ``fifo`` for reading (it then blocks inside read_image)."""
+
+    def run() -> None:
+        fd = os.open(fifo, os.O_WRONLY)  # returns once the child has the FIFO open
+        assert decoder.pid is not None
+        os.kill(decoder.pid, sig)
+        os.close(fd)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.skipif(not POSIX, reason="FIFOs and signals")
+def test_a_decoder_crash_is_one_files_error_and_the_next_file_reads(tmp_path: Path) -> None:
+    fifo = tmp_path / "hostile.png"
+    os.mkfifo(fifo)
+    good = _write_photo(tmp_path / "good.jpg")
+    with DecoderProcess(timeout=60) as decoder:
+        killer = _kill_when_opened(fifo, decoder, signal.SIGSEGV)
+        with pytest.raises(ImageReadError) as info:
+            decoder.read(fifo)
+        killer.join(10)
+        assert info.value.reason.startswith(DECODER_CRASHED) and "SIGSEGV" in info.value.reason
+        assert decoder.read(good).pixels.shape == (60, 80, 3)
+
+
+@pytest.mark.skipif(not POSIX, reason="FIFOs")
+def test_a_hanging_decoder_is_stopped(tmp_path: Path) -> None:
+    fifo = tmp_path / "never.png"
+    os.mkfifo(fifo)  # nobody writes: reading blocks for ever
+    with DecoderProcess(timeout=1) as decoder:
+        with pytest.raises(ImageReadError, match="did not finish within 1 s"):
+            decoder.read(fifo)
+        assert decoder.read(_write_photo(tmp_path / "ok.png")).width == 80
+
+
+def test_decoder_process_gives_the_same_photo_and_errors(tmp_path: Path) -> None:
+    path = _write_photo(tmp_path / "photo.png")
+    with DecoderProcess() as decoder:
+        np.testing.assert_array_equal(decoder.read(path).pixels, read_image(path).pixels)
+        with pytest.raises(ImageReadError, match="file not found"):
+            decoder.read(tmp_path / "missing.jpg")
+
+
+def test_libpng_warnings_stay_out_of_the_terminal(tmp_path: Path) -> None:
+    path = tmp_path / "noisy.png"
+    path.write_bytes(_png(4, 4, extra=struct.pack(">I", 2) + b"gAMA\x00\x00" + struct.pack(">I", zlib.crc32(b"gAMA\x00\x00"))))
+    code = """
+        import sys
+        from cutout_app.core.imageio import read_image
+        from cutout_app.core.safe_decode import read_image_protected
+        photo = read_image_protected(sys.argv[1]) if sys.argv[2] == "protected" else read_image(sys.argv[1])
+        print(photo.width)
+    """
+    for mode, leaks in (("in-process", True), ("protected", False)):
+        proc = _python(code, str(path), mode, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0 and out.strip() == "4", err
+        assert ("libpng warning" in err) == leaks, (mode, err)
+
+
+def test_png_wider_than_libpng_allows_is_too_large(tmp_path: Path) -> None:
+    path = tmp_path / "wide.png"
+    path.write_bytes(_png(1_000_001, 1))
+    with pytest.raises(ImageReadError, match="too large") as info:
+        read_image(path)
+    assert "1,000,000 pixels per side" in str(info.value)
+
+
+@pytest.mark.skipif(not POSIX, reason="symbolic links")
+def test_broken_and_looping_links_are_named(tmp_path: Path) -> None:
+    dangling = tmp_path / "gone.jpg"
+    dangling.symlink_to(tmp_path / "deleted.jpg")
+    loop = tmp_path / "loop.jpg"
+    loop.symlink_to(loop)
+    with pytest.raises(ImageReadError, match="broken link.*does not exist"):
+        read_image(dangling)
+    with pytest.raises(ImageReadError, match="loop"):
+        read_image(loop)
+
+
+# --- names, folders ------------------------------------------------------------------------------
+
+
+def test_too_long_output_name_is_a_clear_error(tmp_path: Path) -> None:
+    src = _write_photo(tmp_path / "photo.jpg")
+    with pytest.raises(ExportError, match="too long"):
+        check_destination(tmp_path / ("x" * 300 + ".png"), src)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc, where nobody can create files")
+def test_unwritable_folder_is_found_before_any_work() -> None:
+    with pytest.raises(ExportError, match="Cannot write into the folder"):
+        check_destination(Path("/proc/cutout-result.png"), None)
+
+
+def test_in_place_batch_shortens_names_that_would_be_too_long(tmp_path: Path, tiny_engine) -> None:  # noqa: ANN001
+    folder = tmp_path / "photos"
+    long_one = _write_photo(folder / ("é" * 125 + "x.jpg"))  # 255 bytes; "-cutout.png" would make it 262
+    _write_photo(folder / "short.jpg", 2)
+    plan = plan_batch(folder, folder)
+    assert len(plan.items) == 2
+    dst = {i.src.name: i.dst for i in plan.items}[long_one.name]
+    assert name_bytes(dst.name) <= MAX_NAME_BYTES and dst.name.endswith("-cutout.png")
+    report = run_batch(tiny_engine, plan, BatchOptions())
+    assert len(report.done) == 2, report.summary()
+    assert plan_batch(folder, folder).items == []  # the rerun sees both as done
+
+
+# --- batches: crashes, leftovers, links, neighbours ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_engine(tiny_model_path: Path):  # noqa: ANN201
+    from cutout_app.core.engine import SegmentationEngine
+
+    return SegmentationEngine(tiny_model_path, provider="cpu", threads=1)
+
+
+@pytest.mark.skipif(not POSIX, reason="FIFOs and signals")
+def test_batch_goes_on_after_a_decoder_crash(tmp_path: Path, tiny_engine) -> None:  # noqa: ANN001
+    fifo = tmp_path / "in" / "crasher.png"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    good = _write_photo(tmp_path / "in" / "good.jpg")
+    out = tmp_path / "out"
+    plan = BatchPlan(tmp_path / "in", out, items=[BatchItem(fifo, out / "crasher.png"), BatchItem(good, out / "good.png")])
+    with DecoderProcess(timeout=60) as decoder:
+        killer = _kill_when_opened(fifo, decoder, signal.SIGSEGV)
+        report = run_batch(tiny_engine, plan, BatchOptions(), decoder=decoder)
+        killer.join(10)
+    assert [r.status for r in report.results] == ["failed", "done"]
+    assert DECODER_CRASHED in (report.failed[0].error or "")
+    assert (out / "good.png").is_file()
+
+
+@pytest.mark.skipif(not POSIX, reason="symbolic links")
+def test_batch_lists_broken_links_as_failed(tmp_path: Path, tiny_engine) -> None:  # noqa: ANN001
+    folder = tmp_path / "in"
+    _write_photo(folder / "real.jpg")
+    (folder / "dangling.jpg").symlink_to(folder / "deleted.jpg")
+    (folder / "loop.jpg").symlink_to(folder / "loop.jpg")
+    report = run_batch(tiny_engine, plan_batch(folder, tmp_path / "out"), BatchOptions())
+    failed = {r.src.name: r.error for r in report.failed}
+    assert sorted(failed) == ["dangling.jpg", "loop.jpg"]
+    assert "does not exist" in failed["dangling.jpg"] and "loop" in failed["loop.jpg"]
+    assert [r.src.name for r in report.done] == ["real.jpg"]
+
+
+# A writer killed by SIGKILL in the middle of an atomic write (just before its rename), or one kept
+# waiting there (sys.argv[2] == "wait").
+KILLED_WRITER = """
+    import os, signal, sys
+    from cutout_app.core.atomic import atomic_write_bytes
+
+    def hook(event, args):
+        if event == "os.rename":
+            if sys.argv[2] == "wait":
+                print("writing", flush=True)
+                sys.stdin.read()
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    sys.addaudithook(hook)
+    atomic_write_bytes(sys.argv[1], b"half of a result" * 1000)
+"""
+
+
+def _age(path: Path, seconds: float = 600) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+@pytest.mark.skipif(not POSIX, reason="signals and flock")
+def test_leftover_of_a_killed_write_is_removed_but_a_live_one_is_kept(tmp_path: Path) -> None:
+    target = tmp_path / "photo.png"
+    dead = _python(KILLED_WRITER, str(target), "die")
+    assert dead.wait(60) == -signal.SIGKILL
+    (leftover,) = tmp_path.glob(".photo.png.*.tmp")
+
+    live = _python(KILLED_WRITER, str(tmp_path / "other.png"), "wait", stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert live.stdout is not None and live.stdout.readline().strip() == "writing"
+    (in_progress,) = tmp_path.glob(".other.png.*.tmp")
+    _age(leftover)
+    _age(in_progress)
+    try:
+        assert remove_stale_files(tmp_path, ".png") == [leftover]
+        assert not leftover.exists() and in_progress.exists()
+    finally:
+        live.kill()
+        live.wait()
+    assert remove_stale_files(tmp_path, ".png") == [in_progress]
+    assert not target.exists()
+
+
+@pytest.mark.skipif(not POSIX, reason="signals and flock")
+def test_batch_rerun_removes_what_a_killed_run_left(tmp_path: Path, tiny_engine) -> None:  # noqa: ANN001
+    folder = tmp_path / "in"
+    _write_photo(folder / "a.jpg")
+    out = tmp_path / "out"
+    out.mkdir()
+    assert _python(KILLED_WRITER, str(out / "a.png"), "die").wait(60) == -signal.SIGKILL
+    (leftover,) = out.glob(".a.png.*.tmp")
+    _age(leftover)
+    report = run_batch(tiny_engine, plan_batch(folder, out), BatchOptions())
+    assert len(report.done) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["a.png"]
+
+
+HOLDER = """
+    import sys
+    from pathlib import Path
+    from cutout_app.core.filelock import claim
+
+    with claim(Path(sys.argv[1])) as mine:
+        print("claimed" if mine else "refused", flush=True)
+        sys.stdin.read()
+"""
+
+
+@pytest.mark.skipif(not POSIX, reason="flock")
+def test_two_batches_on_one_folder_split_the_work(tmp_path: Path, tiny_engine) -> None:  # noqa: ANN001
+    folder = tmp_path / "in"
+    for name in ("a", "b", "c"):
+        _write_photo(folder / f"{name}.jpg", ord(name))
+    out = tmp_path / "out"
+    plan = plan_batch(folder, out)  # both runs planned while nothing was written
+    out.mkdir()
+    other = _python(HOLDER, str(out / "b.png"), stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # "another batch" on b
+    try:
+        assert other.stdout is not None and other.stdout.readline().strip() == "claimed"
+        _write_photo(out / "c.png", 9)  # and the other batch already finished c
+        report = run_batch(tiny_engine, plan, BatchOptions())
+    finally:
+        other.kill()
+        other.wait()
+    status = {r.src.name: (r.status, r.error) for r in report.results}
+    assert status["a.jpg"] == ("done", None)
+    assert status["b.jpg"] == ("skipped", CLAIMED_ELSEWHERE)
+    assert status["c.jpg"] == ("skipped", None)  # before: failed, "already exists"
+    assert report.failed == []
+    with claim(out / "b.png") as mine:  # the dead holder's claim is free again
+        assert mine
