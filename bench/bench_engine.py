@@ -1,12 +1,15 @@
-"""Benchmark the engine end to end on large photos (not a test): prints a table.
+"""Benchmark the two-stage model end to end on large photos (not a test): prints a table.
 
-For each size: the time from JPEG on disk to transparent PNG on disk (read, tiled inference, edge
-refinement, export), seconds per megapixel, the peak resident memory of that run, and the time of the
-model alone tiled versus in one untiled pass. Every case runs in a fresh process so that peak RSS
-belongs to it alone.
+For each size, a real photo (the bundled coffee cup, enlarged) is written as a JPEG, then:
+
+- **whole process**: ``cutout segment photo.jpg -o out.png`` run as a user runs it, timed from start to
+  exit (interpreter start, imports, model load, read, both stages, edge filter, PNG written), with the
+  peak resident memory of that process;
+- **stages**: the same steps timed one by one in a fresh process: read, global pass, refiner (tiles
+  refined of all tiles), guided-filter edges, alpha + PNG export.
 
     python bench/bench_engine.py                      # 12 and 50 MP, bundled model, auto provider
-    python bench/bench_engine.py --sizes 12 --provider cpu --untiled-limit-gb 8
+    python bench/bench_engine.py --sizes 12 --provider cpu --model models/cutout
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -23,124 +27,130 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# 4:3 photos of about 12 and 50 megapixels, like a phone and a high-resolution camera.
+# 4:3 photos of about 12, 24 and 50 megapixels, like a phone and high-resolution cameras.
 SHAPES = {12: (3000, 4000), 24: (4000, 6000), 50: (6144, 8192)}
 
 
 def make_photo(path: Path, height: int, width: int) -> None:
-    """A photo-sized synthetic composite, made small and enlarged (big composites are slow to draw)."""
+    """The sample photo enlarged to ``height`` x ``width`` with a little noise, as a JPEG."""
     import cv2
     import numpy as np
 
-    from cutout_app.core.synthetic import make_composite
+    from cutout_app.core.paths import sample_photo_path
 
-    rgb, _ = make_composite(height // 8, width // 8, np.random.default_rng(0))
-    big = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_CUBIC)
-    noise = np.random.default_rng(1).integers(-6, 7, big.shape, dtype=np.int16)
+    small = cv2.imread(str(sample_photo_path()))
+    h0, w0 = small.shape[:2]
+    scale = max(height / h0, width / w0)
+    big = cv2.resize(small, (round(w0 * scale), round(h0 * scale)), interpolation=cv2.INTER_CUBIC)[:height, :width]
+    noise = np.random.default_rng(1).integers(-4, 5, big.shape, dtype=np.int16)
     big = np.clip(big.astype(np.int16) + noise, 0, 255).astype(np.uint8)
-    ok, data = cv2.imencode(".jpg", cv2.cvtColor(big, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    ok, data = cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 92])
     assert ok
     path.write_bytes(data.tobytes())
 
 
-def child(case: dict) -> dict:
-    """Run one measurement in this (fresh) process and return its numbers."""
-    import resource
-
-    from cutout_app.core.engine import SegmentationEngine
+def stages(case: dict) -> dict:
+    """Each step of segmenting one photo, timed in this (fresh) process."""
+    from cutout_app.core.export import ExportOptions, export_result
     from cutout_app.core.imageio import read_image
-    from cutout_app.core.pipeline import cut_out_file
+    from cutout_app.core.matting import MaskSettings, alpha_from_soft, refine_mask, to_soft_u8
+    from cutout_app.core.two_stage import open_model
 
-    engine = SegmentationEngine(case["model"], provider=case["provider"], threads=case["threads"])
-    result: dict = {"provider": engine.provider}
-    if case["kind"] == "end_to_end":
+    model = open_model(case["model"], provider=case["provider"], threads=case["threads"])
+    times: dict = {"provider": model.provider}
+    t = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        times[name] = now - t
+        t = now
+
+    photo = read_image(case["photo"])
+    rgb = photo.rgb8()
+    lap("read")
+    coarse = model.predict_global(rgb)
+    lap("global")
+    counts: list[int] = []
+    prob = model.refine(rgb, coarse, progress=lambda done, total: counts.append(total))
+    lap("refiner")
+    times["tiles"] = f"{counts[-1] if counts else 0}/{len(model.refiner.plan(*rgb.shape[:2]))}"
+    soft = to_soft_u8(refine_mask(prob, rgb))
+    lap("edges")
+    settings = MaskSettings()
+    export_result(photo, alpha_from_soft(soft, settings.threshold, settings.softness), Path(case["output"]),
+                  ExportOptions(), overwrite=True)
+    lap("export")
+    times["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return times
+
+
+def whole_process(case: dict) -> dict:
+    """``cutout segment`` as a user runs it: wall time and peak RSS of that process."""
+    cmd = [sys.executable, "-m", "cutout_app", "segment", case["photo"], "-o", case["output"], "--overwrite",
+           "--provider", case["provider"], "--threads", str(case["threads"])]
+    if case["model"]:
+        cmd += ["--model", case["model"]]
+    with tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
-        cut_out_file(engine, case["photo"], case["output"], overwrite=True)
-        result["seconds"] = time.perf_counter() - start
-    else:
-        rgb = read_image(case["photo"]).rgb8()
-        tile = case["tile_size"] if case["kind"] == "tiled" else 10**6
-        result["tiles"] = len(engine.plan(rgb.shape[0], rgb.shape[1], tile))
-        start = time.perf_counter()
-        engine.predict(rgb, tile_size=tile, batch_size=case["batch_size"])
-        result["seconds"] = time.perf_counter() - start
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return result
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage: its peak RSS
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            return {"error": f"exit {proc.returncode}: {(err.read().strip().splitlines() or ['?'])[-1][:80]}"}
+    return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024}
 
 
-def run_case(case: dict) -> dict:
-    """Run :func:`child` in a fresh interpreter."""
-    proc = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps(case)], capture_output=True, text=True, cwd=ROOT
-    )
+def run_stages(case: dict) -> dict:
+    """Run :func:`stages` in a fresh interpreter."""
+    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(case)], capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
-        tail = (proc.stderr.strip().splitlines() or ["killed"])[-1]
-        return {"error": f"exit {proc.returncode}: {tail[:80]}"}
+        return {"error": f"exit {proc.returncode}: {(proc.stderr.strip().splitlines() or ['killed'])[-1][:80]}"}
     return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def untiled_gb(height: int, width: int, base_width: int) -> float:
-    """Rough activation memory of one untiled pass: a few full-resolution feature maps at level 0."""
-    return height * width * base_width * 4 * 6 / 1e9
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--sizes", type=int, nargs="+", default=[12, 50], choices=sorted(SHAPES))
-    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--model", type=Path, default=None, help="model folder (default: the bundled one)")
     parser.add_argument("--provider", default="auto", choices=["auto", "cuda", "cpu"])
     parser.add_argument("--threads", type=int, default=0)
-    parser.add_argument("--tile-size", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--untiled-limit-gb", type=float, default=12.0,
-                        help="skip the untiled pass when it would need more memory than this")
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(json.loads(args.child))))
+        print(json.dumps(stages(json.loads(args.child))))
         return 0
 
-    from cutout_app.core.engine import SegmentationEngine
     from cutout_app.core.paths import default_model_path
     from cutout_app.core.table import format_table
 
     model = args.model or default_model_path()
-    info = SegmentationEngine(model, provider="cpu").info
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for mp in args.sizes:
             h, w = SHAPES[mp]
             photo = Path(tmp) / f"photo{mp}.jpg"
             make_photo(photo, h, w)
-            base = {"model": str(model), "provider": args.provider, "threads": args.threads, "photo": str(photo),
-                    "output": str(Path(tmp) / f"out{mp}.png"), "tile_size": args.tile_size or info.tile_size,
-                    "batch_size": args.batch_size}
-            e2e = run_case({**base, "kind": "end_to_end"})
-            tiled = run_case({**base, "kind": "tiled"})
-            need = untiled_gb(h, w, info.base_width)
-            if need > args.untiled_limit_gb:
-                untiled = {"error": f"skipped: needs ~{need:.0f} GB"}
-            else:
-                untiled = run_case({**base, "kind": "untiled"})
-            megapixels = h * w / 1e6
-            rows.append([
-                f"{w}x{h}", f"{megapixels:.1f}", tiled.get("tiles", "-"), e2e.get("provider", "-"),
-                _num(e2e, "seconds"), _num(e2e, "seconds", megapixels), _num(e2e, "peak_rss_mb"),
-                _num(tiled, "seconds"), _num(tiled, "peak_rss_mb"), _num(untiled, "seconds"), _num(untiled, "peak_rss_mb"),
-            ])
+            case = {"model": str(model), "provider": args.provider, "threads": args.threads, "photo": str(photo),
+                    "output": str(Path(tmp) / f"out{mp}.png")}
+            whole = whole_process(case)
+            parts = run_stages(case)
+            rows.append([f"{w}x{h}", f"{h * w / 1e6:.1f}", parts.get("provider", "-"), _num(whole, "seconds"),
+                         _num(whole, "peak_rss_mb"), *(_num(parts, k) for k in ("read", "global", "refiner")),
+                         parts.get("tiles", "-"), *(_num(parts, k) for k in ("edges", "export"))])
             print(f"done {mp} MP", file=sys.stderr, flush=True)
-    print(f"model: {model.name} ({info.padding}, depth {info.depth}, width {info.base_width}, tile {args.tile_size or info.tile_size}); "
-          f"{os.cpu_count()} CPU cores")
-    print(format_table(
-        ["photo", "MP", "tiles", "provider", "end-to-end s", "s/MP", "peak RSS MB",
-         "tiled predict s", "tiled RSS MB", "untiled predict s", "untiled RSS MB"], rows))
+    print(f"model: {model}; {os.cpu_count()} CPU cores; photo: resources/samples/coffee.jpg enlarged")
+    print(format_table(["photo", "MP", "provider", "whole process s", "peak RSS MB", "read s", "global s", "refiner s",
+                        "tiles refined", "edges s", "export s"], rows))
     return 0
 
 
-def _num(result: dict, key: str, divide: float = 1.0) -> str:
+def _num(result: dict, key: str) -> str:
     if key not in result:
         return result.get("error", "-")
-    return f"{result[key] / divide:.2f}" if key == "seconds" else f"{result[key]:.0f}"
+    return f"{result[key]:.0f}" if key == "peak_rss_mb" else f"{result[key]:.2f}"
 
 
 if __name__ == "__main__":

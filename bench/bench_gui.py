@@ -1,8 +1,11 @@
-"""Canvas speed on a 24-megapixel photo (not a test): brush dab, full redraws, threshold change.
+"""Window speed on a 24-megapixel photo (not a test): brush dab, full redraws, threshold change, clicks.
 
-Run: ``QT_QPA_PLATFORM=offscreen python bench/bench_gui.py [--width 6000 --height 4000 --repeat 20]``.
-Each figure is the median wall time of the whole user-visible step, paint included: the edit in core, the
-pyramid update, and Qt painting the damaged rect (the paint is forced with ``processEvents``/``repaint``).
+Run: ``QT_QPA_PLATFORM=offscreen python bench/bench_gui.py [--width 6000 --height 4000 --repeat 20]
+[--model MODEL_FOLDER]``. Each figure is the median wall time of the whole user-visible step, paint
+included: the edit in core, the pyramid update, and Qt painting the damaged rect (the paint is forced with
+``processEvents``/``repaint``). The click rows run the real window on a two-stage model folder: ``--model``
+(e.g. models/cutout), else a tiny hand-wired one built here (needs torch: the test extra), which times
+everything around the networks but not a real network.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+
 from cutout_app.core.imageio import Photo  # noqa: E402
 from cutout_app.core.table import format_table  # noqa: E402
 from cutout_app.gui.canvas import ImageCanvas  # noqa: E402
 from cutout_app.gui.document import Document  # noqa: E402
-from cutout_app.gui.tools import Tool, ViewMode  # noqa: E402
+from cutout_app.gui.editor_state import EditorState, Tool, ViewMode  # noqa: E402
 
 
 def synthetic_photo(height: int, width: int) -> tuple[Photo, np.ndarray]:
@@ -73,17 +78,91 @@ def autosave_rows(doc: Document, repeat: int) -> list[tuple[str, float]]:
     return [("autosave: first edit (base snapshot PNG)", first), ("60px stroke 200px long + journal append", per_stroke)]
 
 
+def tiny_model(folder) -> str:
+    """A tiny hand-wired two-stage model folder (the one the GUI tests use)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from conftest import export_tiny_two_stage
+
+    return str(export_tiny_two_stage(Path(folder) / "tiny-two-stage"))
+
+
+def click_rows(photo: Photo, model: str | None, clicks: int) -> list[tuple[str, float]]:
+    """Click to global mask on screen, and click to refined mask, in the real window (medians)."""
+    import tempfile
+    from pathlib import Path
+
+    from cutout_app.gui.main_window import MainWindow
+    from cutout_app.gui.prompts import ScriptedPrompter
+    from cutout_app.gui.settings import AppSettings
+
+    app = QApplication.instance()
+    with tempfile.TemporaryDirectory() as folder:
+        model = model or tiny_model(folder)
+        path = Path(folder) / "photo.jpg"
+        cv2.imwrite(str(path), cv2.cvtColor(photo.rgb8(), cv2.COLOR_RGB2BGR))
+        settings = AppSettings(QSettings(str(Path(folder) / "settings.ini"), QSettings.Format.IniFormat))
+        window = MainWindow(model, settings=settings, prompter=ScriptedPrompter(), autosave_dir=Path(folder) / "autosave")
+        window.resize(1400, 900)
+        window.show()
+        assert window.open_path(path), "the photo did not open"
+        app.processEvents()
+        stamps: dict[str, float] = {}
+        loop = QEventLoop()
+
+        def on_applied(stage: str) -> None:
+            app.processEvents()  # the repaint of the new mask
+            stamps[stage] = time.perf_counter()
+            if stage == "refined":
+                loop.quit()
+
+        window.clicks.applied.connect(on_applied)
+        rng = np.random.default_rng(3)
+        global_ms, refined_ms = [], []
+        for i in range(clicks + 1):
+            x, y = float(rng.uniform(0.2, 0.8) * photo.width), float(rng.uniform(0.2, 0.8) * photo.height)
+            stamps.clear()
+            t0 = time.perf_counter()
+            window.click_at(x, y, positive=bool(i % 3 != 2))
+            QTimer.singleShot(600_000, loop.quit)
+            loop.exec()
+            if i == 0:
+                first = ((stamps["global"] - t0) * 1000, (stamps["refined"] - t0) * 1000)
+                continue  # the first click also resizes the photo for the global net once
+            global_ms.append((stamps["global"] - t0) * 1000)
+            refined_ms.append((stamps["refined"] - t0) * 1000)
+        name = window.engine.describe()
+        window.document.mark_saved()
+        window.close()
+    return [
+        (f"first click -> global mask shown ({name})", first[0]),
+        ("first click -> refined mask shown", first[1]),
+        (f"click -> global mask shown (median of {clicks})", statistics.median(global_ms)),
+        (f"click -> refined mask shown (median of {clicks})", statistics.median(refined_ms)),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--width", type=int, default=6000)
     parser.add_argument("--height", type=int, default=4000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--brush", type=float, default=60.0, help="brush diameter in image pixels")
+    parser.add_argument("--model", default=None, help="two-stage model folder for the click rows (default: a tiny one)")
+    parser.add_argument("--clicks", type=int, default=5, help="clicks to time (after a first, untimed one)")
+    parser.add_argument("--only-clicks", action="store_true", help="skip the canvas rows")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
 
     photo, soft = synthetic_photo(args.height, args.width)
-    canvas = ImageCanvas()
+    if args.only_clicks:
+        rows = click_rows(photo, args.model, args.clicks)
+        print(format_table(["step", "median ms"], [[name, f"{ms:.1f}"] for name, ms in rows]))
+        return
+    state = EditorState()
+    canvas = ImageCanvas(state)
     canvas.resize(1400, 900)
     canvas.show()
     t0 = time.perf_counter()
@@ -91,8 +170,7 @@ def main() -> None:
     canvas.set_document(doc)
     app.processEvents()
     load_ms = (time.perf_counter() - t0) * 1000
-    canvas.set_tool(Tool.ADD)
-    canvas.set_brush(size=args.brush, hardness=0.7)
+    state.set(tool=Tool.ADD, brush_size=args.brush, brush_hardness=0.7)
     rng = np.random.default_rng(1)
 
     def dab() -> None:
@@ -120,14 +198,14 @@ def main() -> None:
 
     rows: list[tuple[str, float]] = [(f"open: pyramids + first paint ({args.width}x{args.height})", load_ms)]
     for mode in (ViewMode.OVERLAY, ViewMode.CUTOUT, ViewMode.SIDE_BY_SIDE):
-        canvas.set_mode(mode)
+        state.set_view_mode(mode)
         canvas.fit_to_window()
         app.processEvents()
         rows.append((f"{mode.value}: full redraw, fit ({canvas.zoom * 100:.0f}%)", median_ms(full_redraw, args.repeat)))
         canvas.set_zoom(1.0)
         app.processEvents()
         rows.append((f"{mode.value}: full redraw, 100%", median_ms(full_redraw, args.repeat)))
-    canvas.set_mode(ViewMode.OVERLAY)
+    state.set_view_mode(ViewMode.OVERLAY)
     canvas.fit_to_window()
     app.processEvents()
     rows.append((f"brush dab {args.brush:.0f}px + repaint, fit", median_ms(dab, args.repeat)))
@@ -140,6 +218,7 @@ def main() -> None:
     rows.append(("threshold change + full repaint, fit", median_ms(threshold_change, args.repeat)))
 
     rows += autosave_rows(doc, args.repeat)
+    rows += click_rows(photo, args.model, args.clicks)
 
     print(format_table(["step", "median ms"], [[name, f"{ms:.1f}"] for name, ms in rows]))
 

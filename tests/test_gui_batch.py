@@ -129,3 +129,20 @@ def test_missing_model_is_reported_not_raised(qtbot, folders: tuple[Path, Path],
     assert blocker.args[0] is None
     assert "missing.onnx" in dlg.summary_text()
     assert dlg.start_button.isEnabled()
+
+
+def test_batch_runs_a_two_stage_model_in_automatic_mode(qtbot, tiny_two_stage_path: Path, folders, tmp_path: Path) -> None:
+    src, out = folders
+    dlg = BatchDialog(tiny_two_stage_path, provider="cpu")
+    qtbot.addWidget(dlg)
+    dlg.input_edit.setText(str(src))
+    dlg.output_edit.setText(str(out))
+    dlg.mode_combo.setCurrentIndex(dlg.mode_combo.findData(ExportMode.MASK))
+    assert dlg.mode_combo.currentText() == "Mask only (grayscale)"  # the export dialog's wording
+    with qtbot.waitSignal(dlg.batch_finished, timeout=60000) as blocker:
+        assert dlg.start()
+    report = blocker.args[0]
+    assert len(report.done) == 3 and [r.src.name for r in report.failed] == ["corrupt.jpg"]
+    assert "corrupt.jpg" in dlg.summary_text()
+    mask = cv2.imread(str(out / "one.png"), cv2.IMREAD_UNCHANGED)
+    assert mask is not None and mask.shape == (60, 80)  # mask-only mode: one channel

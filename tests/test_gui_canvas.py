@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from cutout_app.core.matting import alpha_from_soft
-from cutout_app.gui.tools import Tool, ViewMode
+from cutout_app.gui.editor_state import Tool, ViewMode
 from gui_support import open_window, two_discs
 
 
@@ -20,7 +20,7 @@ def window(qtbot, tiny_model_path, tmp_path: Path, photo_path: Path, monkeypatch
     monkeypatch.setenv("CUTOUT_DATA_DIR", str(tmp_path / "data"))
     win = open_window(qtbot, tiny_model_path, tmp_path)
     assert win.open_path(photo_path)
-    win.canvas.set_overlay(QColor(255, 0, 0), 1.0)
+    win.state.set(overlay_color=QColor(255, 0, 0), overlay_opacity=1.0)
     return win
 
 
@@ -37,7 +37,7 @@ def _pixel(window, x: float, y: float) -> QColor:
 def test_click_keeps_or_removes_regions(qtbot, window):
     doc = window.document
     doc.replace_mask(two_discs())
-    window.set_tool(Tool.REGION)
+    window.state.set_tool(Tool.REGION)
 
     _click(qtbot, window, 40, 60)  # keep the left disc only
     assert doc.soft[60, 40] == 255 and doc.soft[60, 120] == 0
@@ -74,11 +74,11 @@ def test_threshold_changes_display_not_soft_mask(qtbot, window):
 def test_overlay_and_cutout_show_the_mask(qtbot, window):
     doc = window.document
     doc.replace_mask(two_discs())
-    window.set_view_mode(ViewMode.OVERLAY)
+    window.state.set_view_mode(ViewMode.OVERLAY)
     assert _pixel(window, 40, 60) == QColor(255, 0, 0)  # opacity 1: pure overlay colour on the mask
     assert _pixel(window, 80, 10) != QColor(255, 0, 0)
 
-    window.set_view_mode(ViewMode.CUTOUT)
+    window.state.set_view_mode(ViewMode.CUTOUT)
     rgb = doc.rgb[60, 40]
     assert _pixel(window, 40, 60) == QColor(*map(int, rgb))  # opaque: the photo itself
     background = _pixel(window, 80, 10)
@@ -86,7 +86,7 @@ def test_overlay_and_cutout_show_the_mask(qtbot, window):
 
 
 def test_side_by_side_panes_share_zoom_and_pan(qtbot, window):
-    window.set_view_mode(ViewMode.SIDE_BY_SIDE)
+    window.state.set_view_mode(ViewMode.SIDE_BY_SIDE)
     canvas = window.canvas
     (left, _), (right, _) = canvas.panes()
     assert left.width() > 0 and right.left() > left.right()
@@ -149,18 +149,20 @@ def test_space_drag_pans_without_segmenting(qtbot, window):
 
 def test_brush_size_keys_and_panel(qtbot, window):
     window.panel.size_spin.setValue(20)
-    assert window.canvas.brush.size == 20
+    assert window.state.brush_size == 20
     window.ui_actions.brush_bigger.trigger()
-    assert window.canvas.brush.size == 25 and window.panel.size_spin.value() == 25
+    assert window.state.brush_size == 25 and window.panel.size_spin.value() == 25
     window.ui_actions.brush_smaller.trigger()
     window.ui_actions.brush_smaller.trigger()
-    assert window.canvas.brush.size < 20
+    assert window.state.brush_size < 20 and window.panel.size_spin.value() == window.state.brush_size
     window.ui_actions.tools[Tool.ERASE].trigger()
     assert window.canvas.tool is Tool.ERASE
+    window.state.set_tool(Tool.REGION)  # the state drives the actions' check marks too
+    assert window.ui_actions.tools[Tool.REGION].isChecked()
 
 
 def test_soft_brush_paints_partial_values(qtbot, window):
-    window.canvas.set_brush(size=20, hardness=0.0)
+    window.state.set(tool=Tool.ADD, brush_size=20, brush_hardness=0.0)
     canvas = window.canvas
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=canvas.grab_point(80.5, 60.5))
     soft = window.document.soft

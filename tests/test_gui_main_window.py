@@ -18,7 +18,7 @@ from cutout_app.core.imageio import read_image
 from cutout_app.core.matting import MaskSettings, alpha_from_soft
 from cutout_app.core.pipeline import segment_photo
 from cutout_app.gui.prompts import SaveChoice, ScriptedPrompter
-from cutout_app.gui.tools import Tool
+from cutout_app.gui.editor_state import Tool
 from gui_support import open_window, write_photo
 
 
@@ -145,8 +145,7 @@ def test_paint_undo_redo(qtbot, tiny_model_path, tmp_path, photo_path):
     window = open_window(qtbot, tiny_model_path, tmp_path)
     window.open_path(photo_path)
     window.canvas.set_zoom(2.0)
-    window.set_tool(Tool.ADD)
-    window.canvas.set_brush(size=10, hardness=1.0)
+    window.state.set(tool=Tool.ADD, brush_size=10, brush_hardness=1.0)
     before = window.document.soft.copy()
 
     _paint_stroke(qtbot, window, [(30, 30), (50, 35), (70, 40)])
@@ -160,7 +159,7 @@ def test_paint_undo_redo(qtbot, tiny_model_path, tmp_path, photo_path):
     window.ui_actions.redo.trigger()
     np.testing.assert_array_equal(window.document.soft, after)
 
-    window.set_tool(Tool.ERASE)
+    window.state.set_tool(Tool.ERASE)
     _paint_stroke(qtbot, window, [(50, 35)])
     assert window.document.soft[35, 50] == 0
 
@@ -170,7 +169,7 @@ def test_export_png_alpha_matches_mask(qtbot, tiny_model_path, tmp_path, photo_p
     window = open_window(qtbot, tiny_model_path, tmp_path, prompter)
     window.open_path(photo_path)
     _segment(qtbot, window)
-    window.set_threshold(0.4)
+    window.set_mask_view(threshold=0.4)
     out = tmp_path / "out" / "photo-cutout.png"
 
     with qtbot.waitSignal(window.export_finished, timeout=10000) as blocker:
@@ -201,10 +200,10 @@ def test_autosave_restores_edits_in_a_new_window(qtbot, tiny_model_path, tmp_pat
     first = open_window(qtbot, tiny_model_path, tmp_path)
     first.open_path(photo_path)
     first.canvas.set_zoom(2.0)
-    first.canvas.set_brush(size=12, hardness=0.5)
+    first.state.set(brush_size=12, brush_hardness=0.5)
     _paint_stroke(qtbot, first, [(20, 20), (80, 60)])
     _paint_stroke(qtbot, first, [(100, 90), (140, 100)])
-    first.set_tool(Tool.ERASE)
+    first.state.set_tool(Tool.ERASE)
     _paint_stroke(qtbot, first, [(50, 40)])
     edited = first.document.soft.copy()
     assert edited.any()

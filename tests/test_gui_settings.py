@@ -1,4 +1,4 @@
-"""AppSettings (QSettings in an INI file) and the background TaskWorker."""
+"""AppSettings (QSettings in an INI file), the EditorState it remembers, and the background TaskWorker."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtGui import QColor
 
 from cutout_app.core.errors import ImageReadError
+from cutout_app.gui.editor_state import MAX_BRUSH, OPTIONS, EditorState, Tool, ViewMode
 from cutout_app.gui.settings import MAX_RECENT
 from cutout_app.gui.workers import TaskWorker, WorkerPool
 from gui_support import make_settings
@@ -25,18 +26,42 @@ def test_recent_files_are_deduplicated_and_capped(tmp_path: Path):
     assert (tmp_path / "5.jpg").resolve() not in settings.recent_files()
 
 
-def test_view_options_survive_a_new_settings_object(tmp_path: Path):
+def test_editor_state_survives_a_new_settings_object(tmp_path: Path):
     settings = make_settings(tmp_path)
-    settings.set_overlay_opacity(0.25)
-    settings.set_overlay_color(QColor("#00ff00"))
-    settings.set_brush_size(42)
-    settings.set_view_mode("cutout")
+    state = EditorState()
+    state.set(overlay_opacity=0.25, overlay_color=QColor("#00ff00"), brush_size=800, view_mode=ViewMode.CUTOUT,
+              refine_clicks=False, tool=Tool.ERASE)
+    state.save_to(settings)
+    settings.set_provider("cpu")
     settings.set_last_open_dir(tmp_path)
     settings.sync()
-    again = make_settings(tmp_path)
-    assert again.overlay_opacity() == pytest.approx(0.25)
-    assert again.overlay_color() == QColor("#00ff00")
-    assert (again.brush_size(), again.view_mode(), again.last_open_dir()) == (42, "cutout", tmp_path)
+
+    again = EditorState.load(make_settings(tmp_path))
+    assert again.overlay_opacity == pytest.approx(0.25) and again.overlay_color == QColor("#00ff00")
+    assert again.brush_size == 800  # the tool's maximum (1000) is the saved setting's maximum too
+    assert (again.view_mode, again.refine_clicks) == (ViewMode.CUTOUT, False)
+    assert again.tool is OPTIONS["tool"].default  # the tool is not remembered between runs
+    assert make_settings(tmp_path).provider() == "cpu" and make_settings(tmp_path).last_open_dir() == tmp_path
+
+
+def test_editor_state_clamps_and_ignores_bad_saved_values(tmp_path: Path):
+    settings = make_settings(tmp_path)
+    settings.store.setValue("brush/size", 5000)
+    settings.store.setValue("view/mode", "no-such-mode")
+    settings.store.setValue("view/overlay_color", "not a colour")
+    state = EditorState.load(settings)
+    assert state.brush_size == MAX_BRUSH
+    assert state.view_mode is OPTIONS["view_mode"].default and state.overlay_color == OPTIONS["overlay_color"].default
+
+    changes: list[str] = []
+    state.changed.connect(changes.append)
+    state.set(brush_size=MAX_BRUSH)  # no change: no signal
+    state.grow_brush()
+    state.set(brush_hardness=2.0, tool=Tool.CLICK)
+    assert state.brush_size == MAX_BRUSH and state.brush_hardness == 1.0
+    assert changes == ["brush_hardness", "tool"]
+    with pytest.raises(KeyError):
+        state.set(no_such_option=1)
 
 
 def test_worker_reports_progress_result_and_errors(qtbot):

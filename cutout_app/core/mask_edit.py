@@ -465,6 +465,25 @@ class EditableMask:
         self._commit("replace", self.full_rect, before, self.soft)
         return self.full_rect
 
+    def replace_changed(self, soft: np.ndarray) -> Rect | None:
+        """Set the mask to ``soft`` as one undo step that stores only the box of changed pixels.
+
+        For model results that change part of the mask (a click): cheaper to keep and to journal than
+        :meth:`replace_all`. Returns the changed Rect, or None (no step) when nothing differs.
+        """
+        self.end_stroke()
+        soft = np.asarray(soft)
+        if soft.shape != self.soft.shape or soft.dtype != np.uint8:
+            raise ValueError(f"replacement must be uint8 {self.soft.shape}, got {soft.dtype} {soft.shape}")
+        rect = _bbox_of(cv2.compare(self.soft, soft, cv2.CMP_NE))
+        if rect is None:
+            return None
+        region = self.soft[rect.slices]
+        before = region.copy()
+        region[...] = soft[rect.slices]
+        self._commit("replace", rect, before, region)
+        return rect
+
     # ------------------------------------------------------------------ history
     def _commit(self, kind: str, rect: Rect, before: np.ndarray, after: np.ndarray) -> None:
         step = _UndoStep(kind, rect, _Blob(before), _Blob(after), self._next_id, self._state_id)

@@ -1,4 +1,7 @@
-"""The window's actions, menus and toolbar (what each does lives in MainWindow)."""
+"""The window's actions, menus and toolbar (what each does lives in MainWindow and its EditorState).
+
+Tool and view-mode actions set the editor state; their check marks follow ``state.changed``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
-from cutout_app.gui.tools import Tool, ViewMode
+from cutout_app.gui.editor_state import Tool, ViewMode
+from cutout_app.gui.settings import PROVIDERS
 
 if TYPE_CHECKING:
     from cutout_app.gui.main_window import MainWindow
@@ -27,6 +31,8 @@ class Actions:
     redo: QAction
     segment: QAction
     cancel: QAction
+    clear_clicks: QAction
+    providers: dict[str, QAction]
     tools: dict[Tool, QAction]
     modes: dict[ViewMode, QAction]
     zoom_in: QAction
@@ -79,15 +85,16 @@ def build_actions(window: MainWindow) -> Actions:
     edit_menu.addSeparator()
     tool_group = QActionGroup(window)
     tools: dict[Tool, QAction] = {}
-    for tool, key in ((Tool.ADD, "B"), (Tool.ERASE, "E"), (Tool.REGION, "K"), (Tool.PAN, "H")):
-        action = _action(window, tool.label(), partial(window.set_tool, tool), key)
+    state = window.state
+    for tool, key in ((Tool.CLICK, "C"), (Tool.ADD, "B"), (Tool.ERASE, "E"), (Tool.REGION, "K"), (Tool.PAN, "H")):
+        action = _action(window, tool.label(), partial(state.set_tool, tool), key)
         action.setCheckable(True)
         tool_group.addAction(action)
         edit_menu.addAction(action)
         tools[tool] = action
     edit_menu.addSeparator()
-    bigger = _action(window, QCoreApplication.translate("MainWindow", "Bigger brush"), window.brush_bigger, "]")
-    smaller = _action(window, QCoreApplication.translate("MainWindow", "Smaller brush"), window.brush_smaller, "[")
+    bigger = _action(window, QCoreApplication.translate("MainWindow", "Bigger brush"), state.grow_brush, "]")
+    smaller = _action(window, QCoreApplication.translate("MainWindow", "Smaller brush"), state.shrink_brush, "[")
     edit_menu.addAction(bigger)
     edit_menu.addAction(smaller)
 
@@ -96,17 +103,35 @@ def build_actions(window: MainWindow) -> Actions:
     # Space is handled by the canvas (tap = segment, hold + drag = pan), so it is only shown in the text.
     segment = _action(window, QCoreApplication.translate("MainWindow", "&Segment") + "\tSpace", window.segment)
     segment.setIconText(QCoreApplication.translate("MainWindow", "Segment"))
+    # Esc cancels what runs; when nothing does it clears the clicks (only one of the two is enabled at a time).
     cancel = _action(window, QCoreApplication.translate("MainWindow", "&Cancel"), window.cancel_task, "Esc")
     cancel.setEnabled(False)
+    clear_clicks = _action(window, QCoreApplication.translate("MainWindow", "C&lear Clicks"), window.clear_clicks, "Esc")
     mask_menu.addAction(segment)
     mask_menu.addAction(cancel)
+    mask_menu.addAction(clear_clicks)
+    mask_menu.addSeparator()
+    provider_menu = mask_menu.addMenu(QCoreApplication.translate("MainWindow", "Run the Model &On"))
+    provider_group = QActionGroup(window)
+    providers: dict[str, QAction] = {}
+    names = {
+        "auto": QCoreApplication.translate("MainWindow", "Automatic (CUDA if available)"),
+        "cuda": QCoreApplication.translate("MainWindow", "CUDA (GPU)"),
+        "cpu": QCoreApplication.translate("MainWindow", "CPU"),
+    }
+    for choice in PROVIDERS:
+        action = _action(window, names[choice], partial(window.set_provider, choice))
+        action.setCheckable(True)
+        provider_group.addAction(action)
+        provider_menu.addAction(action)
+        providers[choice] = action
 
     # View
     view_menu = menu_bar.addMenu(QCoreApplication.translate("MainWindow", "&View"))
     mode_group = QActionGroup(window)
     modes: dict[ViewMode, QAction] = {}
     for mode, key in ((ViewMode.OVERLAY, "1"), (ViewMode.CUTOUT, "2"), (ViewMode.SIDE_BY_SIDE, "3")):
-        action = _action(window, mode.label(), partial(window.set_view_mode, mode), key)
+        action = _action(window, mode.label(), partial(state.set_view_mode, mode), key)
         action.setCheckable(True)
         mode_group.addAction(action)
         view_menu.addAction(action)
@@ -148,6 +173,16 @@ def build_actions(window: MainWindow) -> Actions:
     bar.addAction(actual)
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
+    def follow_state(name: str) -> None:
+        if name == "tool":
+            tools[state.tool].setChecked(True)
+        elif name == "view_mode":
+            modes[state.view_mode].setChecked(True)
+
+    for name in ("tool", "view_mode"):
+        follow_state(name)
+    state.changed.connect(follow_state)
+
     return Actions(
         open=open_action,
         recent_menu=recent_menu,
@@ -158,6 +193,8 @@ def build_actions(window: MainWindow) -> Actions:
         redo=redo,
         segment=segment,
         cancel=cancel,
+        clear_clicks=clear_clicks,
+        providers=providers,
         tools=tools,
         modes=modes,
         zoom_in=zoom_in,

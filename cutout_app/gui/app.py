@@ -1,4 +1,4 @@
-"""Start the cutout window: ``cutout gui [IMAGE] [--model PATH]`` or the ``cutout-gui`` entry point."""
+"""Start the cutout window: ``cutout gui [IMAGE] [--model PATH] [--provider auto|cuda|cpu]`` or ``cutout-gui``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from cutout_app.core.paths import default_model_path, sample_photo_path
+from cutout_app.core.paths import sample_photo_path
+from cutout_app.gui.settings import PROVIDERS
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,11 @@ log = logging.getLogger(__name__)
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cutout-gui", description="Open the cutout editor window.")
     parser.add_argument("image", nargs="?", type=Path, help="photo to open")
-    parser.add_argument("--model", type=Path, default=None, help="ONNX model (default: $CUTOUT_MODEL or the bundled one)")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="model folder (global.onnx + refiner.onnx) or single .onnx file "
+                             "(default: $CUTOUT_MODEL or the bundled one)")
+    parser.add_argument("--provider", choices=PROVIDERS, default=None,
+                        help="where to run the model (default: the choice saved in the window, else auto)")
     parser.add_argument("--sample", action="store_true", help="open the bundled sample photo")
     parser.add_argument("--language", default=None, help="interface language for this run (en, zh_CN)")
     parser.add_argument(
@@ -63,40 +68,41 @@ def main(argv: list[str] | None = None) -> int:
     QCoreApplication.setApplicationName("cutout")
     _install_translations(app, args.language)
 
+    from cutout_app.gui.editor_state import ViewMode
     from cutout_app.gui.main_window import MainWindow
-    from cutout_app.gui.tools import ViewMode
 
     image = sample_photo_path() if args.sample and args.image is None else args.image
-    model = args.model or default_model_path()
     if args.screenshot is not None:
-        return _screenshot(app, model, image, args.screenshot, args.view)
+        return _screenshot(app, args.model, args.provider, image, args.screenshot, args.view)
 
     _cleanup_autosaves()
-    window = MainWindow(model)
+    window = MainWindow(args.model, provider=args.provider)
     if args.view:
-        window.set_view_mode(ViewMode(args.view))
+        window.state.set_view_mode(ViewMode(args.view))
     window.show()
     if image is not None:
         QTimer.singleShot(0, lambda: window.open_path(image))
     return app.exec()
 
 
-def _screenshot(app: QApplication, model: Path, image: Path | None, out: Path, view: str | None) -> int:
+def _screenshot(
+    app: QApplication, model: Path | None, provider: str | None, image: Path | None, out: Path, view: str | None
+) -> int:
     """Open ``image``, segment it, save the window as ``out`` and quit (for the README's picture)."""
     from PySide6.QtCore import QSettings
 
     from cutout_app.gui.main_window import MainWindow
     from cutout_app.gui.prompts import ScriptedPrompter
+    from cutout_app.gui.editor_state import ViewMode
     from cutout_app.gui.settings import AppSettings
-    from cutout_app.gui.tools import ViewMode
 
     scratch = Path(tempfile.mkdtemp(prefix="cutout-shot-"))
     settings = AppSettings(QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat))
     prompter = ScriptedPrompter(restore=False)
-    window = MainWindow(model, settings=settings, prompter=prompter, autosave_dir=scratch / "autosave")
+    window = MainWindow(model, provider=provider, settings=settings, prompter=prompter, autosave_dir=scratch / "autosave")
     window.resize(1360, 860)
     if view:
-        window.set_view_mode(ViewMode(view))
+        window.state.set_view_mode(ViewMode(view))
     window.show()
     status = {"code": 1}
     # A local loop rather than app.exec(): after exec() returns Qt treats the application as closing.

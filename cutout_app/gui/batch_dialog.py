@@ -1,14 +1,16 @@
 """The batch dialog: cut out every photo of a folder in the background, file by file, with a report.
 
-The work is :func:`cutout_app.core.batch.run_batch` on a QThread; the dialog only collects the
-options, shows per-file results as they arrive and summarises the failures at the end.
+The work is :func:`cutout_app.core.batch.run_batch` on a :class:`~cutout_app.gui.workers.TaskWorker`, like
+every background task of the window; the model is opened by the window's own loader, on the provider the
+window uses. The dialog only collects the options, shows per-file results as they arrive and summarises
+the failures at the end.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QThread, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,71 +36,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cutout_app.core.batch import (
-    BatchOptions,
-    BatchPlan,
-    BatchReport,
-    FileResult,
-    check_output_folder,
-    plan_batch,
-    run_batch,
-)
-from cutout_app.core.two_stage import Segmenter, open_model
+from cutout_app.core.batch import BatchOptions, BatchReport, FileResult, check_output_folder, plan_batch, run_batch
+from cutout_app.core.engine import ProviderChoice
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.export import ExportMode, ExportOptions
 from cutout_app.core.matting import MaskSettings
-from cutout_app.core.progress import CancelToken
+from cutout_app.core.two_stage import Segmenter
+from cutout_app.gui.export_dialog import export_mode_label
+from cutout_app.gui.model_loader import load_model
 from cutout_app.gui.settings import AppSettings
+from cutout_app.gui.workers import TaskWorker, WorkerPool
 
-_INPUT_KEY = "batch/input_dir"
-_OUTPUT_KEY = "batch/output_dir"
 _DEFAULT_OUTPUT_NAME = "cutouts"
-
-
-class BatchThread(QThread):
-    """Plans and runs one batch off the GUI thread; results arrive through queued signals."""
-
-    planned = Signal(int, int)  # files to do, files skipped
-    progressed = Signal(int, int)  # done, total
-    result = Signal(object)  # FileResult
-    succeeded = Signal(object)  # BatchReport
-    failed = Signal(str)  # the batch could not run at all (bad folder, model error...)
-
-    def __init__(
-        self, model_path: Path, in_dir: Path, out_dir: Path, options: BatchOptions, engine: Segmenter | None = None
-    ) -> None:
-        super().__init__()
-        self.model_path = model_path
-        self.in_dir = in_dir
-        self.out_dir = out_dir
-        self.options = options
-        self.engine = engine  # reused when given; else created here and kept for the next batch
-        self.token = CancelToken()
-
-    def run(self) -> None:
-        try:
-            plan: BatchPlan = plan_batch(self.in_dir, self.out_dir, self.options.recursive, self.options.overwrite)
-            check_output_folder(plan.out_dir)  # before the slow model load: one clear message
-            self.planned.emit(len(plan.items), len(plan.skipped))
-            if self.engine is None and plan.items:
-                self.engine = open_model(self.model_path)
-            report = run_batch(
-                self.engine, plan, self.options, progress=self.progressed.emit, cancel=self.token, on_result=self.result.emit
-            )
-        except CutoutError as exc:
-            self.failed.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001 - the user must see every failure, not a dead thread
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-        else:
-            self.succeeded.emit(report)
 
 
 class BatchDialog(QDialog):
     """Choose an input and an output folder and export options, then cut out every photo in the input.
 
     ``batch_finished`` carries the BatchReport (None when the batch could not start; the reason is
-    then in :meth:`summary_text`). Pass ``engine`` to reuse a loaded model that nothing
-    else runs meanwhile, and ``settings`` to remember the folders.
+    then in :meth:`summary_text`). The model at ``model_path`` is opened on ``provider`` when the first
+    batch needs it; pass ``engine`` to reuse a loaded model that nothing else runs meanwhile, and
+    ``settings`` to remember the folders.
     """
 
     batch_finished = Signal(object)
@@ -109,12 +67,15 @@ class BatchDialog(QDialog):
         parent: QWidget | None = None,
         engine: Segmenter | None = None,
         settings: AppSettings | None = None,
+        provider: ProviderChoice = "auto",
     ) -> None:
         super().__init__(parent)
         self.model_path = Path(model_path)
+        self.provider = provider
         self._engine = engine
         self._settings = settings
-        self._thread: BatchThread | None = None
+        self._pool = WorkerPool(self)
+        self._worker: TaskWorker | None = None
         self._report: BatchReport | None = None
         self._background = QColor(255, 255, 255)
 
@@ -146,9 +107,8 @@ class BatchDialog(QDialog):
         form.addRow("", self._row(self.recursive_check, self.overwrite_check, stretch_first=False))
 
         self.mode_combo = QComboBox()
-        self.mode_combo.addItem(self.tr("Transparent PNG (RGBA)"), ExportMode.RGBA)
-        self.mode_combo.addItem(self.tr("Mask only (black and white)"), ExportMode.MASK)
-        self.mode_combo.addItem(self.tr("On a background colour"), ExportMode.BACKGROUND)
+        for mode in ExportMode:
+            self.mode_combo.addItem(export_mode_label(mode), mode)
         self.mode_combo.currentIndexChanged.connect(self._update_enabled)
         self.color_button = QPushButton(self.tr("Colour…"))
         self.color_button.clicked.connect(self._choose_color)
@@ -226,9 +186,6 @@ class BatchDialog(QDialog):
         swatch.fill(self._background)
         self.color_button.setIcon(QIcon(swatch))
 
-    def background_color(self) -> QColor:
-        return QColor(self._background)
-
     def options(self) -> BatchOptions:
         """The batch options the widgets describe."""
         mode = self.mode_combo.currentData()
@@ -246,7 +203,7 @@ class BatchDialog(QDialog):
         )
 
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._worker is not None
 
     def report(self) -> BatchReport | None:
         """The report of the last finished batch."""
@@ -260,16 +217,13 @@ class BatchDialog(QDialog):
     def _restore_folders(self) -> None:
         if self._settings is None:
             return
-        for key, edit in ((_INPUT_KEY, self.input_edit), (_OUTPUT_KEY, self.output_edit)):
-            value = self._settings.store.value(key)
+        for edit, value in zip((self.input_edit, self.output_edit), self._settings.batch_folders()):
             if value:
-                edit.setText(str(value))
+                edit.setText(value)
 
     def _remember_folders(self) -> None:
-        if self._settings is None:
-            return
-        self._settings.store.setValue(_INPUT_KEY, self.input_edit.text().strip())
-        self._settings.store.setValue(_OUTPUT_KEY, self.output_edit.text().strip())
+        if self._settings is not None:
+            self._settings.set_batch_folders(self.input_edit.text().strip(), self.output_edit.text().strip())
 
     @Slot()
     def _browse_input(self) -> None:
@@ -296,7 +250,7 @@ class BatchDialog(QDialog):
     @Slot()
     def start(self) -> bool:
         """Start the batch with the current options; False (and a message) if the fields are not filled in."""
-        if self._thread is not None:
+        if self._worker is not None:
             return False
         in_text, out_text = self.input_edit.text().strip(), self.output_edit.text().strip()
         if not in_text:
@@ -314,23 +268,33 @@ class BatchDialog(QDialog):
         self.progress_bar.setTextVisible(False)
         self.status_label.setText(self.tr("Looking for photos…"))
 
-        thread = BatchThread(self.model_path, Path(in_text), Path(out_text), self.options(), self._engine)
-        thread.planned.connect(self._on_planned)
-        thread.progressed.connect(self._on_progress)
-        thread.result.connect(self._on_result)
-        thread.succeeded.connect(self._on_succeeded)
-        thread.failed.connect(self._on_failed)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread = thread
+        in_dir, out_dir, options, engine = Path(in_text), Path(out_text), self.options(), self._engine
+        model_path, provider = self.model_path, self.provider
+
+        def task(progress, cancel):
+            plan = plan_batch(in_dir, out_dir, options.recursive, options.overwrite)
+            check_output_folder(plan.out_dir)  # before the slow model load: one clear message
+            progress(0, len(plan.items))
+            model = engine if engine is not None or not plan.items else load_model(model_path, provider)
+            report = run_batch(model, plan, options, progress=progress, cancel=cancel, on_result=worker.signals.item.emit)
+            return report, model
+
+        worker = TaskWorker(task, "batch", result_on_cancel=True)
+        worker.signals.progress.connect(self._on_progress)
+        worker.signals.item.connect(self._on_result)
+        worker.signals.succeeded.connect(self._on_succeeded)
+        worker.signals.failed.connect(self._on_failed)
+        worker.signals.finished.connect(self._on_finished)
+        self._worker = worker
         self._update_enabled()
-        thread.start()
+        self._pool.start(worker)
         return True
 
     @Slot()
     def cancel(self) -> None:
         """Ask the running batch to stop after the current file; finished files stay written."""
-        if self._thread is not None:
-            self._thread.token.cancel()
+        if self._worker is not None:
+            self._worker.cancel()
             self.cancel_button.setEnabled(False)
             self.status_label.setText(self.tr("Cancelling…"))
 
@@ -339,20 +303,16 @@ class BatchDialog(QDialog):
         self.summary_view.setPlainText(message)
 
     @Slot(int, int)
-    def _on_planned(self, to_do: int, skipped: int) -> None:
-        self.progress_bar.setRange(0, max(1, to_do))
-        self.progress_bar.setValue(0)
-        self.progress_bar.setFormat(self.tr("%v of %m files"))
-        self.progress_bar.setTextVisible(True)
-        if to_do:
-            self.status_label.setText(self.tr("Cutting out {count} photos…").format(count=to_do))
-        else:
-            self.status_label.setText(self.tr("Nothing to do."))
-
-    @Slot(int, int)
     def _on_progress(self, done: int, total: int) -> None:
         self.progress_bar.setRange(0, max(1, total))
         self.progress_bar.setValue(done)
+        if done == 0:  # the plan is made: ``total`` photos to cut out
+            self.progress_bar.setFormat(self.tr("%v of %m files"))
+            self.progress_bar.setTextVisible(True)
+            if total:
+                self.status_label.setText(self.tr("Cutting out {count} photos…").format(count=total))
+            else:
+                self.status_label.setText(self.tr("Nothing to do."))
 
     def _status_text(self, status: str) -> str:
         return {
@@ -382,7 +342,8 @@ class BatchDialog(QDialog):
         self.results_table.scrollToBottom()
 
     @Slot(object)
-    def _on_succeeded(self, report: BatchReport) -> None:
+    def _on_succeeded(self, result: tuple[BatchReport, Segmenter | None]) -> None:
+        report, self._engine = result
         self._report = report
         lines = [
             self.tr("Done: {done}, skipped (result exists): {skipped}, failed: {failed}.").format(
@@ -398,23 +359,20 @@ class BatchDialog(QDialog):
         self.summary_view.setPlainText("\n".join(lines))
         self.status_label.setText(self.tr("Cancelled.") if report.cancelled else self.tr("Finished."))
 
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
+    @Slot(object)
+    def _on_failed(self, exc: BaseException) -> None:
         self._report = None
+        message = str(exc) if isinstance(exc, CutoutError) else f"{type(exc).__name__}: {exc}"
         self._show_problem(self.tr("The batch could not run: {reason}").format(reason=message))
 
     @Slot()
-    def _on_thread_finished(self) -> None:
-        thread = self._thread
-        self._thread = None
-        if thread is not None:
-            self._engine = thread.engine
-            thread.deleteLater()
+    def _on_finished(self) -> None:
+        self._worker = None
         self._update_enabled()
         self.batch_finished.emit(self._report)
 
     def _update_enabled(self) -> None:
-        running = self._thread is not None
+        running = self._worker is not None
         for widget in (
             self.input_edit,
             self.input_browse,
@@ -434,7 +392,7 @@ class BatchDialog(QDialog):
     # --- closing -----------------------------------------------------------------------------------
     def reject(self) -> None:
         """Closing the dialog cancels a running batch and waits for the current file to stop."""
-        if self._thread is not None:
-            self._thread.token.cancel()
-            self._thread.wait()
+        if self._worker is not None:
+            self._worker.cancel()
+            self._pool.wait()
         super().reject()

@@ -1,8 +1,10 @@
-"""The image view: zoom, pan, view modes, brush cursor, and mouse gestures that edit the mask.
+"""The image view: zoom, pan, view modes, brush cursor, click dots, and mouse gestures that edit the mask.
 
 Drawing is delegated to :class:`~cutout_app.gui.renderer.Renderer`, which composes only the exposed part of
 the image from a pyramid level that suits the zoom. After an edit only the changed rect is repainted.
 In side-by-side mode the widget holds two panes (original left, cut-out right) that share one transform.
+The tool, brush, view mode and overlay come from the :class:`~cutout_app.gui.editor_state.EditorState`;
+the canvas repaints when it changes.
 """
 
 from __future__ import annotations
@@ -22,12 +24,17 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from cutout_app.core.mask_edit import Rect
 from cutout_app.gui.document import Document
+from cutout_app.gui.editor_state import EditorState, Tool, ViewMode
+from cutout_app.gui.gesture import Gesture
 from cutout_app.gui.renderer import Content, Renderer
-from cutout_app.gui.tools import Brush, Gesture, Tool, ViewMode
 from cutout_app.gui.view_transform import ZOOM_STEP, ViewTransform
 
 BACKGROUND = QColor(48, 48, 52)
 PANE_GAP = 4
+#: Click dots: radius in widget pixels (the same at every zoom) and colours.
+DOT_RADIUS = 5.0
+KEEP_DOT = QColor(40, 200, 70)
+REMOVE_DOT = QColor(230, 40, 40)
 
 
 class ImageCanvas(QWidget):
@@ -37,11 +44,12 @@ class ImageCanvas(QWidget):
     view_changed = Signal()
     #: Space was pressed and released without dragging: the window runs segmentation.
     segment_requested = Signal()
-    #: The mouse is over image pixel (x, y), or (-1, -1) when outside.
-    hover = Signal(int, int)
+    #: A click of the click tool at photo pixel (x, y): keep (True) or remove (False).
+    click_requested = Signal(float, float, bool)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, state: EditorState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.state = state
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
@@ -51,16 +59,14 @@ class ImageCanvas(QWidget):
         self.transform = ViewTransform()
         self.document: Document | None = None
         self.renderer: Renderer | None = None
-        self.mode = ViewMode.OVERLAY
-        self.overlay_color = QColor(255, 32, 96)
-        self.overlay_opacity = 0.5
-        self.gesture = Gesture()
-        self.editing_enabled = True
+        self.gesture = Gesture(state, self.click_requested.emit)
         self._fit_pending = True  # fit on the first resize after a document arrives
         self._pan_from: QPointF | None = None
         self._space_down = False
         self._space_panned = False
         self._cursor_pos: QPointF | None = None
+        state.changed.connect(self._on_state_changed)
+        self._update_cursor_shape()
 
     # ------------------------------------------------------------------ document
     def set_document(self, document: Document | None) -> None:
@@ -68,11 +74,13 @@ class ImageCanvas(QWidget):
         if self.document is not None:
             self.document.changed.disconnect(self._on_document_changed)
             self.document.view_changed.disconnect(self.update)
+            self.document.clicks_changed.disconnect(self.update)
         self.document = document
         self.renderer = Renderer(document) if document is not None else None
         if document is not None:
             document.changed.connect(self._on_document_changed)
             document.view_changed.connect(self.update)
+            document.clicks_changed.connect(self.update)
             self.fit_to_window()
         self.update()
 
@@ -86,52 +94,30 @@ class ImageCanvas(QWidget):
             for widget_rect in self.image_rect_to_widget(rect):
                 self.update(widget_rect)
 
-    # ------------------------------------------------------------------ options
-    @property
-    def brush(self) -> Brush:
-        return self.gesture.brush
-
+    # ------------------------------------------------------------------ editor state
     @property
     def tool(self) -> Tool:
-        return self.gesture.tool
+        return self.state.tool
 
-    def set_tool(self, tool: Tool) -> None:
-        self.gesture.tool = tool
-        self._update_cursor_shape()
+    def _on_state_changed(self, name: str) -> None:
+        if name == "tool":
+            self._update_cursor_shape()
+        if name == "view_mode" and self._fit_pending:
+            self.fit_to_window()
         self.update()
-
-    def set_mode(self, mode: ViewMode) -> None:
-        if mode is not self.mode:
-            self.mode = mode
-            self.fit_to_window() if self._fit_pending else self.update()
-            self.update()
-
-    def set_overlay(self, color: QColor | None = None, opacity: float | None = None) -> None:
-        if color is not None:
-            self.overlay_color = QColor(color)
-        if opacity is not None:
-            self.overlay_opacity = min(1.0, max(0.0, float(opacity)))
-        self.update()
-
-    def set_brush(self, size: float | None = None, hardness: float | None = None) -> None:
-        old = self._cursor_rect()
-        if size is not None:
-            self.brush.size = float(size)
-        if hardness is not None:
-            self.brush.hardness = float(hardness)
-        self._update_cursor_area(old)
 
     # ------------------------------------------------------------------ panes and mapping
     def panes(self) -> list[tuple[QRect, Content]]:
         """The widget areas that show the image, with what each shows."""
         full = self.rect()
-        if self.mode is ViewMode.SIDE_BY_SIDE:
+        mode = self.state.view_mode
+        if mode is ViewMode.SIDE_BY_SIDE:
             half = (full.width() - PANE_GAP) // 2
             return [
                 (QRect(0, 0, half, full.height()), Content.ORIGINAL),
                 (QRect(half + PANE_GAP, 0, full.width() - half - PANE_GAP, full.height()), Content.CUTOUT),
             ]
-        return [(full, Content.CUTOUT if self.mode is ViewMode.CUTOUT else Content.OVERLAY)]
+        return [(full, Content.CUTOUT if mode is ViewMode.CUTOUT else Content.OVERLAY)]
 
     def pane_at(self, pos: QPointF) -> QRect | None:
         for rect, _ in self.panes():
@@ -225,12 +211,27 @@ class ImageCanvas(QWidget):
                     self.transform,
                     area.translated(-pane.topLeft()),
                     content,
-                    self.overlay_color,
-                    self.overlay_opacity,
+                    self.state.overlay_color,
+                    self.state.overlay_opacity,
                 )
                 painter.restore()
+            self._paint_clicks(painter)
         self._paint_cursor(painter)
         painter.end()
+
+    def _paint_clicks(self, painter: QPainter) -> None:
+        """Green (keep) and red (remove) dots on the clicks, the same size at every zoom, in every pane."""
+        assert self.document is not None
+        clicks = self.document.clicks
+        if not clicks:
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(QColor(255, 255, 255), 1.5))
+        for pane, _ in self.panes():
+            for click in clicks:
+                centre = self.transform.to_widget(click.x, click.y) + QPointF(pane.topLeft())
+                painter.setBrush(KEEP_DOT if click.positive else REMOVE_DOT)
+                painter.drawEllipse(centre, DOT_RADIUS, DOT_RADIUS)
 
     def _paint_cursor(self, painter: QPainter) -> None:
         rect = self._cursor_rect()
@@ -238,7 +239,7 @@ class ImageCanvas(QWidget):
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         centre = QRectF(rect).center()
-        r = self.brush.radius * self.transform.scale
+        r = self.state.brush_radius * self.transform.scale
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(QColor(0, 0, 0, 200), 3))
         painter.drawEllipse(centre, r, r)
@@ -251,7 +252,7 @@ class ImageCanvas(QWidget):
             return None
         if self._pan_from is not None or self._space_down:
             return None
-        r = self.brush.radius * self.transform.scale + 3
+        r = self.state.brush_radius * self.transform.scale + 3
         c = self._cursor_pos
         return QRect(int(c.x() - r) - 1, int(c.y() - r) - 1, int(2 * r) + 3, int(2 * r) + 3)
 
@@ -266,15 +267,12 @@ class ImageCanvas(QWidget):
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
         elif self._space_down or self.tool is Tool.PAN:
             self.setCursor(Qt.CursorShape.OpenHandCursor)
-        elif self.tool is Tool.REGION:
+        elif self.tool in (Tool.REGION, Tool.CLICK):
             self.setCursor(Qt.CursorShape.PointingHandCursor)
         else:
             self.setCursor(Qt.CursorShape.CrossCursor)
 
     # ------------------------------------------------------------------ mouse
-    def _editable(self) -> bool:
-        return self.document is not None and self.editing_enabled
-
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         pos = event.position()
         button = event.button()
@@ -285,7 +283,7 @@ class ImageCanvas(QWidget):
             self._space_panned = self._space_down
             self._update_cursor_shape()
             return
-        if button in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton) and self._editable():
+        if button in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton) and self.document is not None:
             assert self.document is not None
             x, y = self.widget_to_image(pos)
             shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
@@ -306,10 +304,6 @@ class ImageCanvas(QWidget):
             x, y = self.widget_to_image(pos)
             self.gesture.move(self.document, x, y)
         self._update_cursor_area(old_cursor)
-        if self.document is not None:
-            x, y = self.widget_to_image(pos)
-            inside = 0 <= x < self.document.width and 0 <= y < self.document.height
-            self.hover.emit(int(x) if inside else -1, int(y) if inside else -1)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
@@ -325,7 +319,6 @@ class ImageCanvas(QWidget):
         old = self._cursor_rect()
         self._cursor_pos = None
         self._update_cursor_area(old)
-        self.hover.emit(-1, -1)
         super().leaveEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API

@@ -2,6 +2,8 @@
 
 All pixel work is done by core: EditableMask edits the soft mask in place, matting maps it to alpha. The
 threshold/softness are view settings (``settings``): changing them emits ``view_changed`` and never edits.
+The click tool's :class:`~cutout_app.core.interactive.Guidance` (clicks and painted strokes) follows the
+mask's undo and redo, so undoing a click takes its dot away too.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from typing import Callable, Sequence
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from cutout_app.core.clicks import Click
 from cutout_app.core.imageio import Photo
+from cutout_app.core.interactive import Guidance, Stroke
 from cutout_app.core.mask_edit import EditableMask, EditRecord, Rect
 from cutout_app.core.matting import MaskSettings, alpha_from_soft
 
@@ -28,6 +32,8 @@ class Document(QObject):
     state_changed = Signal()
     #: The threshold or softness (how soft values map to alpha) changed.
     view_changed = Signal()
+    #: The clicks shown changed (a click was made, applied, undone or cleared).
+    clicks_changed = Signal()
 
     def __init__(self, photo: Photo, settings: MaskSettings | None = None, soft: np.ndarray | None = None) -> None:
         super().__init__()
@@ -41,6 +47,15 @@ class Document(QObject):
         #: Number of committed edits so far (tools use it to tell whether another edit came in between).
         self.edit_count = 0
         self.mask.on_change = self._on_commit
+        #: The clicks and strokes that guide the next click, as of the current mask.
+        self.guidance = Guidance()
+        #: A click's guidance while the model works on it (shown at once, applied with its mask).
+        self.pending: Guidance | None = None
+        self._guidance_undo: list[Guidance] = []
+        self._guidance_redo: list[Guidance] = []
+        self._next_guidance: Guidance | None = None
+        self._stroke: list[tuple[float, float]] = []
+        self._stroke_radius = 0.0
 
     # --- size ------------------------------------------------------------------------------
     @property
@@ -67,8 +82,43 @@ class Document(QObject):
 
     def _on_commit(self, record: EditRecord) -> None:
         self.edit_count += 1
+        self._follow_history(record.kind)
         for listener in list(self._listeners):
             listener(record)
+
+    # --- guidance of the click tool --------------------------------------------------------
+    @property
+    def clicks(self) -> tuple[Click, ...]:
+        """The clicks to show: the pending click's, else those of the current mask."""
+        return (self.pending or self.guidance).clicks
+
+    def set_pending(self, guidance: Guidance | None) -> None:
+        """Show a click's guidance while its mask is computed (None: drop it)."""
+        self.pending = guidance
+        self.clicks_changed.emit()
+
+    def clear_clicks(self) -> None:
+        """Start over from the current mask: no clicks; painted pixels stay pinned (not an undo step)."""
+        self.pending = None
+        self.guidance = Guidance(strokes=self.guidance.strokes)
+        self.clicks_changed.emit()
+
+    def _follow_history(self, kind: str) -> None:
+        """Keep the guidance in step with the mask's undo history (one entry per mask step)."""
+        if kind == "undo":
+            self._guidance_redo.append(self.guidance)
+            self.guidance = self._guidance_undo.pop() if self._guidance_undo else Guidance()
+        elif kind == "redo":
+            self._guidance_undo.append(self.guidance)
+            self.guidance = self._guidance_redo.pop() if self._guidance_redo else self.guidance
+        else:
+            self._guidance_undo.append(self.guidance)
+            del self._guidance_undo[: -self.mask.max_steps]
+            self._guidance_redo.clear()
+            if self._next_guidance is not None:
+                self.guidance = self._next_guidance
+        self._next_guidance = None
+        self.clicks_changed.emit()
 
     # --- view mapping ----------------------------------------------------------------------
     def set_view_settings(self, threshold: float | None = None, softness: float | None = None) -> None:
@@ -97,29 +147,45 @@ class Document(QObject):
 
     # --- edits -----------------------------------------------------------------------------
     def replace_mask(self, soft: np.ndarray) -> None:
-        """Replace the whole soft mask (a segmentation result or a restore): one undo step."""
+        """Replace the whole soft mask (a segmentation result or a restore): one undo step, no clicks."""
+        self._next_guidance = Guidance()
         self.mask.replace_all(soft)
         self._refresh(None, full=True)
+        self._edited()
+
+    def apply_click_mask(self, soft: np.ndarray, guidance: Guidance) -> None:
+        """Set the mask that the model made for ``guidance``'s clicks: one undo step (only the changed box)."""
+        self.pending = None
+        self._next_guidance = guidance
+        rect = self.mask.replace_changed(soft)
+        if rect is None:  # the same mask: no undo step, but the click counts
+            self._next_guidance = None
+            self.guidance = guidance
+            self.clicks_changed.emit()
+            return
+        self._refresh(rect, full=rect == self.mask.full_rect)
         self._edited()
 
     def begin_stroke(self, x: float, y: float, radius: float, hardness: float, mode: str) -> None:
         """Start a brush stroke with one dab at (x, y) (image pixels); ``mode`` is "add" or "erase"."""
         self.mask.begin_stroke()
+        self._stroke, self._stroke_radius = [(x, y)], radius
         self._refresh(self.mask.dab(x, y, radius, hardness, mode))
 
     def stroke_to(self, x: float, y: float, radius: float, hardness: float, mode: str) -> None:
         """Continue the stroke to (x, y) with dabs along the way."""
+        self._stroke.append((x, y))
         self._refresh(self.mask.stroke_to(x, y, radius, hardness, mode))
 
     def end_stroke(self) -> None:
-        """Finish the stroke: it becomes one undo step (and one autosave record)."""
+        """Finish the stroke: it becomes one undo step (and one autosave record); the next click keeps its pixels."""
+        if self._stroke:
+            self._next_guidance = self.guidance.with_stroke(Stroke(tuple(self._stroke), self._stroke_radius))
+            self._stroke = []
         rect = self.mask.end_stroke()
+        self._next_guidance = None  # unused when the stroke changed nothing
         if rect is not None:
             self._edited()
-
-    @property
-    def stroking(self) -> bool:
-        return self.mask.in_stroke
 
     def keep_regions_at(self, points: Sequence[tuple[int, int]]) -> bool:
         """Keep only the connected foreground region(s) under ``points``; False if nothing changed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -24,9 +25,14 @@ from PySide6.QtWidgets import (
 from cutout_app.core.export import ExportMode, ExportOptions
 
 
-def default_export_path(photo_path: Path) -> Path:
-    """``<photo folder>/<stem>-cutout.png``: next to the photo, never the photo itself."""
-    return photo_path.with_name(f"{photo_path.stem}-cutout.png")
+def export_mode_label(mode: ExportMode) -> str:
+    """The one wording of each export mode, for the export and the batch dialogs."""
+    labels = {
+        ExportMode.RGBA: QCoreApplication.translate("ExportMode", "Transparent PNG (RGBA)"),
+        ExportMode.MASK: QCoreApplication.translate("ExportMode", "Mask only (grayscale)"),
+        ExportMode.BACKGROUND: QCoreApplication.translate("ExportMode", "On a background colour"),
+    }
+    return labels[mode]
 
 
 class ExportDialog(QDialog):
@@ -39,14 +45,13 @@ class ExportDialog(QDialog):
         self._color = QColor(*options.background)
         self.overwrite = False
 
-        self.rgba = QRadioButton(self.tr("Transparent PNG (RGBA)"))
-        self.mask = QRadioButton(self.tr("Mask only (grayscale)"))
-        self.background = QRadioButton(self.tr("On a background colour"))
+        self.mode_buttons = {mode: QRadioButton(export_mode_label(mode)) for mode in ExportMode}
         self.modes = QButtonGroup(self)
-        for button, mode in ((self.rgba, ExportMode.RGBA), (self.mask, ExportMode.MASK), (self.background, ExportMode.BACKGROUND)):
+        for mode, button in self.mode_buttons.items():
             self.modes.addButton(button)
             button.setChecked(options.mode is mode)
             button.toggled.connect(self._update_enabled)
+        self.background = self.mode_buttons[ExportMode.BACKGROUND]
         self.color_button = QPushButton()
         self.color_button.clicked.connect(self._choose_color)
         self._show_color()
@@ -65,8 +70,9 @@ class ExportDialog(QDialog):
 
         form = QFormLayout()
         mode_box = QVBoxLayout()
-        mode_box.addWidget(self.rgba)
-        mode_box.addWidget(self.mask)
+        for mode, button in self.mode_buttons.items():
+            if mode is not ExportMode.BACKGROUND:
+                mode_box.addWidget(button)
         mode_box.addLayout(bg_row)
         form.addRow(self.tr("Result:"), mode_box)
         form.addRow(self.tr("File:"), path_row)
@@ -82,12 +88,7 @@ class ExportDialog(QDialog):
 
     def options(self) -> ExportOptions:
         """The chosen mode and background colour."""
-        if self.mask.isChecked():
-            mode = ExportMode.MASK
-        elif self.background.isChecked():
-            mode = ExportMode.BACKGROUND
-        else:
-            mode = ExportMode.RGBA
+        mode = next(mode for mode, button in self.mode_buttons.items() if button.isChecked())
         return ExportOptions(mode=mode, background=(self._color.red(), self._color.green(), self._color.blue()))
 
     def path(self) -> Path:

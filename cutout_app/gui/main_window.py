@@ -1,9 +1,11 @@
 """The main window: open a photo, segment it in the background, correct the mask, export the cut-out.
 
-The window wires the pieces together: :class:`~cutout_app.gui.document.Document` (state),
-:class:`~cutout_app.gui.canvas.ImageCanvas` (view and gestures), :class:`~cutout_app.gui.tool_panel.ToolPanel`,
-the actions in :mod:`cutout_app.gui.actions`, background tasks from :mod:`cutout_app.gui.workers` and the
-autosave in :mod:`cutout_app.gui.autosave`. Questions to the user go through ``self.prompter``.
+Two models, the views bound to them, and the window: :class:`~cutout_app.gui.document.Document` (the photo
+and its mask) and :class:`~cutout_app.gui.editor_state.EditorState` (tool, brush, view); the canvas, the tool
+panel and the actions bind to them. The window opens, segments (Space, and clicks through
+:class:`~cutout_app.gui.click_segmenter.ClickSegmenter`), exports and closes; background tasks run as
+:mod:`cutout_app.gui.workers` TaskWorkers, edits are autosaved by :mod:`cutout_app.gui.autosave`, and
+questions to the user go through ``self.prompter``.
 """
 
 from __future__ import annotations
@@ -12,26 +14,31 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QDragEnterEvent, QDropEvent, QKeyEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QScrollArea
 
-from cutout_app.core.two_stage import Segmenter, open_model
-from cutout_app.core.errors import CutoutError, ModelError
+from cutout_app.core.engine import ProviderChoice
+from cutout_app.core.errors import CutoutError
 from cutout_app.core.export import ExportOptions, export_result
-from cutout_app.core.imageio import SUPPORTED_EXTENSIONS, is_supported_image, read_image
+from cutout_app.core.imageio import SUPPORTED_EXTENSIONS, is_supported_image
+from cutout_app.core.safe_decode import read_image_protected
 from cutout_app.core.matting import MaskSettings
+from cutout_app.core.naming import cutout_path
 from cutout_app.core.paths import default_model_path
 from cutout_app.core.pipeline import segment_photo
+from cutout_app.core.two_stage import Segmenter
 from cutout_app.gui.actions import build_actions
 from cutout_app.gui.autosave import DocumentAutosave, describe_time
 from cutout_app.gui.canvas import ImageCanvas
+from cutout_app.gui.click_segmenter import ClickSegmenter
 from cutout_app.gui.document import Document
-from cutout_app.gui.export_dialog import ExportDialog, default_export_path
+from cutout_app.gui.editor_state import EditorState, Tool
+from cutout_app.gui.export_dialog import ExportDialog
+from cutout_app.gui.model_loader import load_model
 from cutout_app.gui.prompts import DialogPrompter, Prompter, SaveChoice
 from cutout_app.gui.settings import AppSettings
 from cutout_app.gui.status_bar import StatusBar, model_text
 from cutout_app.gui.tool_panel import ToolPanel
-from cutout_app.gui.tools import Tool, ViewMode
 from cutout_app.gui.workers import TaskWorker, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -40,9 +47,10 @@ log = logging.getLogger(__name__)
 class MainWindow(QMainWindow):
     """The cutout editor window.
 
-    ``model_path`` (default: the bundled model) is opened with ``open_model`` unless ``engine`` is
-    given; a model that cannot be loaded leaves the window usable without segmentation. ``settings``,
-    ``prompter`` and ``autosave_dir`` replace the user's QSettings, the message boxes and the autosave folder.
+    ``model_path`` (default: $CUTOUT_MODEL or the bundled model) is opened on ``provider`` (default: the
+    saved choice) unless ``engine`` is given; a model that cannot be loaded leaves the window usable
+    without segmentation. ``settings``, ``prompter`` and ``autosave_dir`` replace the user's QSettings,
+    the message boxes and the autosave folder.
     """
 
     #: A photo was opened (its path).
@@ -57,6 +65,7 @@ class MainWindow(QMainWindow):
         model_path: Path | None = None,
         *,
         engine: Segmenter | None = None,
+        provider: ProviderChoice | None = None,
         settings: AppSettings | None = None,
         prompter: Prompter | None = None,
         autosave_dir: Path | None = None,
@@ -66,13 +75,18 @@ class MainWindow(QMainWindow):
         self.prompter = prompter or DialogPrompter(self)
         self.autosave_dir = autosave_dir
         self.model_path = Path(model_path) if model_path is not None else default_model_path()
+        self.provider: ProviderChoice = provider or self.settings.provider()
         self.engine = engine
         self.model_error: str | None = None
+        self._note_shown: str | None = None
         if self.engine is None:
             self._load_engine()
         self.document: Document | None = None
         self.autosave: DocumentAutosave | None = None
+        self.state = EditorState.load(self.settings, self)
         self.workers = WorkerPool(self)
+        self.clicks = ClickSegmenter(self.workers, self.state, self)
+        self.clicks.set_model(self.engine)
         self.segment_worker: TaskWorker | None = None
         self.export_worker: TaskWorker | None = None
         self._batch_dialog = None
@@ -82,9 +96,9 @@ class MainWindow(QMainWindow):
 
         self.setWindowTitle("cutout")
         self.setAcceptDrops(True)
-        self.canvas = ImageCanvas(self)
+        self.canvas = ImageCanvas(self.state, self)
         self.setCentralWidget(self.canvas)
-        self.panel = ToolPanel()
+        self.panel = ToolPanel(self.state)
         dock = QDockWidget(self.tr("Mask and view"), self)
         dock.setObjectName("tool-dock")
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
@@ -98,8 +112,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.ui_actions = build_actions(self)
         self._connect()
-        self._apply_saved_view_options()
-        self.status.show_model(model_text(self.engine, self.model_error))
+        self._show_model()
         self._update_actions()
         self._update_title()
         geometry = self.settings.window_geometry()
@@ -111,11 +124,20 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ setup
     def _load_engine(self) -> None:
         try:
-            self.engine = open_model(self.model_path)
-        except (ModelError, OSError) as exc:
+            self.engine = load_model(self.model_path, self.provider)
+            self.model_error = None
+        except CutoutError as exc:
             self.engine = None
             self.model_error = str(exc)
             log.warning("no model: %s", exc)
+
+    def _show_model(self) -> None:
+        """The model and the provider it really runs on; a fall back from CUDA is said once."""
+        note = self.engine.provider_note if self.engine is not None else None
+        self.status.show_model(model_text(self.engine, self.model_error), note)
+        if note and note != self._note_shown:
+            self.status.showMessage(note, 10000)
+        self._note_shown = note
 
     def _report_model_error(self) -> None:
         self.prompter.error(
@@ -124,41 +146,31 @@ class MainWindow(QMainWindow):
         )
 
     def _connect(self) -> None:
-        c, p = self.canvas, self.panel
+        c, p, k = self.canvas, self.panel, self.clicks
         c.segment_requested.connect(self.segment)
+        c.click_requested.connect(self.click_at)
         c.view_changed.connect(lambda: self.status.show_zoom(c.zoom))
         p.segment_clicked.connect(self.segment)
-        p.brush_size_changed.connect(lambda size: self._set_brush(size=size))
-        p.hardness_changed.connect(lambda value: self._set_brush(hardness=value))
-        p.threshold_changed.connect(lambda value: self.set_threshold(value))
-        p.softness_changed.connect(lambda value: self.set_threshold(softness=value))
+        p.threshold_changed.connect(lambda value: self.set_mask_view(threshold=value))
+        p.softness_changed.connect(lambda value: self.set_mask_view(softness=value))
         p.threshold_committed.connect(self._store_view_settings)
-        p.mode_changed.connect(self.set_view_mode)
-        p.opacity_changed.connect(self._set_opacity)
-        p.color_changed.connect(self._set_overlay_color)
+        k.applied.connect(self._click_applied)
+        k.failed.connect(lambda exc: self.prompter.error(self.tr("Segmentation failed"), str(exc)))
+        k.progress.connect(lambda done, total: self.status.set_progress(done, total, self.tr("tiles")))
+        k.busy_changed.connect(self._clicks_busy)
+        self.state.changed.connect(self._on_state_changed)
         self.status.cancel_clicked.connect(self.cancel_task)
-
-    def _apply_saved_view_options(self) -> None:
-        s = self.settings
-        self.canvas.set_overlay(s.overlay_color(), s.overlay_opacity())
-        self.canvas.set_brush(s.brush_size(), s.brush_hardness())
-        self.panel.show_brush(s.brush_size(), s.brush_hardness())
-        self.panel.opacity.set_value(s.overlay_opacity())
-        self.panel.show_color(s.overlay_color())
-        try:
-            mode = ViewMode(s.view_mode())
-        except ValueError:
-            mode = ViewMode.OVERLAY
-        self.set_view_mode(mode)
-        self.set_tool(Tool.ADD)
 
     # ------------------------------------------------------------------ state display
     def _update_actions(self) -> None:
         a, doc = self.ui_actions, self.document
         busy = self.segment_worker is not None
+        running = busy or self.export_worker is not None or self.clicks.busy
         a.segment.setEnabled(doc is not None and self.engine is not None and not busy)
         self.panel.segment_button.setEnabled(a.segment.isEnabled())
-        a.cancel.setEnabled(busy or self.export_worker is not None)
+        a.cancel.setEnabled(running)
+        a.clear_clicks.setEnabled(doc is not None and bool(doc.clicks) and not running)
+        a.providers[self.provider].setChecked(True)
         a.export.setEnabled(doc is not None and doc.has_mask and self.export_worker is None)
         a.undo.setEnabled(doc is not None and doc.mask.can_undo)
         a.redo.setEnabled(doc is not None and doc.mask.can_redo)
@@ -201,7 +213,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            photo = read_image(path)
+            photo = read_image_protected(path)
         except CutoutError as exc:
             QApplication.restoreOverrideCursor()
             self.prompter.error(self.tr("Cannot open photo"), str(exc))
@@ -218,6 +230,8 @@ class MainWindow(QMainWindow):
             return False
         settings = MaskSettings(threshold=self.panel.threshold.value(), softness=self.panel.softness.value())
         self._set_document(Document(photo, settings))
+        if self.clicks.takes_clicks(self.engine):
+            self.state.set_tool(Tool.CLICK)
         self.settings.add_recent_file(path)
         self.settings.set_last_open_dir(path.resolve().parent)
         self._offer_restore(path)
@@ -228,8 +242,10 @@ class MainWindow(QMainWindow):
     def _set_document(self, document: Document | None) -> None:
         self.document = document
         self.canvas.set_document(document)
+        self.clicks.set_document(document)
         if document is not None:
             document.state_changed.connect(self._on_document_state)
+            document.clicks_changed.connect(self._update_actions)
             self.status.show_size(document.width, document.height)
         else:
             self.status.show_size(0, 0)
@@ -241,19 +257,17 @@ class MainWindow(QMainWindow):
     def _offer_restore(self, path: Path) -> None:
         assert self.document is not None
         try:
-            self.autosave = DocumentAutosave(self.document, path, self.autosave_dir, self._on_autosave_error)
-            info = DocumentAutosave.find(path, self.autosave_dir)
+            self.autosave = DocumentAutosave(self.document, path, self.autosave_dir, self._on_autosave_error,
+                                             self._on_autosave_notice)
         except CutoutError as exc:
             self._on_autosave_error(str(exc))
             return
-        if info is None:
-            return
-        if self.prompter.ask_restore(describe_time(info.updated)):
-            if self.autosave.restore(info):
-                self._show_view_settings()
-                self.status.showMessage(self.tr("Restored the unsaved edits"), 5000)
-        else:
-            self.autosave.discard()
+        if self.autosave.offer_restore(lambda info: self.prompter.ask_restore(describe_time(info.updated))):
+            self.panel.show_mask_settings(self.document.settings)
+            self.status.showMessage(self.tr("Restored the unsaved edits"), 5000)
+
+    def _on_autosave_notice(self, message: str) -> None:
+        self.prompter.info(self.tr("Autosave"), message)
 
     def _on_autosave_error(self, message: str) -> None:
         self.prompter.error(self.tr("Autosave failed"), self.tr("Edits are no longer saved automatically: {reason}").format(reason=message))
@@ -326,7 +340,8 @@ class MainWindow(QMainWindow):
         doc, engine = self.document, self.engine
         if doc is None or engine is None or self.segment_worker is not None:
             return False
-        settings = MaskSettings(threshold=doc.settings.threshold, softness=doc.settings.softness, refine=True)
+        self.clicks.cancel()  # the whole photo in automatic mode: the clicks' work is dropped
+        settings = MaskSettings(threshold=doc.settings.threshold, softness=doc.settings.softness)
         photo = doc.photo
 
         def task(progress, cancel):
@@ -349,7 +364,7 @@ class MainWindow(QMainWindow):
             return
         doc.replace_mask(soft)
         assert self.engine is not None
-        self.status.show_model(model_text(self.engine))
+        self._show_model()
         self._segment_ended("done", self.tr("Segmented with {model}").format(model=self.engine.info.name))
 
     def _segment_failed(self, exc: BaseException) -> None:
@@ -367,12 +382,61 @@ class MainWindow(QMainWindow):
         self.segmentation_finished.emit(self._segment_outcome)
 
     def cancel_task(self) -> None:
-        """Cancel the running segmentation or export (Esc / the Cancel button)."""
+        """Cancel the running segmentation, click refinement or export (Esc / the Cancel button)."""
         for worker in (self.segment_worker, self.export_worker):
             if worker is not None:
                 worker.cancel()
                 self.status.cancel_button.setEnabled(False)
                 self.status.showMessage(self.tr("Cancelling..."))
+        if self.clicks.busy:
+            self.clicks.cancel()  # what a click already showed stays
+            self.status.showMessage(self.tr("Refinement cancelled"), 3000)
+
+    # ------------------------------------------------------------------ clicks
+    def click_at(self, x: float, y: float, positive: bool = True) -> bool:
+        """A click of the click tool at photo pixel (x, y): keep (``positive``) or remove; False if not run."""
+        if self.document is None:
+            return False
+        if self.segment_worker is not None:
+            self.status.showMessage(self.tr("Wait for the segmentation to finish, or press Esc"), 4000)
+            return False
+        if not self.clicks.takes_clicks(self.engine):
+            self.status.showMessage(self.tr("This model takes no clicks: press Space, or use the brush"), 5000)
+            return False
+        return self.clicks.click(x, y, positive)
+
+    def clear_clicks(self) -> None:
+        """Mask > Clear Clicks (Esc): forget the clicks; the next one starts from the current mask."""
+        if self.document is not None and self.document.clicks:
+            self.clicks.clear()
+            self.status.showMessage(self.tr("Clicks cleared"), 3000)
+
+    def _click_applied(self, stage: str) -> None:
+        refining = stage == "global" and self.state.refine_clicks
+        self.status.showMessage(self.tr("Refining...") if refining else self.tr("Mask updated"), 3000)
+        self._show_model()
+
+    def _clicks_busy(self, busy: bool) -> None:
+        if busy:
+            self.status.start_task(self.tr("Segmenting the click..."))
+        elif self.segment_worker is None:
+            self.status.end_task()
+        self._update_actions()
+
+    # ------------------------------------------------------------------ model
+    def set_provider(self, provider: ProviderChoice) -> None:
+        """Mask > Run the Model On: remember the choice and reopen the model there."""
+        self.settings.set_provider(provider)
+        if provider == self.provider and self.engine is not None:
+            return
+        self.cancel_task()
+        self.provider = provider
+        self._load_engine()
+        self.clicks.set_model(self.engine)
+        self._show_model()
+        self._update_actions()
+        if self.model_error:
+            self._report_model_error()
 
     # ------------------------------------------------------------------ export
     def export_dialog(self, wait: bool = False) -> bool:
@@ -380,7 +444,7 @@ class MainWindow(QMainWindow):
         doc = self.document
         if doc is None or doc.photo.path is None:
             return False
-        dialog = ExportDialog(default_export_path(doc.photo.path), self._export_options, self)
+        dialog = ExportDialog(cutout_path(doc.photo.path), self._export_options, self)
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return False
         self._export_options = dialog.options()
@@ -428,7 +492,6 @@ class MainWindow(QMainWindow):
         return worker
 
     def _export_done(self, doc: Document, written: Path, edit_count: int) -> None:
-        self.settings.set_last_export_dir(Path(written).parent)
         if doc is self.document and doc.edit_count == edit_count:
             doc.mark_saved()
         self.status.showMessage(self.tr("Exported {path}").format(path=written), 8000)
@@ -452,70 +515,20 @@ class MainWindow(QMainWindow):
         if self.document is not None and self.document.redo():
             self.status.showMessage(self.tr("Redone"), 2000)
 
-    def set_tool(self, tool: Tool) -> None:
-        self.canvas.set_tool(tool)
-        self.ui_actions.tools[tool].setChecked(True)
-        self.status.showMessage(tool.label(), 2000)
+    def _on_state_changed(self, name: str) -> None:
+        if name == "tool":
+            self.status.showMessage(self.state.tool.label(), 2000)
+        elif name == "brush_size":
+            self.status.showMessage(self.tr("Brush size {size} px").format(size=round(self.state.brush_size)), 2000)
 
-    def set_brush(self, size: float | None = None, hardness: float | None = None) -> None:
-        """Set the brush diameter (image pixels) and/or hardness (0..1), shown in the panel and remembered."""
-        self._set_brush(size, hardness)
-        self.panel.show_brush(self.canvas.brush.size, self.canvas.brush.hardness)
-
-    def _set_brush(self, size: float | None = None, hardness: float | None = None) -> None:
-        self.canvas.set_brush(size, hardness)
-        if size is not None:
-            self.settings.set_brush_size(int(size))
-        if hardness is not None:
-            self.settings.set_brush_hardness(hardness)
-
-    def brush_bigger(self) -> None:
-        self.canvas.brush.grow()
-        self._brush_changed()
-
-    def brush_smaller(self) -> None:
-        self.canvas.brush.shrink()
-        self._brush_changed()
-
-    def _brush_changed(self) -> None:
-        b = self.canvas.brush
-        self._set_brush(b.size, b.hardness)
-        self.panel.show_brush(b.size, b.hardness)
-        self.status.showMessage(self.tr("Brush size {size} px").format(size=round(b.size)), 2000)
-
-    def set_threshold(self, threshold: float | None = None, softness: float | None = None) -> None:
-        """Change the view threshold/softness of the mask (not an edit: brush work is kept)."""
+    def set_mask_view(self, threshold: float | None = None, softness: float | None = None) -> None:
+        """Change the threshold and/or softness of the open photo's mask (a view setting: brush work is kept)."""
         if self.document is not None:
             self.document.set_view_settings(threshold, softness)
-
-    def _show_view_settings(self) -> None:
-        doc = self.document
-        if doc is None:
-            return
-        for slider, value in ((self.panel.threshold, doc.settings.threshold), (self.panel.softness, doc.settings.softness)):
-            slider.slider.blockSignals(True)
-            slider.set_value(value)
-            slider._show()
-            slider.slider.blockSignals(False)
 
     def _store_view_settings(self) -> None:
         if self.autosave is not None:
             self.autosave.save_settings()
-
-    # ------------------------------------------------------------------ view
-    def set_view_mode(self, mode: ViewMode) -> None:
-        self.canvas.set_mode(mode)
-        self.panel.show_mode(mode)
-        self.ui_actions.modes[mode].setChecked(True)
-        self.settings.set_view_mode(mode.value)
-
-    def _set_opacity(self, value: float) -> None:
-        self.canvas.set_overlay(opacity=value)
-        self.settings.set_overlay_opacity(value)
-
-    def _set_overlay_color(self, color: QColor) -> None:
-        self.canvas.set_overlay(color=color)
-        self.settings.set_overlay_color(color)
 
     # ------------------------------------------------------------------ other windows
     def batch_export(self) -> None:
@@ -526,7 +539,7 @@ class MainWindow(QMainWindow):
             self.prompter.error(self.tr("Batch export"), str(exc))
             return
         if self._batch_dialog is None or not self._batch_dialog.isVisible():
-            self._batch_dialog = BatchDialog(self.model_path, self, settings=self.settings)
+            self._batch_dialog = BatchDialog(self.model_path, self, provider=self.provider, settings=self.settings)
         self._batch_dialog.show()
         self._batch_dialog.raise_()
 
@@ -581,6 +594,7 @@ class MainWindow(QMainWindow):
             return
         self.workers.cancel_all()
         self.workers.wait()
+        self.state.save_to(self.settings)
         self.settings.set_window_geometry(bytes(self.saveGeometry().data()))
         self.settings.sync()
         event.accept()

@@ -1,6 +1,6 @@
 """Draws the exposed part of a document with QPainter, from the pyramid level that suits the zoom.
 
-The pixels come from core.preview (overlay colours, checkerboard composite, the pyramids); this module only
+The pixels come from core.display (overlay colours, checkerboard composite, the pyramids); this module only
 picks the region, wraps the numpy results in QImages and draws them at the right place.
 """
 
@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 
 from cutout_app.core.mask_edit import Rect
 from cutout_app.core.matting import alpha_from_soft, lut_for
-from cutout_app.core.preview import PreviewPyramid, composite_on_checker, overlay_rgba
+from cutout_app.core.display import PreviewPyramid, composite_on_checker, overlay_rgba
 from cutout_app.gui.document import Document
 from cutout_app.gui.view_transform import ViewTransform
 

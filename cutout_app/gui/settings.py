@@ -1,15 +1,22 @@
-"""Persistent user preferences of the window (QSettings): recent files, last folders, view options."""
+"""Persistent user preferences of the window (QSettings): recent files, last folders, provider, geometry.
+
+The editor's options (tool, brush, view) are remembered by :class:`~cutout_app.gui.editor_state.EditorState`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from typing import get_args
+
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QColor
+
+from cutout_app.core.engine import ProviderChoice
 
 ORGANIZATION = "cutout"
 APPLICATION = "cutout"
 MAX_RECENT = 10
+PROVIDERS: tuple[str, ...] = get_args(ProviderChoice)
 
 
 def _to_list(value: object) -> list[str]:
@@ -55,51 +62,26 @@ class AppSettings:
     def set_last_open_dir(self, folder: Path) -> None:
         self.store.setValue("folders/open", str(folder))
 
-    def last_export_dir(self) -> Path | None:
-        value = self.store.value("folders/export")
-        return Path(str(value)) if value else None
+    def batch_folders(self) -> tuple[str, str]:
+        """The batch dialog's last input and output folders (empty strings when none)."""
+        return str(self.store.value("batch/input_dir") or ""), str(self.store.value("batch/output_dir") or "")
 
-    def set_last_export_dir(self, folder: Path) -> None:
-        self.store.setValue("folders/export", str(folder))
+    def set_batch_folders(self, input_dir: str, output_dir: str) -> None:
+        self.store.setValue("batch/input_dir", input_dir)
+        self.store.setValue("batch/output_dir", output_dir)
 
-    # --- view options --------------------------------------------------------------------------
-    def _number(self, key: str, default: float) -> float:
-        try:
-            return float(self.store.value(key, default))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return default
+    # --- model -----------------------------------------------------------------------------------
+    def provider(self) -> ProviderChoice:
+        """Where the model runs: "auto" (CUDA when available), "cuda" or "cpu"."""
+        value = str(self.store.value("model/provider", "auto"))
+        return value if value in PROVIDERS else "auto"  # type: ignore[return-value]
 
-    def view_mode(self) -> str:
-        return str(self.store.value("view/mode", "overlay"))
+    def set_provider(self, provider: ProviderChoice) -> None:
+        if provider not in PROVIDERS:
+            raise ValueError(f"provider must be one of {', '.join(PROVIDERS)}, not {provider!r}")
+        self.store.setValue("model/provider", provider)
 
-    def set_view_mode(self, mode: str) -> None:
-        self.store.setValue("view/mode", mode)
-
-    def overlay_opacity(self) -> float:
-        return min(1.0, max(0.0, self._number("view/overlay_opacity", 0.5)))
-
-    def set_overlay_opacity(self, value: float) -> None:
-        self.store.setValue("view/overlay_opacity", float(value))
-
-    def overlay_color(self) -> QColor:
-        color = QColor(str(self.store.value("view/overlay_color", "#ff2060")))
-        return color if color.isValid() else QColor("#ff2060")
-
-    def set_overlay_color(self, color: QColor) -> None:
-        self.store.setValue("view/overlay_color", color.name())
-
-    def brush_size(self) -> int:
-        return int(min(500, max(1, self._number("brush/size", 30))))
-
-    def set_brush_size(self, size: int) -> None:
-        self.store.setValue("brush/size", int(size))
-
-    def brush_hardness(self) -> float:
-        return min(1.0, max(0.0, self._number("brush/hardness", 0.7)))
-
-    def set_brush_hardness(self, value: float) -> None:
-        self.store.setValue("brush/hardness", float(value))
-
+    # --- window ----------------------------------------------------------------------------------
     def window_geometry(self) -> bytes | None:
         value = self.store.value("window/geometry")
         return bytes(value) if value else None  # type: ignore[arg-type]

@@ -9,13 +9,12 @@ from cutout_app.core.two_stage import Segmenter
 
 
 def model_text(engine: Segmenter | None, error: str | None = None) -> str:
-    """"Model: <name> <version> · <provider>" plus the provider note, or why there is no model."""
+    """"Model: <name> <version> · <provider actually used>", or why there is no model."""
     if engine is None:
         return QCoreApplication.translate("StatusBar", "Model: none") + (f" ({error})" if error else "")
-    text = QCoreApplication.translate("StatusBar", "Model: {name} {version} · {provider}").format(
+    return QCoreApplication.translate("StatusBar", "Model: {name} {version} · {provider}").format(
         name=engine.info.name, version=engine.info.version, provider=engine.provider
     )
-    return f"{text} ({engine.provider_note})" if engine.provider_note else text
 
 
 class StatusBar(QStatusBar):
@@ -66,5 +65,7 @@ class StatusBar(QStatusBar):
     def show_size(self, width: int, height: int) -> None:
         self.size_label.setText(f"{width} × {height}" if width else "")
 
-    def show_model(self, text: str) -> None:
+    def show_model(self, text: str, note: str | None = None) -> None:
+        """The model label; ``note`` (why the provider is not the one asked for) is its tooltip."""
         self.model_label.setText(text)
+        self.model_label.setToolTip(note or "")

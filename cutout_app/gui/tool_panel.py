@@ -1,10 +1,16 @@
-"""The side panel: segment button, brush size/hardness, mask threshold/softness, view mode and overlay."""
+"""The side panel: segment button, brush size/hardness, click tool, mask threshold/softness, view mode and overlay.
+
+The editor options are bound both ways to the :class:`~cutout_app.gui.editor_state.EditorState`, as
+napari's layer controls are to their layer: user input calls ``state.set``, and ``state.changed``
+updates the widget with its signals blocked. Threshold and softness belong to the open photo, so the
+window applies them.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QColorDialog,
     QComboBox,
     QFormLayout,
@@ -18,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cutout_app.gui.tools import MAX_BRUSH, MIN_BRUSH, ViewMode
+from cutout_app.core.matting import MaskSettings
+from cutout_app.gui.editor_state import MAX_BRUSH, MIN_BRUSH, OPTIONS, EditorState, ViewMode
 
 
 def _slider(minimum: int, maximum: int, value: int) -> QSlider:
@@ -51,6 +58,7 @@ class PercentSlider(QWidget):
         return self.slider.value() / 100.0
 
     def set_value(self, value: float) -> None:
+        """Show ``value`` (0..1); ``changed`` follows unless this widget's signals are blocked."""
         self.slider.setValue(round(value * 100))
 
     def _show(self) -> None:
@@ -62,20 +70,16 @@ class PercentSlider(QWidget):
 
 
 class ToolPanel(QWidget):
-    """Controls that change the canvas's brush, the document's view settings and the view mode."""
+    """Controls of the editor state (brush, click tool, view) and of the photo's mask view (threshold, softness)."""
 
     segment_clicked = Signal()
-    brush_size_changed = Signal(int)
-    hardness_changed = Signal(float)
     threshold_changed = Signal(float)
     softness_changed = Signal(float)
     threshold_committed = Signal()  # slider released: store the view settings
-    mode_changed = Signal(object)  # ViewMode
-    opacity_changed = Signal(float)
-    color_changed = Signal(QColor)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, state: EditorState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.state = state
         self.segment_button = QPushButton(self.tr("Segment (Space)"))
         self.segment_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.segment_button.setMinimumHeight(34)
@@ -86,19 +90,31 @@ class ToolPanel(QWidget):
         self.size_spin.setRange(MIN_BRUSH, MAX_BRUSH)
         self.size_spin.setSuffix(" px")
         self.size_spin.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.size_spin.valueChanged.connect(self.brush_size_changed)
-        self.hardness = PercentSlider(0.7)
-        self.hardness.changed.connect(self.hardness_changed)
+        self.size_spin.valueChanged.connect(lambda size: state.set(brush_size=size))
+        self.hardness = PercentSlider(state.brush_hardness)
+        self.hardness.changed.connect(lambda value: state.set(brush_hardness=value))
         brush_box = QGroupBox(self.tr("Brush"))
         brush_form = QFormLayout(brush_box)
         brush_form.addRow(self.tr("Size ([ ]):"), self.size_spin)
         brush_form.addRow(self.tr("Hardness:"), self.hardness)
 
-        # mask view
-        self.threshold = PercentSlider(0.5)
+        # click tool
+        self.refine_check = QCheckBox(self.tr("Refine at full resolution"))
+        self.refine_check.setToolTip(self.tr("After each click, refine the mask tile by tile (slower, sharper edges)."))
+        self.refine_check.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.refine_check.toggled.connect(lambda on: state.set(refine_clicks=on))
+        click_box = QGroupBox(self.tr("Click (C)"))
+        click_form = QVBoxLayout(click_box)
+        click_form.addWidget(QLabel(self.tr("Left click: keep · right or Shift+click: remove · Esc: clear clicks")))
+        click_form.itemAt(0).widget().setWordWrap(True)
+        click_form.addWidget(self.refine_check)
+
+        # mask view (a setting of the open photo, applied by the window)
+        defaults = MaskSettings()
+        self.threshold = PercentSlider(defaults.threshold)
         self.threshold.changed.connect(self.threshold_changed)
         self.threshold.slider.sliderReleased.connect(self.threshold_committed)
-        self.softness = PercentSlider(0.1)
+        self.softness = PercentSlider(defaults.softness)
         self.softness.changed.connect(self.softness_changed)
         self.softness.slider.sliderReleased.connect(self.threshold_committed)
         mask_box = QGroupBox(self.tr("Mask"))
@@ -111,14 +127,12 @@ class ToolPanel(QWidget):
         self.mode_combo.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         for mode in ViewMode:
             self.mode_combo.addItem(mode.label(), mode)
-        self.mode_combo.currentIndexChanged.connect(lambda _: self.mode_changed.emit(self.mode_combo.currentData()))
-        self.opacity = PercentSlider(0.5)
-        self.opacity.changed.connect(self.opacity_changed)
+        self.mode_combo.currentIndexChanged.connect(lambda _: state.set_view_mode(self.mode_combo.currentData()))
+        self.opacity = PercentSlider(state.overlay_opacity)
+        self.opacity.changed.connect(lambda value: state.set(overlay_opacity=value))
         self.color_button = QPushButton()
         self.color_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.color_button.clicked.connect(self._choose_color)
-        self._color = QColor(255, 32, 96)
-        self._show_color()
         view_box = QGroupBox(self.tr("View"))
         view_form = QFormLayout(view_box)
         view_form.addRow(self.tr("Show:"), self.mode_combo)
@@ -127,38 +141,45 @@ class ToolPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.segment_button)
+        layout.addWidget(click_box)
         layout.addWidget(brush_box)
         layout.addWidget(mask_box)
         layout.addWidget(view_box)
         layout.addStretch(1)
         self.setMinimumWidth(240)
 
-    # --- setters that do not echo signals back ----------------------------------------------
-    def show_brush(self, size: float, hardness: float) -> None:
-        for widget in (self.size_spin, self.hardness.slider):
-            widget.blockSignals(True)
-        self.size_spin.setValue(round(size))
-        self.hardness.set_value(hardness)
-        self.hardness._show()
-        for widget in (self.size_spin, self.hardness.slider):
-            widget.blockSignals(False)
+        for name in OPTIONS:
+            self._show(name)
+        state.changed.connect(self._show)
 
-    def show_mode(self, mode: ViewMode) -> None:
-        index = self.mode_combo.findData(mode)
-        if index >= 0 and index != self.mode_combo.currentIndex():
-            self.mode_combo.setCurrentIndex(index)
+    # --- state -> widgets, without echoing back ------------------------------------------------
+    def _show(self, name: str) -> None:
+        s = self.state
+        widget, show = {
+            "brush_size": (self.size_spin, lambda: self.size_spin.setValue(round(s.brush_size))),
+            "brush_hardness": (self.hardness, lambda: self.hardness.set_value(s.brush_hardness)),
+            "refine_clicks": (self.refine_check, lambda: self.refine_check.setChecked(s.refine_clicks)),
+            "view_mode": (self.mode_combo, lambda: self.mode_combo.setCurrentIndex(self.mode_combo.findData(s.view_mode))),
+            "overlay_opacity": (self.opacity, lambda: self.opacity.set_value(s.overlay_opacity)),
+            "overlay_color": (self.color_button, self._show_color),
+        }.get(name, (None, None))
+        if widget is not None:
+            with QSignalBlocker(widget):
+                show()
 
-    def show_color(self, color: QColor) -> None:
-        self._color = QColor(color)
-        self._show_color()
+    def show_mask_settings(self, settings: MaskSettings) -> None:
+        """Show the open photo's threshold and softness."""
+        for slider, value in ((self.threshold, settings.threshold), (self.softness, settings.softness)):
+            with QSignalBlocker(slider):
+                slider.set_value(value)
 
     def _show_color(self) -> None:
-        self.color_button.setText(self._color.name())
-        text = "black" if self._color.lightness() > 127 else "white"
-        self.color_button.setStyleSheet(f"background-color: {self._color.name()}; color: {text}")
+        color = self.state.overlay_color
+        self.color_button.setText(color.name())
+        text = "black" if color.lightness() > 127 else "white"
+        self.color_button.setStyleSheet(f"background-color: {color.name()}; color: {text}")
 
     def _choose_color(self) -> None:
-        color = QColorDialog.getColor(self._color, self, self.tr("Overlay colour"))
+        color = QColorDialog.getColor(self.state.overlay_color, self, self.tr("Overlay colour"))
         if color.isValid():
-            self.show_color(color)
-            self.color_changed.emit(color)
+            self.state.set(overlay_color=color)

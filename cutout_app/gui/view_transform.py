@@ -58,9 +58,6 @@ class ViewTransform:
         self.offset_x = anchor.x() - ix * new_scale
         self.offset_y = anchor.y() - iy * new_scale
 
-    def set_scale_at(self, scale: float, anchor: QPointF) -> None:
-        self.zoom_at(scale / self.scale, anchor)
-
     def pan(self, dx: float, dy: float) -> None:
         self.offset_x += dx
         self.offset_y += dy

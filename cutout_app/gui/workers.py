@@ -1,7 +1,9 @@
-"""Background tasks for the window: a QRunnable that runs a core call with progress and cancellation.
+"""The one way the GUI runs background work: a QRunnable that runs a core call with progress and cancellation.
 
 The core functions take ``progress(done, total)`` and ``cancel: CancelToken``; :class:`TaskWorker` runs one of
 them on the global QThreadPool and turns those callbacks into Qt signals delivered on the GUI thread.
+Segmentation, clicks, export and the batch all run this way, with the same signals and one error path
+(``failed`` carries the exception).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class WorkerSignals(QObject):
     """Signals of a :class:`TaskWorker`; created on the GUI thread so that slots run there."""
 
     progress = Signal(int, int)
+    item = Signal(object)  # one partial result as it comes (a batch's file)
     succeeded = Signal(object)
     failed = Signal(object)  # the exception
     cancelled = Signal()
@@ -29,13 +32,18 @@ class WorkerSignals(QObject):
 
 
 class TaskWorker(QRunnable):
-    """Run ``task(progress, cancel)`` on a pool thread; :meth:`cancel` asks it to stop at its next check."""
+    """Run ``task(progress, cancel)`` on a pool thread; :meth:`cancel` asks it to stop at its next check.
 
-    def __init__(self, task: Task, name: str = "task") -> None:
+    A task that returns after a cancel is reported as cancelled, unless ``result_on_cancel`` (its result
+    says itself what was left undone, as a batch report does).
+    """
+
+    def __init__(self, task: Task, name: str = "task", *, result_on_cancel: bool = False) -> None:
         super().__init__()
         self.setAutoDelete(False)  # Python keeps the reference; see WorkerPool
         self.task = task
         self.name = name
+        self.result_on_cancel = result_on_cancel
         self.token = CancelToken()
         self.signals = WorkerSignals()
         self.done = False
@@ -47,7 +55,7 @@ class TaskWorker(QRunnable):
     def run(self) -> None:  # runs on the pool thread
         try:
             result = self.task(self.signals.progress.emit, self.token)
-            if self.token.cancelled:
+            if self.token.cancelled and not self.result_on_cancel:
                 raise Cancelled("Cancelled by the user")
         except Cancelled:
             self.signals.cancelled.emit()

@@ -44,18 +44,6 @@
         <translation>输出文件夹：</translation>
     </message>
     <message>
-        <source>Transparent PNG (RGBA)</source>
-        <translation>透明 PNG（RGBA）</translation>
-    </message>
-    <message>
-        <source>Mask only (black and white)</source>
-        <translation>仅蒙版（黑白）</translation>
-    </message>
-    <message>
-        <source>On a background colour</source>
-        <translation>使用背景色</translation>
-    </message>
-    <message>
         <source>Colour…</source>
         <translation>颜色…</translation>
     </message>
@@ -195,18 +183,6 @@
         <translation>导出抠图</translation>
     </message>
     <message>
-        <source>Transparent PNG (RGBA)</source>
-        <translation>透明 PNG（RGBA）</translation>
-    </message>
-    <message>
-        <source>Mask only (grayscale)</source>
-        <translation>仅蒙版（灰度）</translation>
-    </message>
-    <message>
-        <source>On a background colour</source>
-        <translation>使用背景色</translation>
-    </message>
-    <message>
         <source>Browse...</source>
         <translation>浏览...</translation>
     </message>
@@ -237,6 +213,21 @@
     <message>
         <source>{name} already exists. Replace it?</source>
         <translation>{name} 已存在。要替换吗？</translation>
+    </message>
+</context>
+<context>
+    <name>ExportMode</name>
+    <message>
+        <source>Transparent PNG (RGBA)</source>
+        <translation>透明 PNG（RGBA）</translation>
+    </message>
+    <message>
+        <source>Mask only (grayscale)</source>
+        <translation>仅蒙版（灰度）</translation>
+    </message>
+    <message>
+        <source>On a background colour</source>
+        <translation>使用背景色</translation>
     </message>
 </context>
 <context>
@@ -300,6 +291,26 @@
     <message>
         <source>&amp;Cancel</source>
         <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <source>C&amp;lear Clicks</source>
+        <translation>清除点击(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Run the Model &amp;On</source>
+        <translation>模型运行于(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Automatic (CUDA if available)</source>
+        <translation>自动（有 CUDA 时使用 CUDA）</translation>
+    </message>
+    <message>
+        <source>CUDA (GPU)</source>
+        <translation>CUDA（GPU）</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
     </message>
     <message>
         <source>&amp;View</source>
@@ -415,6 +426,34 @@
         <translation>正在取消...</translation>
     </message>
     <message>
+        <source>Refinement cancelled</source>
+        <translation>已取消精细化</translation>
+    </message>
+    <message>
+        <source>Wait for the segmentation to finish, or press Esc</source>
+        <translation>请等待分割完成，或按 Esc</translation>
+    </message>
+    <message>
+        <source>This model takes no clicks: press Space, or use the brush</source>
+        <translation>此模型不支持点击：请按空格键，或使用画笔</translation>
+    </message>
+    <message>
+        <source>Clicks cleared</source>
+        <translation>已清除点击</translation>
+    </message>
+    <message>
+        <source>Refining...</source>
+        <translation>正在精细化...</translation>
+    </message>
+    <message>
+        <source>Mask updated</source>
+        <translation>蒙版已更新</translation>
+    </message>
+    <message>
+        <source>Segmenting the click...</source>
+        <translation>正在按点击分割...</translation>
+    </message>
+    <message>
         <source>Exporting {name}...</source>
         <translation>正在导出 {name}...</translation>
     </message>
@@ -512,6 +551,10 @@
 <context>
     <name>Tool</name>
     <message>
+        <source>Click to segment</source>
+        <translation>点击分割</translation>
+    </message>
+    <message>
         <source>Add brush</source>
         <translation>添加画笔</translation>
     </message>
@@ -545,6 +588,22 @@
     <message>
         <source>Hardness:</source>
         <translation>硬度：</translation>
+    </message>
+    <message>
+        <source>Refine at full resolution</source>
+        <translation>以全分辨率精细化</translation>
+    </message>
+    <message>
+        <source>After each click, refine the mask tile by tile (slower, sharper edges).</source>
+        <translation>每次点击后逐块精细化蒙版（较慢，边缘更清晰）。</translation>
+    </message>
+    <message>
+        <source>Click (C)</source>
+        <translation>点击 (C)</translation>
+    </message>
+    <message>
+        <source>Left click: keep · right or Shift+click: remove · Esc: clear clicks</source>
+        <translation>左键：保留 · 右键或 Shift+点击：移除 · Esc：清除点击</translation>
     </message>
     <message>
         <source>Mask</source>

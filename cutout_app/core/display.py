@@ -1,4 +1,4 @@
-"""Numpy helpers the GUI draws with: mask overlay, cut-out on a checkerboard, a preview pyramid.
+"""Display maths: the numpy pixels the GUI draws — mask overlay, cut-out on a checkerboard, a preview pyramid.
 
 Everything works on a region (a slice of the photo/mask plus its offset), so after an edit only the
 touched rectangle is recomputed.
@@ -104,17 +104,6 @@ def composite_on_checker(
     return cv2.blendLinear(
         np.ascontiguousarray(rgb[..., :3]), cv2.merge([board, board, board]), weight, np.float32(1.0) - weight
     )
-
-
-def downscale_for_view(arr: np.ndarray, factor: float) -> np.ndarray:
-    """``arr`` (H x W or H x W x C) shrunk by ``factor`` >= 1 with area averaging (INTER_AREA)."""
-    if factor < 1:
-        raise ValueError(f"factor must be at least 1, got {factor}")
-    h, w = arr.shape[:2]
-    size = (max(1, round(w / factor)), max(1, round(h / factor)))
-    if size == (w, h):
-        return arr.copy()
-    return cv2.resize(arr, size, interpolation=cv2.INTER_AREA)
 
 
 def _half(src: np.ndarray) -> np.ndarray:

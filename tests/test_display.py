@@ -8,16 +8,14 @@ import pytest
 
 from cutout_app.core.mask_edit import EditableMask, Rect
 from cutout_app.core.matting import lut_for
-from cutout_app.core.preview import (
+from cutout_app.core.display import (
     CHECKER_DARK,
     CHECKER_LIGHT,
     PreviewPyramid,
     checkerboard,
     composite_on_checker,
-    downscale_for_view,
     overlay_rgba,
 )
-from conftest import make_photo
 
 
 def test_overlay_values_and_byte_order() -> None:
@@ -71,17 +69,6 @@ def test_composite_is_within_one_of_exact_for_all_alphas() -> None:
     ref = np.rint((rgb.astype(float) * a[..., None] + CHECKER_LIGHT * (255.0 - a[..., None])) / 255)
     assert np.abs(out - ref).max() <= 1
     assert (out[a == 0] == CHECKER_LIGHT).all() and (out[a == 255] == rgb[a == 255]).all()
-
-
-def test_downscale_for_view() -> None:
-    img = make_photo(120, 160)
-    small = downscale_for_view(img, 4)
-    assert small.shape == (30, 40, 3) and small.dtype == np.uint8
-    block = img[:4, :4].reshape(-1, 3).mean(0)
-    assert np.abs(small[0, 0].astype(float) - block).max() <= 1
-    assert downscale_for_view(img, 1.0).shape == img.shape
-    with pytest.raises(ValueError):
-        downscale_for_view(img, 0.5)
 
 
 @pytest.mark.parametrize("shape", [(301, 517), (256, 300, 3)])

@@ -1,0 +1,161 @@
+"""The click tool's model runs: a click's quick global mask at once, then its refined mask in the background.
+
+Each click bumps a generation number and cancels the work of older clicks; a result is applied only
+while its generation is the latest and the document is unchanged since, so the latest click wins and
+no stale result ever overwrites a newer one. The maths is core's (:mod:`cutout_app.core.interactive`);
+the work runs on :class:`~cutout_app.gui.workers.TaskWorker` like every other background task.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from cutout_app.core.clicks import Click
+from cutout_app.core.global_net import GlobalInput
+from cutout_app.core.interactive import Guidance, painted_pixels, quick_mask, refined_mask
+from cutout_app.core.two_stage import CutoutModel, Segmenter
+from cutout_app.gui.document import Document
+from cutout_app.gui.editor_state import EditorState
+from cutout_app.gui.workers import TaskWorker, WorkerPool
+
+
+class ClickSegmenter(QObject):
+    """Turns clicks on the open document into masks from a two-stage model."""
+
+    #: A click's mask was applied: "global" (the quick pass) or "refined".
+    applied = Signal(str)
+    #: A click could not be segmented (the exception).
+    failed = Signal(object)
+    #: Refinement progress (tiles done, total).
+    progress = Signal(int, int)
+    #: Work started or ended.
+    busy_changed = Signal(bool)
+
+    def __init__(self, pool: WorkerPool, state: EditorState, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.pool = pool
+        self.state = state
+        self.model: CutoutModel | None = None
+        self.document: Document | None = None
+        self._prepared: GlobalInput | None = None  # the document's photo resized once for every click
+        self._generation = 0
+        self._workers: set[TaskWorker] = set()
+        # document.edit_count right after a click's global mask, and whether that mask was an undo step
+        self._global_edit = (-1, False)
+
+    @staticmethod
+    def takes_clicks(model: Segmenter | None) -> bool:
+        """True for a model that clicks can guide (a two-stage model folder)."""
+        return isinstance(model, CutoutModel)
+
+    def set_model(self, model: Segmenter | None) -> None:
+        """Use ``model`` for the next clicks (None, or a model that takes no clicks: clicks do nothing)."""
+        self.cancel()
+        self.model = model if isinstance(model, CutoutModel) else None
+        self._prepared = None
+
+    def set_document(self, document: Document | None) -> None:
+        """Segment clicks on ``document`` from now on; work for the previous one is dropped."""
+        self.cancel()
+        self.document = document
+        self._prepared = None
+
+    @property
+    def busy(self) -> bool:
+        """True while a click's mask is being computed."""
+        return bool(self._workers)
+
+    # ------------------------------------------------------------------ clicks
+    def click(self, x: float, y: float, positive: bool = True) -> bool:
+        """Segment with one more click at photo pixel (x, y); False if there is nothing to do it with."""
+        doc, model = self.document, self.model
+        if doc is None or model is None or not (0 <= x < doc.width and 0 <= y < doc.height):
+            return False
+        guidance = (doc.pending or doc.guidance).with_click(Click(float(x), float(y), positive))
+        self.cancel()
+        doc.set_pending(guidance)
+        generation = self._generation
+        previous = doc.soft.copy()  # the worker's own copy: the user may paint meanwhile
+        rgb, prepared = doc.rgb, self._prepared
+
+        def task(progress, cancel):
+            photo = prepared if prepared is not None else model.prepare(rgb)
+            painted = painted_pixels(guidance.strokes, doc.height, doc.width)
+            prediction, soft = quick_mask(model, photo, guidance.clicks, previous, painted)
+            return photo, prediction, soft, painted
+
+        worker = TaskWorker(task, "click")
+        worker.signals.succeeded.connect(
+            lambda result: self._global_done(doc, generation, guidance, previous, *result)
+        )
+        self._start(worker, generation)
+        return True
+
+    def _global_done(self, doc, generation, guidance, previous, photo, prediction, soft, painted) -> None:
+        if doc is not self.document:
+            return
+        self._prepared = photo
+        if generation != self._generation:
+            return  # a newer click is on its way
+        before = doc.edit_count
+        doc.apply_click_mask(soft, guidance)
+        self._global_edit = (doc.edit_count, doc.edit_count != before)
+        self.applied.emit("global")
+        if self.state.refine_clicks and self.model is not None:
+            self._refine(doc, generation, guidance, prediction, previous, painted)
+
+    def _refine(self, doc: Document, generation: int, guidance: Guidance, prediction, previous, painted) -> None:
+        model, rgb, refine_edges = self.model, doc.rgb, doc.settings.refine
+
+        def task(progress, cancel):
+            return refined_mask(model, rgb, prediction, previous, painted, refine_edges, progress, cancel)
+
+        worker = TaskWorker(task, "refine")
+        worker.signals.progress.connect(self.progress)
+        worker.signals.succeeded.connect(lambda soft: self._refined(doc, generation, guidance, soft))
+        self._start(worker, generation)
+
+    def _refined(self, doc: Document, generation: int, guidance: Guidance, soft) -> None:
+        # Any edit since the global mask (a stroke, an undo) is newer than this result: drop it.
+        edit_count, stepped = self._global_edit
+        if doc is not self.document or generation != self._generation or doc.edit_count != edit_count:
+            return
+        if stepped:
+            doc.undo()  # the refined mask takes the global one's place: one click, one undo step
+        doc.apply_click_mask(soft, guidance)
+        self.applied.emit("refined")
+
+    # ------------------------------------------------------------------ work
+    def _start(self, worker: TaskWorker, generation: int) -> None:
+        was_busy = self.busy
+        self._workers.add(worker)
+        worker.signals.failed.connect(lambda exc: self._failed(generation, exc))
+        worker.signals.finished.connect(lambda: self._finished(worker))
+        self.pool.start(worker)
+        if not was_busy:
+            self.busy_changed.emit(True)
+
+    def _failed(self, generation: int, exc: BaseException) -> None:
+        if generation == self._generation:
+            if self.document is not None:
+                self.document.set_pending(None)
+            self.failed.emit(exc)
+
+    def _finished(self, worker: TaskWorker) -> None:
+        self._workers.discard(worker)
+        if not self.busy:
+            self.busy_changed.emit(False)
+
+    def cancel(self) -> None:
+        """Stop the work of every click so far; what was applied stays (Esc during a refinement)."""
+        self._generation += 1
+        for worker in self._workers:
+            worker.cancel()
+        if self.document is not None and self.document.pending is not None:
+            self.document.set_pending(None)
+
+    def clear(self) -> None:
+        """Forget the clicks and start over from the current mask (Esc)."""
+        self.cancel()
+        if self.document is not None:
+            self.document.clear_clicks()
