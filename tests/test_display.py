@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from cutout_app.core.mask_edit import EditableMask, Rect
+from cutout_app.core.geometry import Rect
+from cutout_app.core.mask_edit import EditableMask
 from cutout_app.core.matting import lut_for
 from cutout_app.core.display import (
     CHECKER_DARK,

@@ -9,7 +9,8 @@ import numpy as np
 from conftest import make_photo
 from cutout_app.core.clicks import Click
 from cutout_app.core.interactive import Guidance, Stroke, painted_pixels, quick_mask, refined_mask
-from cutout_app.core.mask_edit import EditableMask, Rect
+from cutout_app.core.geometry import Rect
+from cutout_app.core.mask_edit import EditableMask
 from cutout_app.core.naming import cutout_path, is_cutout_path
 from cutout_app.core.two_stage import open_model
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import make_photo
 from cutout_app.core.imageio import Photo
 from cutout_app.core.mask_edit import EditableMask
-from cutout_app.core.sidecar import DAMAGED_DIR, AutosaveJournal
+from cutout_app.core.autosave_journal import DAMAGED_DIR, AutosaveJournal
 
 SETTINGS = {"threshold": 0.4, "softness": 0.2, "refine": True}
 
@@ -48,7 +48,7 @@ SESSION = textwrap.dedent(
 CHILD = SESSION + textwrap.dedent(
     """
     import os, signal, sys
-    from cutout_app.core.sidecar import AutosaveJournal
+    from cutout_app.core.autosave_journal import AutosaveJournal
 
     photo, data_dir, kill_at = sys.argv[1], sys.argv[2], sys.argv[3]
     journal = AutosaveJournal.open_for(photo, data_dir)

@@ -53,7 +53,7 @@ def _install_translations(app: QApplication, language: str | None) -> str:
 
 def _cleanup_autosaves() -> None:
     try:
-        from cutout_app.core.sidecar import cleanup_stale
+        from cutout_app.core.autosave_journal import cleanup_stale
 
         cleanup_stale()
     except Exception as exc:  # noqa: BLE001 - housekeeping only

@@ -1,4 +1,4 @@
-"""Glue between the open document and core.sidecar's autosave journal.
+"""Glue between the open document and core.autosave_journal's autosave journal.
 
 Every committed edit (end of a stroke, a click, a segmentation, undo/redo) is appended to the journal
 before the next one can happen, so a crash or kill loses at most the stroke in progress.
@@ -20,7 +20,7 @@ from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.mask_edit import EditRecord
 from cutout_app.core.matting import MaskSettings
-from cutout_app.core.sidecar import AutosaveJournal, RestoreInfo
+from cutout_app.core.autosave_journal import AutosaveJournal, RestoreInfo
 from cutout_app.gui.document import Document
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,8 @@ from PySide6.QtCore import QObject, Signal
 from cutout_app.core.clicks import Click
 from cutout_app.core.imageio import Photo
 from cutout_app.core.interactive import Guidance, Stroke
-from cutout_app.core.mask_edit import EditableMask, EditRecord, Rect
+from cutout_app.core.geometry import Rect
+from cutout_app.core.mask_edit import EditableMask, EditRecord
 from cutout_app.core.matting import MaskSettings, alpha_from_soft
 
 #: Called with every committed edit record of the mask (the autosave journal appends it).

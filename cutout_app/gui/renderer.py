@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import QRect, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from cutout_app.core.mask_edit import Rect
+from cutout_app.core.geometry import Rect
 from cutout_app.core.matting import alpha_from_soft, lut_for
 from cutout_app.core.display import PreviewPyramid, composite_on_checker, overlay_rgba
 from cutout_app.gui.document import Document

@@ -42,7 +42,8 @@ import numpy as np
 from cutout_app.core.atomic import atomic_write_bytes
 from cutout_app.core.errors import CutoutError, ExportError
 from cutout_app.core.filelock import remove_stale_files
-from cutout_app.core.mask_edit import EditRecord, Rect
+from cutout_app.core.geometry import Rect
+from cutout_app.core.mask_edit import EditRecord
 from cutout_app.core.matting import MaskSettings
 
 FORMAT_VERSION = 1
