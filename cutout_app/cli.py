@@ -70,6 +70,10 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", type=float, default=0.5, help="mask threshold in [0, 1]")
     p.add_argument("--softness", type=float, default=0.1, help="width of the soft edge around the threshold")
     p.add_argument("--no-refine", action="store_true", help="skip the edge refinement (guided filter)")
+    p.add_argument("--no-decontaminate", action="store_true",
+                   help="keep the photo's colours in partly transparent pixels (default: the subject's own colours)")
+    p.add_argument("--matting", action="store_true",
+                   help="recompute alpha along the outline with alpha matting, for hair and fur (slower)")
     p.add_argument("--overwrite", action="store_true", help="replace outputs that exist (never the originals)")
 
 
@@ -90,9 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(p)
 
     p = sub.add_parser("batch", help="cut out every photo in a folder")
-    p.add_argument("input_dir", type=Path)
+    p.add_argument("input_dir", help="folder of photos; with --ray also a URL (s3://, gs://, file://...)")
     p.add_argument("output_dir", type=Path)
     p.add_argument("--no-recursive", action="store_true", help="only the top folder")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="retry the photos that failed in an earlier run (the manifest in OUTPUT_DIR lists them)")
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="run as a Ray Data job on the cluster at ADDRESS (HOST:PORT, ray://HOST:PORT, auto), "
+                        "or on a local Ray instance; needs the cluster extra")
+    p.add_argument("--actors", type=int, default=None, metavar="N",
+                   help="with --ray: model actors (default: one per GPU, else one per node)")
     _add_output_args(p)
     _add_model_args(p)
 
@@ -109,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--textures", type=Path, default=None, help="folder of photos to use as textures")
     p.add_argument("--workers", type=int, default=0, help="processes (0: one per CPU core)")
+    p.add_argument("--hair", action="store_true",
+                   help="subjects with hair-like strands, lossless PNGs, true alpha in masks/ and true colours in foregrounds/")
 
     p = sub.add_parser("train", help="train the global net or the refiner on image/mask folder pairs")
     p.add_argument("data_dirs", type=Path, nargs="+", help="folders that each hold images/ and masks/")
@@ -184,7 +197,8 @@ def _options(args: argparse.Namespace):
     from cutout_app.core.export import ExportMode, ExportOptions
     from cutout_app.core.matting import MaskSettings
 
-    export = ExportOptions(mode=ExportMode(args.mode), background=args.background)
+    export = ExportOptions(mode=ExportMode(args.mode), background=args.background,
+                           decontaminate=not args.no_decontaminate, matting=args.matting)
     settings = MaskSettings(threshold=args.threshold, softness=args.softness, refine=not args.no_refine)
     return export, settings
 
@@ -207,17 +221,31 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from cutout_app.core.batch import BatchOptions, plan_batch, run_batch
+    from cutout_app.core.batch import BatchOptions, plan_batch
+    from cutout_app.core.manifest import Manifest
 
     export, settings = _options(args)
     options = BatchOptions(recursive=not args.no_recursive, overwrite=args.overwrite, export=export, mask=settings)
-    plan = plan_batch(args.input_dir, args.output_dir, recursive=options.recursive, overwrite=options.overwrite)
-    engine = _engine(args)
-    report = run_batch(engine, plan, options, progress=ProgressBar("files"))
+    if args.ray is not None:
+        from cutout_app.core.ray_batch import open_source, plan_source, run_ray_batch
+
+        source = open_source(args.input_dir)
+        plan = plan_source(source, args.output_dir, options.recursive, options.overwrite, args.retry_failed)
+        report = run_ray_batch(args.model, source, plan, options, address=args.ray or None, actors=args.actors,
+                               threads=args.threads, progress=ProgressBar("files"))
+    else:
+        from cutout_app.core.batch_pipeline import run_pipelined
+
+        if "://" in args.input_dir:
+            raise CutoutError(f"'{args.input_dir}' is a URL: reading photos from URLs needs --ray")
+        plan = plan_batch(Path(args.input_dir), args.output_dir, options.recursive, options.overwrite,
+                          args.retry_failed)
+        report = run_pipelined(_engine(args), plan, options, progress=ProgressBar("files"))
     print(report.summary())
+    print(Manifest(args.output_dir).summary().text())
     if report.cancelled:
         return EXIT_CANCELLED
-    return EXIT_FAILED if report.failed else EXIT_OK
+    return EXIT_FAILED if report.failed or report.failed_before else EXIT_OK
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -255,7 +283,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from cutout_app.core.synthetic import write_dataset
 
     out = write_dataset(args.output_dir, args.count, size=tuple(args.size), seed=args.seed,
-                        texture_dir=args.textures, progress=ProgressBar("composites"), workers=args.workers)
+                        texture_dir=args.textures, progress=ProgressBar("composites"), workers=args.workers,
+                        hair=args.hair)
     print(f"wrote {args.count} composites to {out}")
     return EXIT_OK
 

@@ -1,4 +1,4 @@
-# Sourced by scripts/run and scripts/test: make .venv with the given extras, once per pyproject change.
+# Sourced by scripts/run and scripts/test: make .venv with the given extras (a comma list), once per pyproject change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"

@@ -95,8 +95,11 @@ def test_second_run_skips_and_overwrite_redoes(engine: SegmentationEngine, photo
 
     again = plan_batch(photo_dir, out)
     assert sorted(i.src.name for i in again.skipped) == ["a.jpg", "b.png", "c.jpg"]
+    assert sorted(i.src.name for i in again.failed_before) == ["broken.jpg", "empty.png"]  # from the manifest
     report = run_batch(engine, again, BatchOptions())
-    assert len(report.skipped) == 3 and len(report.done) == 0 and len(report.failed) == 2
+    assert len(report.skipped) == 3 and len(report.done) == 0 and len(report.failed_before) == 2
+    retried = run_batch(engine, plan_batch(photo_dir, out, retry_failed=True), BatchOptions())
+    assert len(retried.failed) == 2 and retried.failed_before == []
     assert (out / "a.png").read_bytes() == b"stale"
 
     redo = plan_batch(photo_dir, out, overwrite=True)

@@ -17,6 +17,10 @@ from cutout_app.core.imageio import Photo, read_image
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
+#: The photo's own colours, undecontaminated: what these tests of the compositing arithmetic check.
+#: Decontamination has its own tests (test_foreground.py).
+PLAIN = ExportOptions(decontaminate=False)
+
 
 def ramp_alpha(h: int = 120, w: int = 160) -> np.ndarray:
     """0 on the left, 255 on the right, a ramp in between: every alpha value occurs."""
@@ -49,29 +53,33 @@ def test_output_path_for() -> None:
 
 def test_rgba_export(photo: Photo, tmp_path: Path) -> None:
     alpha = ramp_alpha()
-    out = export_result(photo, alpha, tmp_path / "out" / "cut.png")
+    out = export_result(photo, alpha, tmp_path / "out" / "cut.png", PLAIN)
     assert out == tmp_path / "out" / "cut.png"
     back = read_png(out)
     assert back.shape == (120, 160, 4) and back.dtype == np.uint8
-    np.testing.assert_array_equal(back[..., :3], photo.pixels)
+    seen = alpha > 0
+    np.testing.assert_array_equal(back[seen][:, :3], photo.pixels[seen])
+    assert (back[~seen] == 0).all() and (~seen).any()  # fully transparent pixels are written as 0 (smaller PNG)
     np.testing.assert_array_equal(back[..., 3], alpha)
 
 
 def test_rgba_export_multiplies_the_photos_own_alpha(tmp_path: Path) -> None:
     rgba = np.dstack([make_photo(), np.full((120, 160), 128, np.uint8)])
     alpha = ramp_alpha()
-    back = read_png(export_result(Photo(rgba), alpha, tmp_path / "cut.png"))
+    back = read_png(export_result(Photo(rgba), alpha, tmp_path / "cut.png", PLAIN))
     expected = np.round(128 * alpha.astype(np.float64) / 255).astype(np.uint8)
     np.testing.assert_array_equal(back[..., 3], expected)
-    np.testing.assert_array_equal(back[..., :3], rgba[..., :3])
+    seen = expected > 0
+    np.testing.assert_array_equal(back[seen][:, :3], rgba[seen][:, :3])
 
 
 def test_16_bit_photo_gives_16_bit_rgba(tmp_path: Path) -> None:
     rgb16 = make_photo().astype(np.uint16) * 257 + 3
     alpha = ramp_alpha()
-    back = read_png(export_result(Photo(rgb16), alpha, tmp_path / "cut16.png"))
+    back = read_png(export_result(Photo(rgb16), alpha, tmp_path / "cut16.png", PLAIN))
     assert back.dtype == np.uint16 and back.shape == (120, 160, 4)
-    np.testing.assert_array_equal(back[..., :3], rgb16)
+    seen = alpha > 0
+    np.testing.assert_array_equal(back[seen][:, :3], rgb16[seen])
     np.testing.assert_array_equal(back[..., 3], alpha.astype(np.uint16) * 257)
     assert back[..., 3].max() == 65535
 
@@ -99,7 +107,7 @@ def test_background_export(tmp_path: Path, depth: int) -> None:
     full = 255 if depth == 8 else 65535
     pixels = rgb if depth == 8 else rgb.astype(np.uint16) * 257
     alpha = ramp_alpha()
-    options = ExportOptions(mode=ExportMode.BACKGROUND, background=(255, 0, 40))
+    options = ExportOptions(mode=ExportMode.BACKGROUND, background=(255, 0, 40), decontaminate=False)
     back = read_png(export_result(Photo(pixels), alpha, tmp_path / "bg.png", options))
     assert back.shape == (120, 160, 3) and back.dtype == pixels.dtype
     scale = full / 255
@@ -114,7 +122,7 @@ def test_background_export(tmp_path: Path, depth: int) -> None:
 def test_background_strips_match_one_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rgba = np.dstack([make_photo(), np.full((120, 160), 200, np.uint8)])
     photo, alpha = Photo(rgba), ramp_alpha()
-    options = ExportOptions(mode="background", background=(10, 20, 30))  # type: ignore[arg-type]
+    options = ExportOptions(mode="background", background=(10, 20, 30), decontaminate=False)  # type: ignore[arg-type]
     whole = compose(photo, alpha, options)
     monkeypatch.setattr(export, "_STRIP_PIXELS", 160 * 7)  # 7-row strips, last one partial
     np.testing.assert_array_equal(compose(photo, alpha, options), whole)

@@ -35,3 +35,14 @@ def test_the_window_and_the_command_line_start_without_torch() -> None:
     assert "cutout_app.gui.main_window" in loaded and "PySide6.QtWidgets" in loaded
     assert "torch" not in loaded
     assert not {m for m in loaded if m.startswith("cutout_app.model")}
+
+
+def test_numba_and_pymatting_wait_for_the_first_export() -> None:
+    # Their first import compiles for half a minute: never on the way to the window or the command line.
+    heavy = ("numba", "pymatting", "scipy", "llvmlite")
+    start_up = "\nimport cutout_app.cli\nimport cutout_app.desktop\nfrom cutout_app.gui.app import build_parser"
+    loaded = _modules_after(_imports("core") + "\n" + _imports("gui") + start_up)
+    assert "cutout_app.core.foreground" in loaded and "cutout_app.core.trimap_matting" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in heavy}
+    used = _modules_after("from cutout_app.core.matting_library import pymatting\npymatting()")
+    assert {"numba", "pymatting"} <= used  # the check above would notice them

@@ -25,6 +25,7 @@ from cutout_app.core.export import check_destination
 from cutout_app.core.filelock import claim, remove_stale_files
 from cutout_app.core.filenames import MAX_NAME_BYTES, name_bytes
 from cutout_app.core.imageio import read_image
+from cutout_app.core.manifest import MANIFEST_NAME
 from cutout_app.core.safe_decode import DECODER_CRASHED, DecoderProcess
 
 POSIX = os.name == "posix"
@@ -263,7 +264,7 @@ def test_batch_rerun_removes_what_a_killed_run_left(tmp_path: Path, tiny_engine)
     _age(leftover)
     report = run_batch(tiny_engine, plan_batch(folder, out), BatchOptions())
     assert len(report.done) == 1
-    assert sorted(p.name for p in out.iterdir()) == ["a.png"]
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", MANIFEST_NAME]
 
 
 HOLDER = """

@@ -1,16 +1,24 @@
 """Batch cut-out of a folder of photos: plan which files to do, then run them one by one.
 
+The sequential loop lives here with what every way of running a batch shares: the plan, claiming an
+output, the reason a file failed, and recording results (report, callback, manifest). The pipelined
+run is :mod:`cutout_app.core.batch_pipeline`, the Ray job :mod:`cutout_app.core.ray_batch`.
+
 One bad file never stops a batch: its failure is recorded with the reason and the batch goes on.
 Photos are decoded in a child process (:mod:`cutout_app.core.safe_decode`), so even a decoder crash is
 one file's failure. Cancelling stops between files (or inside a file's inference); what was written
 stays written, and a later run with the same folders skips it. Batches that share an output folder
 claim each output before working on it (:func:`cutout_app.core.filelock.claim`), so they split the
-work instead of repeating it, and a run removes what killed runs left behind.
+work instead of repeating it, and a run removes what killed runs left behind. Every run records its
+results in the output folder's manifest (:mod:`cutout_app.core.manifest`); a rerun does not retry the
+files that failed before unless asked to.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +30,7 @@ from cutout_app.core.errors import Cancelled, CutoutError, ExportError
 from cutout_app.core.export import ExportOptions
 from cutout_app.core.filelock import claim, remove_stale_files
 from cutout_app.core.filenames import fit_name
+from cutout_app.core.manifest import Manifest
 from cutout_app.core.matting import MaskSettings
 from cutout_app.core.naming import CUTOUT_SUFFIX, is_cutout_path
 from cutout_app.core.progress import CancelToken, ProgressCallback
@@ -37,7 +46,12 @@ IN_PLACE_SUFFIX = CUTOUT_SUFFIX
 #: The note on an output skipped because another cutout process was producing it.
 CLAIMED_ELSEWHERE = "another cutout process is writing this result"
 
-Status = Literal["done", "skipped", "failed"]
+#: Why a file that failed in an earlier run was left alone (the summary's words).
+FAILED_BEFORE = "failed in an earlier run"
+
+#: done: written by this run; skipped: the output exists (or another process writes it); failed: this
+#: run could not cut it out; failed-before: it failed in an earlier run and was not retried.
+Status = Literal["done", "skipped", "failed", "failed-before"]
 
 
 @dataclass
@@ -56,21 +70,25 @@ class BatchItem:
 
     src: Path
     dst: Path
+    #: For an item not retried: the reason it failed in an earlier run (from the manifest).
+    earlier_error: str | None = None
 
 
 @dataclass
 class BatchPlan:
-    """The work of a batch: ``items`` to do, and ``skipped`` ones whose output already exists."""
+    """The work of a batch: ``items`` to do, ``skipped`` ones whose output already exists, and
+    ``failed_before``: those that failed in an earlier run and are not retried."""
 
     in_dir: Path
     out_dir: Path
     items: list[BatchItem] = field(default_factory=list)
     skipped: list[BatchItem] = field(default_factory=list)
+    failed_before: list[BatchItem] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        """Number of photos found (to do + skipped)."""
-        return len(self.items) + len(self.skipped)
+        """Number of photos found (to do + skipped + not retried)."""
+        return len(self.items) + len(self.skipped) + len(self.failed_before)
 
 
 @dataclass
@@ -111,6 +129,11 @@ class BatchReport:
         return [r for r in self.results if r.status == "failed"]
 
     @property
+    def failed_before(self) -> list[FileResult]:
+        """Files that failed in an earlier run and were not retried, each with that run's reason."""
+        return [r for r in self.results if r.status == "failed-before"]
+
+    @property
     def not_started(self) -> int:
         """Files of the plan that were never reached (only non-zero after a cancel)."""
         return max(0, self.planned - self.handled)
@@ -123,10 +146,15 @@ class BatchReport:
         if self.failed:
             lines.append("Failed files:")
             lines.extend(f"  {r.src}: {r.error}" for r in self.failed)
+        if self.failed_before:
+            lines.append(f"Not retried, {FAILED_BEFORE} (--retry-failed retries them): {len(self.failed_before)}")
+            lines.extend(f"  {r.src}: {r.error}" for r in self.failed_before)
         return "\n".join(lines)
 
 
-def plan_batch(in_dir: Path, out_dir: Path, recursive: bool = True, overwrite: bool = False) -> BatchPlan:
+def plan_batch(
+    in_dir: Path, out_dir: Path, recursive: bool = True, overwrite: bool = False, retry_failed: bool = False
+) -> BatchPlan:
     """Find the photos under ``in_dir`` and decide where each cut-out goes in ``out_dir``.
 
     Only files with a supported image extension are taken, in sorted order; hidden files and folders
@@ -136,7 +164,8 @@ def plan_batch(in_dir: Path, out_dir: Path, recursive: bool = True, overwrite: b
     such ``-cutout.png`` files are not taken as sources, so a re-run never cuts out its own results.
     An output name too long for the file system is shortened. Broken links (dangling or looping) are
     taken, so that the run lists them as failed. An output that already exists goes to ``skipped``
-    unless ``overwrite``. Raises CutoutError if ``in_dir`` is not a folder.
+    unless ``overwrite``; one whose latest manifest record is a failure goes to ``failed_before``
+    unless ``retry_failed`` or ``overwrite``. Raises CutoutError if ``in_dir`` is not a folder.
     """
     in_dir = Path(in_dir).expanduser()
     out_dir = Path(out_dir).expanduser()
@@ -146,18 +175,32 @@ def plan_batch(in_dir: Path, out_dir: Path, recursive: bool = True, overwrite: b
     out_real = out_dir.resolve()
 
     sources = _find_sources(in_real, out_real, recursive)
+    return plan_sources(in_dir, in_real, sources, out_dir, overwrite, retry_failed)
+
+
+def plan_sources(
+    in_dir: Path, root: Path, sources: list[Path], out_dir: Path, overwrite: bool = False, retry_failed: bool = False
+) -> BatchPlan:
+    """The plan for ``sources`` (files under ``root``, in order): :func:`plan_batch` after its search.
+
+    A Ray job plans the files it listed on a remote file system with it (``root`` is then that file
+    system's path of the folder), so that its outputs get the same names as a local run's.
+    """
+    out_dir = Path(out_dir).expanduser()
+    out_real = out_dir.resolve()
+    earlier = {} if overwrite or retry_failed else Manifest(out_real).failures()
     source_set = set(sources)
     taken: set[Path] = set()
-    plan = BatchPlan(in_dir=in_dir, out_dir=out_dir)
+    plan = BatchPlan(in_dir=Path(in_dir), out_dir=out_dir)
     for src in sources:
-        rel_parent = src.parent.relative_to(in_real)
-        dst = _output_for(src, out_real / rel_parent, source_set, taken)
+        dst = _output_for(src, out_real / src.parent.relative_to(root), source_set, taken)
         taken.add(dst)
-        item = BatchItem(src=src, dst=dst)
         if _exists(dst) and not overwrite:
-            plan.skipped.append(item)
+            plan.skipped.append(BatchItem(src, dst))
+        elif dst in earlier:
+            plan.failed_before.append(BatchItem(src, dst, earlier[dst]))
         else:
-            plan.items.append(item)
+            plan.items.append(BatchItem(src, dst))
     return plan
 
 
@@ -184,28 +227,18 @@ def run_batch(
     on_result: Callable[[FileResult], None] | None = None,
     decoder: DecoderProcess | None = None,
 ) -> BatchReport:
-    """Cut out every item of ``plan`` and write its PNG; return what happened to each file.
+    """Cut out every item of ``plan`` and write its PNG, one file after the other; return what happened.
 
-    Skipped items are reported first (status "skipped"). ``progress(done, total)`` is called after
-    each file to do; ``on_result`` receives each FileResult as soon as it is known. A failing file
-    is recorded and the batch goes on; cancelling ends the batch with ``report.cancelled = True``.
-    An output that appeared since planning, or that another cutout process is writing, is skipped.
-    Photos are decoded by ``decoder`` (default: a child process for this run).
-    Raises ExportError before doing anything if the output folder cannot be created or written.
+    Skipped and not retried items are reported first. ``progress(done, total)`` is called after
+    each file to do; ``on_result`` receives each FileResult as soon as it is known, and the output
+    folder's manifest records it. A failing file is recorded and the batch goes on; cancelling ends
+    the batch with ``report.cancelled = True``. An output that appeared since planning, or that
+    another cutout process is writing, is skipped. Photos are decoded by ``decoder`` (default: a
+    child process for this run). Raises ExportError before doing anything if the output folder
+    cannot be created or written.
     """
-    check_output_folder(plan.out_dir)
-    report = BatchReport(planned=len(plan.items))
-
-    def record(result: FileResult) -> None:
-        report.results.append(result)
-        if on_result is not None:
-            on_result(result)
-
-    for item in plan.skipped:
-        record(FileResult(item.src, item.dst, "skipped"))
-    for folder in sorted({item.dst.parent for item in plan.items}):
-        remove_stale_files(folder, ".png")
-
+    recorder = start_run(plan, on_result)
+    report = recorder.report
     own_decoder = decoder is None
     decoder = decoder or DecoderProcess()
     total = len(plan.items)
@@ -220,7 +253,7 @@ def run_batch(
                 report.cancelled = True
                 break
             report.handled += 1
-            record(result)
+            recorder.record(result)
             if progress is not None:
                 progress(index + 1, total)
     finally:
@@ -229,38 +262,103 @@ def run_batch(
     return report
 
 
+class BatchRecorder:
+    """Where a run's results go: its report, the ``on_result`` callback and the output folder's manifest.
+
+    A result found already written is recorded in the manifest only when the manifest has no record
+    of that output (so reruns do not grow it). Thread-safe.
+    """
+
+    def __init__(
+        self,
+        report: BatchReport,
+        out_dir: Path,
+        on_result: Callable[[FileResult], None] | None = None,
+        source_name: Callable[[Path], str] = str,
+    ) -> None:
+        self.report = report
+        self.manifest = Manifest(out_dir)
+        self._known = set(self.manifest.entries())
+        self._on_result = on_result
+        self._source_name = source_name
+        self._lock = threading.Lock()
+
+    def record(self, result: FileResult) -> None:
+        """Add ``result`` to the report and the manifest, then pass it to the callback."""
+        with self._lock:
+            self.report.results.append(result)
+            fresh_skip = result.status == "skipped" and result.error is None and result.dst not in self._known
+            if result.status in ("done", "failed") or fresh_skip:
+                self.manifest.append(self._source_name(result.src), result.dst, result.status, result.error,
+                                     result.seconds)
+                self._known.add(result.dst)
+        if self._on_result is not None:
+            self._on_result(result)
+
+
+def start_run(
+    plan: BatchPlan,
+    on_result: Callable[[FileResult], None] | None = None,
+    source_name: Callable[[Path], str] = str,
+) -> BatchRecorder:
+    """What every run does first: check the output folder, record the skipped and not retried items,
+    and remove what killed runs left in the output folders. Raises ExportError for an unusable folder."""
+    check_output_folder(plan.out_dir)
+    recorder = BatchRecorder(BatchReport(planned=len(plan.items)), plan.out_dir, on_result, source_name)
+    for item in plan.skipped:
+        recorder.record(FileResult(item.src, item.dst, "skipped"))
+    for item in plan.failed_before:
+        recorder.record(FileResult(item.src, item.dst, "failed-before", item.earlier_error))
+    for folder in sorted({item.dst.parent for item in plan.items}):
+        remove_stale_files(folder, ".png")
+    return recorder
+
+
+def claim_item(item: BatchItem, overwrite: bool) -> tuple[contextlib.ExitStack, FileResult | None]:
+    """Claim ``item``'s output for the work that follows, or say why it is skipped.
+
+    Returns the stack holding the claim (close it when the item is finished, from any thread) and
+    None, or a closed stack and the "skipped" result: another process holds the claim, or the output
+    appeared since planning (unless ``overwrite``).
+    """
+    try:
+        item.dst.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass  # writing the result reports it
+    stack = contextlib.ExitStack()
+    if not stack.enter_context(claim(item.dst)):
+        stack.close()
+        return stack, FileResult(item.src, item.dst, "skipped", CLAIMED_ELSEWHERE)
+    if not overwrite and _exists(item.dst):
+        stack.close()
+        return stack, FileResult(item.src, item.dst, "skipped")  # written by another run since planning
+    return stack, None
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The reason a report gives for ``exc``: a CutoutError's own message, else the type and message."""
+    if isinstance(exc, CutoutError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 def _run_item(
     engine: Segmenter, item: BatchItem, options: BatchOptions, cancel: CancelToken | None, decoder: DecoderProcess
 ) -> FileResult:
     """Claim, process and time one item; every problem but a cancel becomes a failed result."""
     start = time.perf_counter()
-    try:
-        item.dst.parent.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        pass  # export_result reports it
-    with claim(item.dst) as mine:
-        if not mine:
-            return FileResult(item.src, item.dst, "skipped", CLAIMED_ELSEWHERE)
-        if not options.overwrite and _exists(item.dst):
-            return FileResult(item.src, item.dst, "skipped")  # written by another run since planning
+    stack, skipped = claim_item(item, options.overwrite)
+    if skipped is not None:
+        return skipped
+    with stack:
         try:
-            _process(engine, item, options, cancel, decoder)
+            pipeline.cut_out_file(engine, item.src, item.dst, options.export, options.mask, options.overwrite,
+                                  cancel=cancel, read=decoder.read)
         except Cancelled:
             raise
-        except CutoutError as exc:
-            return FileResult(item.src, item.dst, "failed", str(exc), time.perf_counter() - start)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-            message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            return FileResult(item.src, item.dst, "failed", message, time.perf_counter() - start)
+            return FileResult(item.src, item.dst, "failed", failure_reason(exc), time.perf_counter() - start)
     return FileResult(item.src, item.dst, "done", None, time.perf_counter() - start)
-
-
-def _process(
-    engine: Segmenter, item: BatchItem, options: BatchOptions, cancel: CancelToken | None, decoder: DecoderProcess
-) -> None:
-    """Read (in the decoder process), segment and export one photo (raises on any problem)."""
-    pipeline.cut_out_file(engine, item.src, item.dst, options.export, options.mask, options.overwrite, cancel=cancel,
-                          read=decoder.read)
 
 
 def _exists(path: Path) -> bool:

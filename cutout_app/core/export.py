@@ -2,7 +2,13 @@
 
 Three kinds of result: the photo with the mask as transparency (RGBA), the mask alone (MASK), or the
 subject over a solid colour (BACKGROUND). Results always have the photo's full resolution and bit
-depth, and are written atomically (:mod:`cutout_app.core.atomic`).
+depth, keep its ICC colour profile (:mod:`cutout_app.core.icc`), and are written atomically
+(:mod:`cutout_app.core.atomic`).
+
+Edges: by default the colours of partly transparent pixels are *decontaminated*, the subject's own
+colour instead of the photo's mix of subject and old background (:mod:`cutout_app.core.foreground`);
+fully transparent pixels are written as 0. Optionally, alpha matting recomputes the alpha along the
+outline from the photo's colours, for hair and fur (:mod:`cutout_app.core.trimap_matting`).
 """
 
 from __future__ import annotations
@@ -15,10 +21,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from cutout_app.core import icc
 from cutout_app.core.atomic import atomic_write_bytes, check_writable_folder, os_error_reason
 from cutout_app.core.errors import ExportError
 from cutout_app.core.filenames import MAX_NAME_BYTES, name_bytes
+from cutout_app.core.foreground import decontaminate
 from cutout_app.core.imageio import Photo
+from cutout_app.core.progress import CancelToken, ProgressCallback
+from cutout_app.core.trimap_matting import matte
 
 #: zlib level for PNGs: 3 is several times faster than the default on big photos for ~5-10 % more bytes.
 PNG_COMPRESSION = 3
@@ -30,20 +40,28 @@ _STRIP_PIXELS = 1 << 20
 class ExportMode(StrEnum):
     """What an exported PNG contains."""
 
-    RGBA = "rgba"  #: the photo, transparent where the mask is 0
+    RGBA = "rgba"  #: the photo, transparent where the mask is 0 (and RGB 0 there)
     MASK = "mask"  #: the mask alone, as an 8-bit grayscale image
     BACKGROUND = "background"  #: the subject composited over a solid colour, no transparency
 
 
 @dataclass
 class ExportOptions:
-    """How to export: the mode, and the RGB colour (0..255 each) that BACKGROUND mode fills with."""
+    """How to export: the mode, the RGB colour (0..255 each) that BACKGROUND mode fills with, and the edges.
+
+    ``decontaminate``: the subject's own colours where alpha is partial (RGBA and BACKGROUND modes).
+    ``matting``: recompute alpha along the outline with alpha matting (slower; for hair and fur).
+    """
 
     mode: ExportMode = ExportMode.RGBA
     background: tuple[int, int, int] = (255, 255, 255)
+    decontaminate: bool = True
+    matting: bool = False
 
     def __post_init__(self) -> None:
         self.mode = ExportMode(self.mode)
+        self.decontaminate = bool(self.decontaminate)
+        self.matting = bool(self.matting)
         background = tuple(int(c) for c in self.background)
         if len(background) != 3 or not all(0 <= c <= 255 for c in background):
             raise ValueError(f"background must be three values in 0..255, got {self.background!r}")
@@ -55,26 +73,39 @@ def output_path_for(src: str | Path, out_dir: str | Path) -> Path:
     return Path(out_dir) / (Path(src).stem + ".png")
 
 
-def compose(photo: Photo, alpha: np.ndarray, options: ExportOptions | None = None) -> np.ndarray:
+def compose(
+    photo: Photo,
+    alpha: np.ndarray,
+    options: ExportOptions | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
     """The pixels to write for ``photo`` cut out by ``alpha`` (uint8 HxW, the photo's full size).
 
     RGBA mode: HxWx4 RGBA in the photo's depth, alpha = mask times the photo's own alpha (scaled to
-    65535 for 16-bit photos). MASK mode: ``alpha`` itself. BACKGROUND mode: HxWx3 RGB in the photo's
-    depth, the photo over ``options.background`` weighted by the same alpha. Apart from MASK mode the
-    result is a new array. Raises ValueError if ``alpha`` is not uint8 of the photo's height and width.
+    65535 for 16-bit photos), RGB the subject's colours (``options.decontaminate``) or the photo's,
+    and 0 where alpha is 0. MASK mode: ``alpha`` itself. BACKGROUND mode: HxWx3 RGB in the photo's
+    depth, the same colours over ``options.background`` weighted by the same alpha. Apart from MASK
+    mode the result is a new array. ``progress`` counts decontamination tiles. Raises ValueError if
+    ``alpha`` is not uint8 of the photo's height and width.
     """
     options = options or ExportOptions()
-    if not isinstance(alpha, np.ndarray) or alpha.dtype != np.uint8 or alpha.ndim != 2:
-        raise ValueError(f"alpha must be a 2-D uint8 array, got {getattr(alpha, 'dtype', type(alpha))} "
-                         f"{getattr(alpha, 'shape', '')}")  # fmt: skip
-    if alpha.shape != (photo.height, photo.width):
-        raise ValueError(f"alpha is {alpha.shape[1]}x{alpha.shape[0]} but the photo is {photo.width}x{photo.height}")
+    _check_alpha(photo, alpha)
 
     if options.mode is ExportMode.MASK:
         return alpha
     if options.mode is ExportMode.RGBA:
-        return _compose_rgba(photo, alpha)
-    return _compose_background(photo, alpha, options.background)
+        out = _compose_rgba(photo, alpha)
+        rgb, final_alpha = out[:, :, :3], out[:, :, 3]
+    else:
+        rgb, final_alpha = photo.pixels[:, :, :3].copy(), _final_alpha(photo, alpha)
+    if options.decontaminate:
+        decontaminate(rgb, final_alpha, progress, cancel)
+    else:
+        rgb[final_alpha == 0] = 0
+    if options.mode is ExportMode.RGBA:
+        return out
+    return _compose_background(rgb, final_alpha, options.background)
 
 
 def export_result(
@@ -83,17 +114,25 @@ def export_result(
     out_path: str | Path,
     options: ExportOptions | None = None,
     overwrite: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
 ) -> Path:
     """Write the result of :func:`compose` to ``out_path`` as a PNG, atomically, and return the path.
 
-    Creates the parent folder if needed. Raises :class:`ExportError` if ``out_path`` is the photo's own
-    file (never overwritten), if a file exists there and ``overwrite`` is False, if the name does not end
-    in ``.png``, or if writing fails (read-only folder, disk full...).
+    With ``options.matting`` the alpha is first recomputed by :func:`cutout_app.core.trimap_matting.matte`.
+    The photo's ICC profile goes into the PNG (not in MASK mode: a mask holds no colours). ``progress``
+    counts the tiles of each edge step in turn; ``cancel`` stops between tiles. Creates the parent
+    folder if needed. Raises :class:`ExportError` if ``out_path`` is the photo's own file (never
+    overwritten), if a file exists there and ``overwrite`` is False, if the name does not end in
+    ``.png``, or if writing fails (read-only folder, disk full...).
     """
     options = options or ExportOptions()
     out_path = Path(out_path)
     check_destination(out_path, photo.path, overwrite)
-    pixels = compose(photo, alpha, options)
+    if options.matting:
+        _check_alpha(photo, alpha)
+        alpha = matte(photo.rgb8(), alpha, progress=progress, cancel=cancel)
+    pixels = compose(photo, alpha, options, progress, cancel)
     if pixels.ndim == 3:  # compose returned a new array: reorder to OpenCV's BGR(A) in place
         code = cv2.COLOR_RGBA2BGRA if pixels.shape[2] == 4 else cv2.COLOR_RGB2BGR
         pixels = cv2.cvtColor(pixels, code, dst=pixels)
@@ -104,6 +143,8 @@ def export_result(
     if not ok:
         raise ExportError(f"Cannot encode '{out_path.name}' as PNG")
     del pixels
+    if photo.icc_profile is not None and options.mode is not ExportMode.MASK:
+        encoded = np.frombuffer(icc.embed_in_png(encoded.tobytes(), photo.icc_profile), np.uint8)
 
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -152,35 +193,49 @@ def _same_file(a: Path, b: Path) -> bool:
     return os.path.normcase(a) == os.path.normcase(b)
 
 
+def _check_alpha(photo: Photo, alpha: np.ndarray) -> None:
+    if not isinstance(alpha, np.ndarray) or alpha.dtype != np.uint8 or alpha.ndim != 2:
+        raise ValueError(f"alpha must be a 2-D uint8 array, got {getattr(alpha, 'dtype', type(alpha))} "
+                         f"{getattr(alpha, 'shape', '')}")  # fmt: skip
+    if alpha.shape != (photo.height, photo.width):
+        raise ValueError(f"alpha is {alpha.shape[1]}x{alpha.shape[0]} but the photo is {photo.width}x{photo.height}")
+
+
+def _in_depth(alpha: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """uint8 alpha in ``dtype``: itself for uint8, times 257 for uint16 (255 -> 65535 exactly)."""
+    return alpha.astype(np.uint16) * np.uint16(257) if dtype == np.uint16 else alpha
+
+
+def _final_alpha(photo: Photo, alpha: np.ndarray) -> np.ndarray:
+    """The result's alpha in the photo's depth: the mask times the photo's own alpha, if it has one."""
+    px = photo.pixels
+    mask = _in_depth(alpha, px.dtype)
+    if not photo.has_alpha:
+        return mask
+    own = np.ascontiguousarray(px[:, :, 3])
+    return cv2.multiply(own, mask, scale=1.0 / (65535.0 if px.dtype == np.uint16 else 255.0))
+
+
 def _compose_rgba(photo: Photo, alpha: np.ndarray) -> np.ndarray:
     px = photo.pixels
-    sixteen = px.dtype == np.uint16
-    mask = alpha.astype(np.uint16) * np.uint16(257) if sixteen else alpha  # 255 -> 65535 exactly
-    if photo.has_alpha:
-        out = px.copy()
-        own = np.ascontiguousarray(px[:, :, 3])
-        out[:, :, 3] = cv2.multiply(own, mask, scale=1.0 / (65535.0 if sixteen else 255.0))
-    else:
-        out = cv2.cvtColor(px, cv2.COLOR_RGB2RGBA)
-        out[:, :, 3] = mask
+    out = px.copy() if photo.has_alpha else cv2.cvtColor(px, cv2.COLOR_RGB2RGBA)
+    out[:, :, 3] = _final_alpha(photo, alpha)
     return out
 
 
-def _compose_background(photo: Photo, alpha: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
-    px = photo.pixels
-    full = 65535.0 if px.dtype == np.uint16 else 255.0
+def _compose_background(rgb: np.ndarray, alpha: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
+    """``rgb`` over ``background`` weighted by ``alpha`` (both in the photo's depth), strip by strip."""
+    full = 65535.0 if rgb.dtype == np.uint16 else 255.0
     bg = np.array(background, np.float32) * np.float32(full / 255.0)
-    out = np.empty((photo.height, photo.width, 3), px.dtype)
-    rows = max(1, _STRIP_PIXELS // max(1, photo.width))
-    for y0 in range(0, photo.height, rows):
+    out = np.empty(rgb.shape, rgb.dtype)
+    rows = max(1, _STRIP_PIXELS // max(1, rgb.shape[1]))
+    for y0 in range(0, rgb.shape[0], rows):
         strip = slice(y0, y0 + rows)
-        a = alpha[strip].astype(np.float32) * np.float32(1.0 / 255.0)
-        if photo.has_alpha:
-            a *= px[strip, :, 3] * np.float32(1.0 / full)
-        rgb = px[strip, :, :3].astype(np.float32)
-        rgb -= bg
-        rgb *= a[:, :, None]
-        rgb += bg  # bg + (rgb - bg) * a
-        np.rint(rgb, out=rgb)
-        out[strip] = rgb
+        a = alpha[strip].astype(np.float32) * np.float32(1.0 / full)
+        colours = rgb[strip].astype(np.float32)
+        colours -= bg
+        colours *= a[:, :, None]
+        colours += bg  # bg + (rgb - bg) * a
+        np.rint(colours, out=colours)
+        out[strip] = colours
     return out

@@ -23,6 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from cutout_app.core import icc
 from cutout_app.core.errors import ImageReadError
 
 #: Photos with more pixels than this are refused (a 250 MP RGB photo is 750 MB decoded).
@@ -46,10 +47,12 @@ class Photo:
 
     ``pixels`` is HxWx3 RGB or HxWx4 RGBA (straight alpha), uint8 or uint16; grayscale files are
     expanded to RGB. ``path`` is the file it came from, or None for an in-memory photo.
+    ``icc_profile`` is the file's embedded colour profile (JPEG, PNG, WebP), None if it has none.
     """
 
     pixels: np.ndarray
     path: Path | None = None
+    icc_profile: bytes | None = None
 
     def __post_init__(self) -> None:
         px = self.pixels
@@ -157,7 +160,8 @@ def decode_image(data: bytes, path: str | Path | None = None) -> Photo:
     orientation = header.orientation
     if fmt == "tiff" and _cv2_applies_tiff_orientation():
         orientation = 1
-    return Photo(_apply_orientation(pixels, orientation), Path(path) if path is not None else None)
+    upright = _apply_orientation(pixels, orientation)
+    return Photo(upright, Path(path) if path is not None else None, header.icc_profile())
 
 
 def _without_spans(data: bytes, spans: list[tuple[int, int]]) -> bytes:
@@ -301,6 +305,19 @@ class _Header:
     height: int = 0
     orientation: int = 1
     drop: list[tuple[int, int]] = field(default_factory=list)  # byte ranges to leave out before decoding
+    icc_jpeg: list[bytes] = field(default_factory=list)  # APP2 ICC_PROFILE payloads
+    icc_png: bytes | None = None  # the iCCP chunk's body
+    icc_webp: bytes | None = None  # the ICCP chunk's body
+
+    def icc_profile(self) -> bytes | None:
+        """The embedded colour profile, None if there is none or it is broken."""
+        if self.icc_jpeg:
+            return icc.from_jpeg_segments(self.icc_jpeg)
+        if self.icc_png is not None:
+            return icc.from_png_iccp(self.icc_png)
+        if self.icc_webp is not None:
+            return icc.from_webp_iccp(self.icc_webp)
+        return None
 
 
 def _sniff_format(data: bytes) -> str | None:
@@ -393,6 +410,8 @@ def _scan_jpeg(data: bytes) -> _Header:
         elif marker == 0xE1 and not exif_seen and data[pos + 4 : pos + 10] == b"Exif\x00\x00":
             exif_seen = True
             header.orientation = _exif_orientation(view[pos + 4 : end])
+        elif marker == 0xE2 and data[pos + 4 : pos + 4 + len(icc.JPEG_ICC_MARKER)] == icc.JPEG_ICC_MARKER:
+            header.icc_jpeg.append(data[pos + 4 : end])
         pos = end
 
 
@@ -415,6 +434,8 @@ def _scan_png(data: bytes) -> _Header:
             header.orientation = _exif_orientation(view[pos + 8 : pos + 8 + length])
         elif ctype in _APNG_CHUNKS:
             header.drop.append((pos, end))
+        elif ctype == b"iCCP" and header.icc_png is None:
+            header.icc_png = data[pos + 8 : pos + 8 + length]
         elif ctype == b"IEND":
             return header
         pos = end
@@ -446,6 +467,8 @@ def _scan_webp(data: bytes) -> _Header:
             header.width, header.height = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
         elif fourcc == b"EXIF":
             header.orientation = _exif_orientation(view[body : body + size])
+        elif fourcc == b"ICCP":
+            header.icc_webp = data[body : body + size]
         pos = body + size + (size & 1)
     return header
 

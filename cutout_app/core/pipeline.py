@@ -57,12 +57,29 @@ def cut_out_file(
 ) -> Path:
     """Read ``src`` (with ``read``), segment it (guided by ``clicks``, if any) and write the result to ``dst``.
 
-    Returns the path written. A batch passes its decoder process's ``read``, so that a decoder crash
+    ``progress`` counts the model's tiles, then those of the edge steps of the export. Returns the
+    path written. A batch passes its decoder process's ``read``, so that a decoder crash
     fails one file, not the run.
     """
-    settings = settings or MaskSettings()
     check_destination(dst, src, overwrite)
     photo = read(Path(src))
+    alpha = photo_alpha(engine, photo, settings, progress, cancel, clicks)
+    return export_result(photo, alpha, Path(dst), options or ExportOptions(), overwrite=overwrite,
+                         progress=progress, cancel=cancel)
+
+
+def photo_alpha(
+    engine: Segmenter,
+    photo: Photo,
+    settings: MaskSettings | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    clicks: Sequence[Click] = (),
+) -> np.ndarray:
+    """The alpha (uint8, H x W) that :func:`cut_out_file` exports for ``photo``: the middle of its three steps.
+
+    The pipelined batch runs read, this and ``export_result`` in separate stages.
+    """
+    settings = settings or MaskSettings()
     soft = segment_photo(engine, photo, settings, progress, cancel, clicks)
-    alpha = alpha_from_soft(soft, settings.threshold, settings.softness)
-    return export_result(photo, alpha, Path(dst), options or ExportOptions(), overwrite=overwrite)
+    return alpha_from_soft(soft, settings.threshold, settings.softness)

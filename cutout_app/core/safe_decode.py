@@ -95,7 +95,7 @@ class DecoderProcess:
                 os.unlink(out)
             except OSError:
                 pass
-        return Photo(pixels, path)
+        return Photo(pixels, path, bytes.fromhex(reply["icc"]) if reply.get("icc") else None)
 
     def close(self) -> None:
         """Stop the child process (a later :meth:`read` starts a new one)."""
@@ -216,7 +216,8 @@ def _serve() -> None:
         try:
             photo = imageio.read_image(request["path"])
             photo.pixels.tofile(request["out"])
-            reply = {"ok": True, "shape": list(photo.pixels.shape), "dtype": photo.pixels.dtype.name}
+            reply = {"ok": True, "shape": list(photo.pixels.shape), "dtype": photo.pixels.dtype.name,
+                     "icc": photo.icc_profile.hex() if photo.icc_profile else None}
         except ImageReadError as exc:
             reply = {"ok": False, "reason": exc.reason}
         except OSError as exc:

@@ -6,6 +6,10 @@ were blended with. Backgrounds and foregrounds are procedural textures (value no
 checks at random angles, gradients, blurred colour blobs, JPEG artefacts) or, when given, random
 crops of real texture photos. Depth of field, soft shadows, holes and lighting make them a little
 more photo-like. Pure numpy/opencv.
+
+:func:`make_matting_composite` makes photos for measuring edges: the subject grows hair-like strands
+thinner than a pixel, and every effect is applied to the foreground and background layers *before*
+they are blended, so the true alpha and the true foreground colour of every pixel are known exactly.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import math
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -390,6 +395,115 @@ def make_composite(
 
 
 # --------------------------------------------------------------------------------------------
+# Composites with known alpha and foreground: hair-like strands, effects applied per layer
+# --------------------------------------------------------------------------------------------
+
+
+def hair_strands(coverage: np.ndarray, rng: np.random.Generator, count: int | None = None) -> np.ndarray:
+    """Coverage (float32 H x W in [0, 1]) of curly strands, 0.3-1.2 px wide, growing out of ``coverage``'s edge.
+
+    Strands start a little inside the outline, leave along its outward normal and bend as they go;
+    they are drawn at :data:`SUPERSAMPLE` times the resolution (2 for photos over 4 MP) and box-filtered
+    down, so a pixel's value is the share of it that hair covers.
+    """
+    height, width = coverage.shape
+    size = min(height, width)
+    edge_y, edge_x = np.nonzero((coverage > 0.2) & (coverage < 0.8))
+    if len(edge_y) == 0:
+        return np.zeros_like(coverage)
+    smooth = cv2.GaussianBlur(coverage, (0, 0), max(1.0, size / 200))
+    gy, gx = cv2.Sobel(smooth, cv2.CV_32F, 0, 1), cv2.Sobel(smooth, cv2.CV_32F, 1, 0)
+    count = count or int(rng.integers(len(edge_y) // 8 + 20, len(edge_y) // 2 + 40))
+    s = SUPERSAMPLE if height * width <= 4_000_000 else 2
+    canvas = np.zeros((height * s, width * s), np.uint8)
+    for k in rng.integers(0, len(edge_y), count):
+        y, x = float(edge_y[k]), float(edge_x[k])
+        angle = math.atan2(-gy[int(y), int(x)], -gx[int(y), int(x)]) + rng.normal(0, 0.5)
+        length = size * rng.uniform(0.01, 0.04)
+        steps = 12
+        curl = rng.normal(0, 0.25)
+        points = [(x - 2 * math.cos(angle), y - 2 * math.sin(angle))]
+        for _ in range(steps):
+            angle += curl + rng.normal(0, 0.08)
+            x, y = x + length / steps * math.cos(angle), y + length / steps * math.sin(angle)
+            points.append((x, y))
+        pts = np.round((np.array(points) + 0.5) * s - 0.5).astype(np.int32)
+        thickness = max(1, int(round(rng.uniform(0.3, 1.2) * s)))
+        cv2.polylines(canvas, [pts], False, 255, thickness=thickness, lineType=cv2.LINE_8)
+    return cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+
+
+@dataclass(frozen=True)
+class MattingComposite:
+    """A photo (uint8 H x W x 3) with its true alpha (uint8 H x W) and true foreground (uint8 H x W x 3).
+
+    ``image == alpha * foreground + (1 - alpha) * background`` before rounding and sensor noise;
+    the foreground is 0 where alpha is 0.
+    """
+
+    image: np.ndarray
+    alpha: np.ndarray
+    foreground: np.ndarray
+
+
+def make_matting_composite(
+    height: int, width: int, rng: np.random.Generator, textures: list[np.ndarray] | None = None
+) -> MattingComposite:
+    """A subject with hair-like strands (and sometimes a defocused, soft edge) on a background."""
+    if height < 8 or width < 8:
+        raise ValueError("composites need at least 8x8 pixels")
+    body = random_shape(height, width, rng)
+    if rng.random() < 0.3:  # a soft, out-of-focus outline as well as the strands
+        body = cv2.GaussianBlur(body, (0, 0), rng.uniform(0.5, 2.0))
+    strands = hair_strands(body, rng)
+    alpha = body + strands * (1 - body)
+
+    subject = _shade_subject(random_texture(height, width, rng, textures), body, rng)
+    shade = 1.0 + 0.3 * (value_noise(height, width, rng, 3)[..., None] - 0.5)
+    hair = np.clip(_random_colour(rng) * shade, 0, 1).astype(np.float32)
+    # Hair grows from a mass of hair: the subject turns hair-coloured over a band inside its outline.
+    depth = cv2.distanceTransform((body > 0.5).astype(np.uint8), cv2.DIST_L2, 3)
+    mass = np.clip(1.0 - depth / (min(height, width) * rng.uniform(0.03, 0.08)), 0, 1)[..., None]
+    subject = subject * (1 - mass) + hair * mass
+    a = alpha[..., None]
+    foreground = (body[..., None] * subject + (strands * (1 - body))[..., None] * hair) / np.maximum(a, 1e-6)
+
+    background = random_texture(height, width, rng, textures)
+    if rng.random() < 0.5:
+        background = cv2.GaussianBlur(background, (0, 0), rng.uniform(0.5, 4.0))
+    # Effects per layer: light and white balance multiply both alike, gamma is applied to each before
+    # blending, so the blend of the two layers below is exactly the photo.
+    light = _light_gradient(height, width, rng, rng.uniform(0.0, 0.5))
+    light = light * rng.uniform(0.85, 1.15, 3).astype(np.float32)  # and white balance
+    gamma = rng.uniform(0.8, 1.25)
+    foreground = np.clip(foreground * light, 0, 1) ** gamma
+    background = np.clip(background * light, 0, 1) ** gamma
+    image = foreground * a + background * (1 - a)
+    image = image + np.float32(rng.uniform(0.0, 0.01)) * rng.standard_normal(image.shape, np.float32)
+
+    def to_u8(x: np.ndarray) -> np.ndarray:
+        return (np.clip(x, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+    alpha_u8 = to_u8(alpha)
+    foreground_u8 = to_u8(foreground)
+    foreground_u8[alpha_u8 == 0] = 0
+    return MattingComposite(to_u8(image), alpha_u8, foreground_u8)
+
+
+def coarse_probability(alpha: np.ndarray, factor: int = 8) -> np.ndarray:
+    """What a segmentation model sees of a hairy subject (float32 H x W): the body, strands lost, at 1/``factor``.
+
+    Thresholds the true ``alpha`` (uint8) at one half, opens away the strands and resamples through a
+    ``factor`` times smaller grid, like a network run at low resolution; for measuring edge steps
+    against a mask that is realistically wrong along the outline.
+    """
+    height, width = alpha.shape
+    body = (alpha >= 128).astype(np.float32)
+    body = cv2.morphologyEx(body, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    small = cv2.resize(body, (max(1, width // factor), max(1, height // factor)), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+
+# --------------------------------------------------------------------------------------------
 # Writing a data set
 # --------------------------------------------------------------------------------------------
 
@@ -424,17 +538,28 @@ def _write_bytes(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _write_example(args: tuple[Path, int, int, int, int, list[np.ndarray] | None]) -> None:
-    out_dir, index, seed, height, width, textures = args
-    rng = np.random.default_rng([seed, index])
-    rgb, mask = make_composite(height, width, rng, textures)
-    ok_img, jpg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
-    ok_mask, png = cv2.imencode(".png", mask)
-    if not (ok_img and ok_mask):
+def _encode(suffix: str, pixels: np.ndarray, index: int, params: list[int] | None = None) -> bytes:
+    if pixels.ndim == 3:
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)
+    ok, data = cv2.imencode(suffix, pixels, params or [])
+    if not ok:
         raise CutoutError(f"Could not encode synthetic example {index}")
+    return data.tobytes()
+
+
+def _write_example(args: tuple[Path, int, int, int, int, bool, list[np.ndarray] | None]) -> None:
+    out_dir, index, seed, height, width, hair, textures = args
+    rng = np.random.default_rng([seed, index])
     stem = f"{index:05d}"
-    _write_bytes(out_dir / "images" / f"{stem}.jpg", jpg.tobytes())
-    _write_bytes(out_dir / "masks" / f"{stem}.png", png.tobytes())
+    if hair:  # lossless, so that alpha and foreground stay the truth of the pixels
+        example = make_matting_composite(height, width, rng, textures)
+        _write_bytes(out_dir / "images" / f"{stem}.png", _encode(".png", example.image, index))
+        _write_bytes(out_dir / "foregrounds" / f"{stem}.png", _encode(".png", example.foreground, index))
+        _write_bytes(out_dir / "masks" / f"{stem}.png", _encode(".png", example.alpha, index))
+        return
+    rgb, mask = make_composite(height, width, rng, textures)
+    _write_bytes(out_dir / "images" / f"{stem}.jpg", _encode(".jpg", rgb, index, [cv2.IMWRITE_JPEG_QUALITY, 92]))
+    _write_bytes(out_dir / "masks" / f"{stem}.png", _encode(".png", mask, index))
 
 
 _WORKER_TEXTURES: list[np.ndarray] | None = None
@@ -446,7 +571,7 @@ def _init_worker(textures: list[np.ndarray] | None) -> None:
     cv2.setNumThreads(1)
 
 
-def _write_example_in_worker(args: tuple[Path, int, int, int, int]) -> None:
+def _write_example_in_worker(args: tuple[Path, int, int, int, int, bool]) -> None:
     _write_example((*args, _WORKER_TEXTURES))
 
 
@@ -458,25 +583,28 @@ def write_dataset(
     texture_dir: str | Path | None = None,
     progress: ProgressCallback | None = None,
     workers: int = 1,
+    hair: bool = False,
 ) -> Path:
     """Write ``count`` composites as ``out_dir/images/NNNNN.jpg`` (quality 92) and ``out_dir/masks/NNNNN.png``.
 
     ``size`` is (height, width). Example ``i`` depends only on ``(seed, i)``, so the output is the
-    same for any number of ``workers`` (processes; 0 means one per CPU). Returns ``out_dir``.
+    same for any number of ``workers`` (processes; 0 means one per CPU). ``hair``: subjects with
+    hair-like strands (:func:`make_matting_composite`), images as lossless PNG, the masks their true
+    alpha, and the true foreground colours in ``out_dir/foregrounds/NNNNN.png``. Returns ``out_dir``.
     """
     out = Path(out_dir)
     height, width = size
-    (out / "images").mkdir(parents=True, exist_ok=True)
-    (out / "masks").mkdir(parents=True, exist_ok=True)
+    for folder in ("images", "masks") + (("foregrounds",) if hair else ()):
+        (out / folder).mkdir(parents=True, exist_ok=True)
     textures = load_textures(texture_dir) if texture_dir is not None else None
     workers = workers if workers > 0 else (os.cpu_count() or 1)
     if workers == 1 or count < 2:
         for i in range(count):
-            _write_example((out, i, seed, height, width, textures))
+            _write_example((out, i, seed, height, width, hair, textures))
             if progress:
                 progress(i + 1, count)
         return out
-    jobs = [(out, i, seed, height, width) for i in range(count)]
+    jobs = [(out, i, seed, height, width, hair) for i in range(count)]
     # Spawned, not forked: a child forked after the parent used OpenCV's thread pool can hang in OpenCV.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(textures,)) as pool:

@@ -10,9 +10,10 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from cutout_app.core.paths import sample_photo_path
+from cutout_app.core.paths import icon_path, sample_photo_path
 from cutout_app.gui.settings import PROVIDERS
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the window until it is closed; returns the exit status."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else [str(a) for a in argv])
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "cutout"])
+    app.setWindowIcon(QIcon(str(icon_path())))
     QCoreApplication.setOrganizationName("cutout")
     QCoreApplication.setApplicationName("cutout")
     _install_translations(app, args.language)

@@ -1,6 +1,6 @@
-"""The batch dialog: cut out every photo of a folder in the background, file by file, with a report.
+"""The batch dialog: cut out every photo of a folder in the background, with a report.
 
-The work is :func:`cutout_app.core.batch.run_batch` on a :class:`~cutout_app.gui.workers.TaskWorker`, like
+The work is :func:`cutout_app.core.batch_pipeline.run_pipelined` on a :class:`~cutout_app.gui.workers.TaskWorker`, like
 every background task of the window; the model is opened by the window's own loader, on the provider the
 window uses. The dialog only collects the options, shows per-file results as they arrive and summarises
 the failures at the end.
@@ -36,13 +36,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cutout_app.core.batch import BatchOptions, BatchReport, FileResult, check_output_folder, plan_batch, run_batch
+from cutout_app.core.batch import BatchOptions, BatchReport, FileResult, check_output_folder, plan_batch
+from cutout_app.core.batch_pipeline import run_pipelined
+from cutout_app.core.manifest import Manifest, ManifestSummary
 from cutout_app.core.engine import ProviderChoice
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.export import ExportMode, ExportOptions
 from cutout_app.core.matting import MaskSettings
 from cutout_app.core.two_stage import Segmenter
-from cutout_app.gui.export_dialog import export_mode_label
+from cutout_app.gui.export_dialog import edge_checkboxes, export_mode_label
 from cutout_app.gui.model_loader import load_model
 from cutout_app.gui.settings import AppSettings
 from cutout_app.gui.workers import TaskWorker, WorkerPool
@@ -120,12 +122,14 @@ class BatchDialog(QDialog):
         self.threshold_spin.setToolTip(self.tr("Pixels more likely than this to be foreground are kept."))
         self.refine_check = QCheckBox(self.tr("Refine edges"))
         self.refine_check.setChecked(MaskSettings().refine)
+        self.decontaminate_check, self.matting_check = edge_checkboxes(ExportOptions())
         self.set_background_color(self._background)
 
         export_box = QGroupBox(self.tr("Export"))
         export_form = QFormLayout(export_box)
         export_form.addRow(self.tr("Output:"), self._row(self.mode_combo, self.color_button))
         export_form.addRow(self.tr("Threshold:"), self._row(self.threshold_spin, self.refine_check, stretch_first=False))
+        export_form.addRow(self.tr("Edges:"), self._row(self.decontaminate_check, self.matting_check, stretch_first=False))
 
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1)
@@ -194,7 +198,8 @@ class BatchDialog(QDialog):
         return BatchOptions(
             recursive=self.recursive_check.isChecked(),
             overwrite=self.overwrite_check.isChecked(),
-            export=ExportOptions(mode=mode, background=background),
+            export=ExportOptions(mode=mode, background=background, decontaminate=self.decontaminate_check.isChecked(),
+                                 matting=self.matting_check.isChecked()),
             mask=MaskSettings(
                 threshold=float(self.threshold_spin.value()),
                 softness=defaults.softness,
@@ -272,12 +277,14 @@ class BatchDialog(QDialog):
         model_path, provider = self.model_path, self.provider
 
         def task(progress, cancel):
-            plan = plan_batch(in_dir, out_dir, options.recursive, options.overwrite)
+            # Start retries what failed before: the dialog lists every failure of the run it shows.
+            plan = plan_batch(in_dir, out_dir, options.recursive, options.overwrite, retry_failed=True)
             check_output_folder(plan.out_dir)  # before the slow model load: one clear message
             progress(0, len(plan.items))
             model = engine if engine is not None or not plan.items else load_model(model_path, provider)
-            report = run_batch(model, plan, options, progress=progress, cancel=cancel, on_result=worker.signals.item.emit)
-            return report, model
+            report = run_pipelined(model, plan, options, progress=progress, cancel=cancel,
+                                   on_result=worker.signals.item.emit)
+            return report, model, Manifest(out_dir).summary()
 
         worker = TaskWorker(task, "batch", result_on_cancel=True)
         worker.signals.progress.connect(self._on_progress)
@@ -342,8 +349,8 @@ class BatchDialog(QDialog):
         self.results_table.scrollToBottom()
 
     @Slot(object)
-    def _on_succeeded(self, result: tuple[BatchReport, Segmenter | None]) -> None:
-        report, self._engine = result
+    def _on_succeeded(self, result: tuple[BatchReport, Segmenter | None, ManifestSummary]) -> None:
+        report, self._engine, manifest = result
         self._report = report
         lines = [
             self.tr("Done: {done}, skipped (result exists): {skipped}, failed: {failed}.").format(
@@ -356,6 +363,8 @@ class BatchDialog(QDialog):
             lines.append(self.tr("These photos could not be cut out:"))
             lines.extend(f"  {self._display_name(r.src)}: {r.error}" for r in report.failed)
         lines.append(self.tr("Results are in {folder}").format(folder=self.output_edit.text().strip()))
+        lines.append(self.tr("All runs into this folder ({manifest}): {done} done, {failed} failed.").format(
+            manifest=manifest.path.name, done=manifest.done, failed=len(manifest.failed)))
         self.summary_view.setPlainText("\n".join(lines))
         self.status_label.setText(self.tr("Cancelled.") if report.cancelled else self.tr("Finished."))
 
@@ -383,6 +392,8 @@ class BatchDialog(QDialog):
             self.mode_combo,
             self.threshold_spin,
             self.refine_check,
+            self.decontaminate_check,
+            self.matting_check,
             self.start_button,
         ):
             widget.setEnabled(not running)

@@ -1,4 +1,4 @@
-"""File > Export: choose what to write (RGBA / mask only / on a colour) and where."""
+"""File > Export: choose what to write (RGBA / mask only / on a colour), how to treat edges, and where."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QColorDialog,
     QDialog,
     QDialogButtonBox,
@@ -35,6 +36,21 @@ def export_mode_label(mode: ExportMode) -> str:
     return labels[mode]
 
 
+def edge_checkboxes(options: ExportOptions) -> tuple[QCheckBox, QCheckBox]:
+    """The decontamination and matting check boxes of the export and batch dialogs, set from ``options``."""
+    decontaminate = QCheckBox(QCoreApplication.translate("EdgeOptions", "Clean edge colours"))
+    decontaminate.setToolTip(QCoreApplication.translate(
+        "EdgeOptions",
+        "In hair and soft edges, export the subject's own colour instead of a mix with the old background.",
+    ))
+    decontaminate.setChecked(options.decontaminate)
+    matting = QCheckBox(QCoreApplication.translate("EdgeOptions", "Alpha matting for hair and fur (slower)"))
+    matting.setToolTip(QCoreApplication.translate(
+        "EdgeOptions", "Recompute the transparency along the outline from the photo's colours."))
+    matting.setChecked(options.matting)
+    return decontaminate, matting
+
+
 class ExportDialog(QDialog):
     """Asks for the export mode, background colour and output file."""
 
@@ -55,6 +71,7 @@ class ExportDialog(QDialog):
         self.color_button = QPushButton()
         self.color_button.clicked.connect(self._choose_color)
         self._show_color()
+        self.decontaminate_check, self.matting_check = edge_checkboxes(options)
 
         self.path_edit = QLineEdit(str(default_path))
         browse = QPushButton(self.tr("Browse..."))
@@ -75,6 +92,10 @@ class ExportDialog(QDialog):
                 mode_box.addWidget(button)
         mode_box.addLayout(bg_row)
         form.addRow(self.tr("Result:"), mode_box)
+        edge_box = QVBoxLayout()
+        edge_box.addWidget(self.decontaminate_check)
+        edge_box.addWidget(self.matting_check)
+        form.addRow(self.tr("Edges:"), edge_box)
         form.addRow(self.tr("File:"), path_row)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -87,9 +108,11 @@ class ExportDialog(QDialog):
         self.resize(560, self.sizeHint().height())
 
     def options(self) -> ExportOptions:
-        """The chosen mode and background colour."""
+        """The chosen mode, background colour and edge treatment."""
         mode = next(mode for mode, button in self.mode_buttons.items() if button.isChecked())
-        return ExportOptions(mode=mode, background=(self._color.red(), self._color.green(), self._color.blue()))
+        background = (self._color.red(), self._color.green(), self._color.blue())
+        return ExportOptions(mode=mode, background=background, decontaminate=self.decontaminate_check.isChecked(),
+                             matting=self.matting_check.isChecked())
 
     def path(self) -> Path:
         """The chosen output file (``.png`` added if missing)."""
@@ -98,6 +121,7 @@ class ExportDialog(QDialog):
 
     def _update_enabled(self) -> None:
         self.color_button.setEnabled(self.background.isChecked())
+        self.decontaminate_check.setEnabled(not self.mode_buttons[ExportMode.MASK].isChecked())
 
     def _show_color(self) -> None:
         self.color_button.setText(self._color.name())

@@ -478,15 +478,16 @@ class MainWindow(QMainWindow):
         edit_count = doc.edit_count
 
         def task(progress, cancel):
-            return export_result(photo, alpha, path, options, overwrite=overwrite)
+            return export_result(photo, alpha, path, options, overwrite=overwrite, progress=progress, cancel=cancel)
 
         worker = TaskWorker(task, "export")
+        worker.signals.progress.connect(lambda d, t: self.status.set_progress(d, t, self.tr("edge tiles")))
         worker.signals.succeeded.connect(lambda written, d=doc: self._export_done(d, written, edit_count))
         worker.signals.failed.connect(self._export_failed)
         worker.signals.finished.connect(self._export_finished)
         self.export_worker = worker
         self._export_result = None
-        self.status.showMessage(self.tr("Exporting {name}...").format(name=path.name))
+        self.status.start_task(self.tr("Exporting {name}...").format(name=path.name))
         self._update_actions()
         self.workers.start(worker)
         return worker
@@ -502,6 +503,7 @@ class MainWindow(QMainWindow):
         self.prompter.error(self.tr("Export failed"), str(exc))
 
     def _export_finished(self) -> None:
+        self.status.end_task()
         self.export_worker = None
         self._update_actions()
         self.export_finished.emit(self._export_result)

@@ -76,6 +76,10 @@
         <translation>就绪。</translation>
     </message>
     <message>
+        <source>Edges:</source>
+        <translation>边缘：</translation>
+    </message>
+    <message>
         <source>File</source>
         <translation>文件</translation>
     </message>
@@ -164,6 +168,10 @@
         <translation>结果保存在 {folder}</translation>
     </message>
     <message>
+        <source>All runs into this folder ({manifest}): {done} done, {failed} failed.</source>
+        <translation>此文件夹的全部运行（{manifest}）：{done} 个完成，{failed} 个失败。</translation>
+    </message>
+    <message>
         <source>Cancelled.</source>
         <translation>已取消。</translation>
     </message>
@@ -174,6 +182,25 @@
     <message>
         <source>The batch could not run: {reason}</source>
         <translation>批处理无法运行：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>EdgeOptions</name>
+    <message>
+        <source>Clean edge colours</source>
+        <translation>净化边缘颜色</translation>
+    </message>
+    <message>
+        <source>In hair and soft edges, export the subject&apos;s own colour instead of a mix with the old background.</source>
+        <translation>在头发和柔和边缘处，导出主体本身的颜色，而不是混入原背景的颜色。</translation>
+    </message>
+    <message>
+        <source>Alpha matting for hair and fur (slower)</source>
+        <translation>头发和毛发的 Alpha 抠图（较慢）</translation>
+    </message>
+    <message>
+        <source>Recompute the transparency along the outline from the photo&apos;s colours.</source>
+        <translation>根据照片的颜色重新计算轮廓附近的透明度。</translation>
     </message>
 </context>
 <context>
@@ -189,6 +216,10 @@
     <message>
         <source>Result:</source>
         <translation>结果：</translation>
+    </message>
+    <message>
+        <source>Edges:</source>
+        <translation>边缘：</translation>
     </message>
     <message>
         <source>File:</source>
@@ -422,6 +453,10 @@
         <translation>分割失败</translation>
     </message>
     <message>
+        <source>Autosave</source>
+        <translation>自动保存</translation>
+    </message>
+    <message>
         <source>Cancelling...</source>
         <translation>正在取消...</translation>
     </message>
@@ -452,6 +487,10 @@
     <message>
         <source>Segmenting the click...</source>
         <translation>正在按点击分割...</translation>
+    </message>
+    <message>
+        <source>edge tiles</source>
+        <translation>边缘图块</translation>
     </message>
     <message>
         <source>Exporting {name}...</source>
