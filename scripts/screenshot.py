@@ -1,11 +1,11 @@
 """Take a screenshot of the real window on a photo, as a user would see it (a tool for the README, not a test).
 
 Runs the window on whatever display Qt finds (under Xvfb: ``xvfb-run -s "-screen 0 1400x900x24"``),
-opens PHOTO, segments it automatically (no --click) or clicks it, waits for the refined mask, and saves
+opens PHOTO, segments it automatically (no clicks) or clicks it, waits for the refined mask, and saves
 the window to OUT. Also writes the cut-out PNG beside OUT (``OUT-cutout.png``) for a look at its edges.
 
     xvfb-run -s "-screen 0 1400x900x24" .venv/bin/python scripts/screenshot.py resources/samples/cat.jpg \\
-        docs/screenshot.png --click 300,150 --click -20,20
+        docs/screenshot.png --keep 300,150 --remove 20,20
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ def main() -> int:
     parser.add_argument("photo", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--click", action="append", default=[], metavar="X,Y",
-                        help="a keep click in photo pixels; a negative X or Y (e.g. -20,20) is a remove click at |X|,|Y|")
+    parser.add_argument("--keep", dest="clicks", action="append", default=[], type=lambda t: (t, True), metavar="X,Y",
+                        help="a keep click in photo pixels (clicks are made in the order given)")
+    parser.add_argument("--remove", dest="clicks", action="append", type=lambda t: (t, False), metavar="X,Y",
+                        help="a remove click in photo pixels")
     parser.add_argument("--size", type=int, nargs=2, default=(1280, 820), metavar=("W", "H"))
     parser.add_argument("--view", choices=["overlay", "cutout", "side"], default="overlay")
     args = parser.parse_args()
@@ -59,10 +61,9 @@ def main() -> int:
             return 1
         _wait(app, lambda: False, 0.5)
         window.canvas.fit_to_window()
-        if args.click:
-            for text in args.click:
-                x, y = parse_point(text)
-                window.click_at(abs(x), abs(y), positive=x >= 0 and y >= 0)
+        if args.clicks:
+            for text, positive in args.clicks:
+                window.click_at(*parse_point(text), positive=positive)
                 _wait(app, lambda: not window.clicks.busy)
         else:
             window.segment()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QScrollArea
 
@@ -453,20 +453,21 @@ class MainWindow(QMainWindow):
         return self.export_to(dialog.path(), dialog.options(), overwrite=dialog.overwrite) is not None
 
     def export_now(self, path: Path | str, options: ExportOptions | None = None, overwrite: bool = False) -> Path | None:
-        """Write the cut-out to ``path`` before returning (used when closing); None if it failed."""
-        doc = self.document
-        if doc is None:
+        """Write the cut-out to ``path`` before returning (used when closing); None if it failed.
+
+        The work runs in the export worker while a local event loop keeps the window painting: the edge
+        steps' first use compiles for a while, and the window must not look frozen meanwhile.
+        """
+        worker = self.export_to(path, options, overwrite)
+        if worker is None:
             return None
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        loop = QEventLoop()
+        self.export_finished.connect(loop.quit)
         try:
-            written = export_result(doc.photo, doc.alpha(), Path(path), options or ExportOptions(), overwrite=overwrite)
-        except CutoutError as exc:
-            QApplication.restoreOverrideCursor()
-            self._export_failed(exc)
-            return None
-        QApplication.restoreOverrideCursor()
-        self._export_done(doc, written, doc.edit_count)
-        return written
+            loop.exec()
+        finally:
+            self.export_finished.disconnect(loop.quit)
+        return self._export_result
 
     def export_to(self, path: Path | str, options: ExportOptions | None = None, overwrite: bool = False) -> TaskWorker | None:
         """Write the cut-out to ``path`` in the background; ``export_finished`` reports the result."""
