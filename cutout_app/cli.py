@@ -144,11 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note", default="", help="describe the training data for the model card")
     p.add_argument("--init", type=Path, default=None, help="fine-tune: start from this checkpoint's weights")
     g = p.add_argument_group("global net")
-    g.add_argument("--input-size", type=int, default=192, help="long side S of the resized photo")
-    g.add_argument("--steps", type=int, default=10_000, help="stop after this many steps (without --time-budget)")
-    g.add_argument("--auto-share", type=float, default=0.4, help="share of each batch trained without clicks")
-    g.add_argument("--max-rounds", type=int, default=3, help="most iterative click rounds per batch")
-    g.add_argument("--click-radius", type=float, default=4.0, help="click disk radius in pixels at S")
+    g.add_argument("--input-size", type=int, default=None, help="long side S of the resized photo (default 192)")
+    g.add_argument("--steps", type=int, default=None, help="stop after this many steps (without --time-budget)")
+    g.add_argument("--auto-share", type=float, default=None, help="share of each batch trained without clicks (default 0.4)")
+    g.add_argument("--max-rounds", type=int, default=None, help="most iterative click rounds per batch (default 3)")
+    g.add_argument("--click-radius", type=float, default=None, help="click disk radius in pixels at S (default 4)")
     g.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     g.add_argument("--checkpoint-every", type=float, default=600.0, metavar="SECONDS")
     t = p.add_argument_group("refiner and plain (tiled) nets")
@@ -290,17 +290,22 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from cutout_app.core.datasets import VAL_FRACTION
+
     if args.stage == "global":
         from cutout_app.model.train_global import GlobalTrainConfig, train_global
 
+        # Options not given keep GlobalTrainConfig's defaults, which are written there only.
+        given = {
+            "input_size": args.input_size, "depth": args.depth, "batch_size": args.batch_size, "lr": args.lr,
+            "val_fraction": args.val_fraction, "max_steps": args.steps, "auto_share": args.auto_share,
+            "max_rounds": args.max_rounds, "click_radius": args.click_radius, "name": args.name,
+        }
         config = GlobalTrainConfig(
-            data_dirs=list(args.data_dirs), out=args.output, input_size=args.input_size, base_width=args.base_width,
-            depth=args.depth or 5, batch_size=args.batch_size or 16, lr=args.lr or 2e-3,
-            val_fraction=0.1 if args.val_fraction is None else args.val_fraction, seed=args.seed, device=args.device,
-            time_budget_s=args.time_budget, max_steps=args.steps, auto_share=args.auto_share, max_rounds=args.max_rounds,
-            click_radius=args.click_radius, init=args.init, name=args.name or "cutout-global",
-            version=args.model_version, training_data_note=args.note, checkpoint_every_s=args.checkpoint_every,
-            threads=args.threads,
+            data_dirs=list(args.data_dirs), out=args.output, base_width=args.base_width, seed=args.seed,
+            device=args.device, time_budget_s=args.time_budget, init=args.init, version=args.model_version,
+            training_data_note=args.note, checkpoint_every_s=args.checkpoint_every, threads=args.threads,
+            **{k: v for k, v in given.items() if v is not None},
         )
         result = train_global(config)
         print(f"wrote {result.checkpoint}: best validation IoU {result.best_val_iou:.4f} after {result.steps} steps "
@@ -315,7 +320,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         depth=args.depth or (3 if refiner else 4), padding=args.padding,
         tile_size=args.tile_size or (188 if refiner else 572), batch_size=args.batch_size or 4, epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch, lr=args.lr or 1e-3,
-        val_fraction=(0.1 if refiner else 0.15) if args.val_fraction is None else args.val_fraction, seed=args.seed,
+        val_fraction=(VAL_FRACTION if refiner else 0.15) if args.val_fraction is None else args.val_fraction, seed=args.seed,
         device=args.device, workers=args.workers, name=args.name or ("cutout-refiner" if refiner else "cutout-unet"),
         version=args.model_version, training_data_note=args.note, time_budget_s=args.time_budget, init=args.init,
         coarse_input=refiner,

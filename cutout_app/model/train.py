@@ -23,7 +23,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import cv2
 import numpy as np
@@ -611,10 +611,10 @@ class _Run:
             steps=self.step,
             training_data=self.training_data,
             training_data_detail={"dirs": self.data_dirs, "n_train": self.n_train, "n_val": self.n_val, "note": config.training_data_note},
-            train_config={k: v for k, v in _plain_config(config).items() if k not in ("data_dirs", "out")},
+            train_config={k: v for k, v in plain_config(config).items() if k not in ("data_dirs", "out")},
         )
 
 
-def _plain_config(config: TrainConfig) -> dict[str, object]:
-    """The config as JSON-able plain values (checkpoints are loaded with ``weights_only=True``)."""
+def plain_config(config: Any) -> dict[str, object]:
+    """A training config dataclass as JSON-able plain values (checkpoints are loaded with ``weights_only=True``)."""
     return {k: ([str(p) for p in v] if k == "data_dirs" else str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}

@@ -22,7 +22,7 @@ import json
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -31,12 +31,16 @@ import numpy as np
 import torch
 
 from cutout_app.core.clicks import Click, click_maps, next_click
+from cutout_app.core.datasets import VAL_FRACTION
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.model_info import ModelInfo
 from cutout_app.core.progress import CancelToken, ProgressCallback
 from cutout_app.model.checkpoint import save_checkpoint
 from cutout_app.model.train import (
+    CHECKPOINT_NAME,
+    HISTORY_NAME,
     Pair,
+    plain_config,
     colour_jitter,
     find_pairs,
     learning_rate,
@@ -49,9 +53,8 @@ from cutout_app.model.train import (
 )
 from cutout_app.model.unet import UNet
 
-CHECKPOINT_NAME = "best.pt"
+#: The latest checkpoint beside ``best.pt`` (``train.CHECKPOINT_NAME``), written at every check.
 LAST_NAME = "last.pt"
-HISTORY_NAME = "history.json"
 
 
 @dataclass
@@ -60,13 +63,13 @@ class GlobalTrainConfig:
 
     data_dirs: list[Path]
     out: Path
-    input_size: int = 256
+    input_size: int = 192
     base_width: int = 16
     depth: int = 5
     batch_size: int = 16
     lr: float = 2e-3
     weight_decay: float = 1e-4
-    val_fraction: float = 0.1
+    val_fraction: float = VAL_FRACTION
     seed: int = 0
     device: str = "auto"
     #: Stop after this many seconds (the cosine schedule follows the clock); None: after ``max_steps``.
@@ -76,7 +79,7 @@ class GlobalTrainConfig:
     max_positive: int = 3
     max_negative: int = 3
     max_rounds: int = 3
-    click_radius: float = 5.0
+    click_radius: float = 4.0
     init: Path | None = None
     name: str = "cutout-global"
     version: str = "1"
@@ -372,7 +375,7 @@ def _meta(config: GlobalTrainConfig, info: ModelInfo, n_train: int, n_val: int) 
     text = f"{n_train} train / {n_val} validation photo-mask pairs from {dirs} (split by hash of the stem, seed {config.seed})"
     if config.training_data_note:
         text += f"; {config.training_data_note}"
-    plain = {k: (str(v) if isinstance(v, Path) else [str(p) for p in v] if k == "data_dirs" else v) for k, v in asdict(config).items()}
+    plain = plain_config(config)
     return {
         "name": config.name, "version": config.version, "role": "global", "input_size": config.input_size,
         "tile_size": config.input_size, "click_radius": config.click_radius, "mean": list(info.mean), "std": list(info.std),
