@@ -67,10 +67,13 @@ def run_child(args: argparse.Namespace) -> dict:
         seconds = time.perf_counter() - start
         ray.shutdown()
     else:
-        from cutout_app.core.batch_pipeline import run_pipelined
+        from cutout_app.core.batch_pipeline import inference_threads, run_pipelined
         from cutout_app.core.two_stage import open_model
 
-        engine = open_model(args.model, provider=args.provider, threads=args.threads)
+        # As `cutout batch` runs each: the sequential loop at onnxruntime's default, the pipeline with
+        # a core left to its writer.
+        threads = args.threads if args.threads or args.child == "sequential" else inference_threads()
+        engine = open_model(args.model, provider=args.provider, threads=threads)
         plan = plan_batch(photos, out)
         run = run_batch if args.child == "sequential" else run_pipelined
         start = time.perf_counter()
@@ -105,7 +108,7 @@ def main() -> int:
     parser.add_argument("--runs", nargs="+", choices=RUNS, default=list(RUNS))
     parser.add_argument("--model", type=Path, default=None, help="model folder or file (default: the bundled one)")
     parser.add_argument("--provider", default="cpu", choices=["auto", "cuda", "cpu"], help="local runs' provider")
-    parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: all cores)")
+    parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: as cutout batch chooses)")
     parser.add_argument("--ray-cpus", type=int, default=os.cpu_count() or 2, help="CPUs of the local Ray instance")
     parser.add_argument("--actors", type=int, default=None, help="Ray actors (default: one per node)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep photos and outputs here (default: a temp folder)")

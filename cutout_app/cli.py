@@ -60,7 +60,7 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, default=None,
                    help="model folder (global.onnx + refiner.onnx) or single .onnx file (default: $CUTOUT_MODEL or the bundled one)")
     p.add_argument("--provider", choices=["auto", "cuda", "cpu"], default="auto", help="where to run the model")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for onnxruntime (0: all cores)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for onnxruntime (0: all cores; a local batch leaves one core to its PNG writer)")
 
 
 def _add_output_args(p: argparse.ArgumentParser) -> None:
@@ -178,10 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _engine(args: argparse.Namespace):
+def _engine(args: argparse.Namespace, threads: int | None = None):
+    """The model of ``args`` on its provider, with ``threads`` (default: ``--threads``) onnxruntime threads."""
     from cutout_app.core.two_stage import open_model
 
-    engine = open_model(args.model, provider=args.provider, threads=args.threads)
+    engine = open_model(args.model, provider=args.provider, threads=args.threads if threads is None else threads)
     if engine.provider_note:
         print(f"note: {engine.provider_note}", file=sys.stderr)
     return engine
@@ -234,13 +235,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
         report = run_ray_batch(args.model, source, plan, options, address=args.ray or None, actors=args.actors,
                                threads=args.threads, progress=ProgressBar("files"))
     else:
-        from cutout_app.core.batch_pipeline import run_pipelined
+        from cutout_app.core.batch_pipeline import inference_threads, run_pipelined
 
         if "://" in args.input_dir:
             raise CutoutError(f"'{args.input_dir}' is a URL: reading photos from URLs needs --ray")
         plan = plan_batch(Path(args.input_dir), args.output_dir, options.recursive, options.overwrite,
                           args.retry_failed)
-        report = run_pipelined(_engine(args), plan, options, progress=ProgressBar("files"))
+        engine = _engine(args, args.threads or inference_threads())
+        report = run_pipelined(engine, plan, options, progress=ProgressBar("files"))
     print(report.summary())
     print(Manifest(args.output_dir).summary().text())
     if report.cancelled:

@@ -201,3 +201,58 @@ def test_a_model_without_clicks_says_so(qtbot, tiny_model_path, tmp_path, photo_
     _click(qtbot, window, A)
     assert "no clicks" in window.status.currentMessage()
     assert not window.document.soft.any() and window.document.clicks == ()
+
+
+def _global_shown(qtbot, window, point: tuple[float, float]) -> None:
+    """Click and return as soon as the global pass is shown, before its refinement can land."""
+    with qtbot.waitSignal(window.clicks.applied, timeout=20000) as blocker:
+        window.click_at(*point, True)
+    assert blocker.args == ["global"]
+
+
+def test_the_global_pass_is_a_preview_until_the_refined_mask_lands(qtbot, window):
+    doc = window.document
+    _global_shown(qtbot, window, A)
+    # Shown at once at the model's size, without touching the full-resolution mask...
+    assert doc.preview is not None and doc.preview.shape != doc.soft.shape
+    assert not doc.soft.any() and window.ui_actions.undo.isEnabled()
+    shown = window.canvas.grab().toImage().pixelColor(window.canvas.grab_point(A[0] + 8, A[1]))
+    assert shown != window.canvas.grab().toImage().pixelColor(window.canvas.grab_point(*B))  # the overlay is there
+    _settle(qtbot, window)
+    # ...then the refined mask is the mask, as one undo step.
+    assert doc.preview is None and _at(window, A) > 200
+    window.undo()
+    assert not doc.soft.any() and doc.clicks == ()
+
+
+def test_undo_during_a_refinement_drops_the_click(qtbot, window):
+    doc = window.document
+    _global_shown(qtbot, window, A)
+    window.undo()
+    assert doc.preview is None and doc.clicks == ()
+    _settle(qtbot, window)
+    assert not doc.soft.any() and doc.clicks == ()  # the refinement never landed
+
+
+def test_a_stroke_during_a_refinement_keeps_what_was_shown(qtbot, window):
+    doc = window.document
+    _global_shown(qtbot, window, A)
+    doc.begin_stroke(20.5, 100.5, 3, 1.0, "add")
+    doc.end_stroke()
+    assert doc.preview is None and _at(window, A) > 200 and doc.soft[100, 20] == 255
+    assert len(doc.clicks) == 1
+    mask = doc.soft.copy()
+    _settle(qtbot, window)
+    np.testing.assert_array_equal(doc.soft, mask)  # the stale refinement did not overwrite the stroke
+    window.undo()
+    window.undo()
+    assert not doc.soft.any()  # the click (kept from its preview) and the stroke: two undo steps
+
+
+def test_export_during_a_refinement_writes_what_is_shown(qtbot, window, tmp_path):
+    _global_shown(qtbot, window, A)
+    written = window.export_now(tmp_path / "out.png")
+    assert written is not None and window.document.preview is None
+    alpha = read_image(written).pixels[..., 3]
+    assert alpha[int(A[1]), int(A[0])] > 200 and alpha[int(B[1]), int(B[0])] < 30
+    assert _at(window, A) > 200 and not window.document.unsaved

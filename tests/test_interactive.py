@@ -8,7 +8,7 @@ import numpy as np
 
 from conftest import make_photo
 from cutout_app.core.clicks import Click
-from cutout_app.core.interactive import Guidance, Stroke, painted_pixels, quick_mask, refined_mask
+from cutout_app.core.interactive import Guidance, Stroke, full_size_mask, painted_pixels, quick_mask, refined_mask
 from cutout_app.core.geometry import Rect
 from cutout_app.core.mask_edit import EditableMask
 from cutout_app.core.naming import cutout_path, is_cutout_path
@@ -28,8 +28,10 @@ def test_quick_and_refined_masks_keep_painted_pixels(tiny_two_stage_path: Path) 
     previous[58:63, 70:91] = 255  # painted by hand, below the keep click too
     guidance = Guidance().with_click(Click(40.5, 40.5)).with_stroke(Stroke(((75.5, 60.5), (85.5, 60.5)), 1.0))
     painted = painted_pixels(guidance.strokes, 120, 160)
-    prediction, quick = quick_mask(model, model.prepare(rgb), guidance.clicks, previous, painted)
-    assert quick[40, 40] > 200 and quick[100, 10] < 30
+    prediction, preview = quick_mask(model, model.prepare(rgb), guidance.clicks, previous)
+    assert preview.shape == prediction.probability.shape and preview.dtype == np.uint8
+    quick = full_size_mask(preview, 160, 120, previous, painted)
+    assert quick.shape == (120, 160) and quick[40, 40] > 200 and quick[100, 10] < 30
     refined = refined_mask(model, rgb, prediction, previous, painted)
     for soft in (quick, refined):
         np.testing.assert_array_equal(soft[painted.view(bool)], previous[painted.view(bool)])

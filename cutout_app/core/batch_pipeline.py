@@ -16,6 +16,7 @@ the GIL, so the stages run on different cores. Results arrive in plan order.
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 import time
@@ -48,6 +49,12 @@ if TYPE_CHECKING:
 QUEUE_SIZE = 1
 
 _END = None  # the last message on a queue
+
+
+def inference_threads() -> int:
+    """onnxruntime threads for a pipelined batch: every core but the one the PNG writer keeps busy."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores - 1)
 
 
 @dataclass

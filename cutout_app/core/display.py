@@ -106,6 +106,11 @@ def composite_on_checker(
     )
 
 
+def scaled_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A small uint8 mask (a click preview) scaled to ``shape`` (height, width) for display, bilinear."""
+    return cv2.resize(mask, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
 def _half(src: np.ndarray) -> np.ndarray:
     """2x2 block means (rounded); an odd last row/column is replicated to complete its block."""
     h, w = src.shape[:2]

@@ -66,18 +66,23 @@ def _keep_painted(soft: np.ndarray, previous: np.ndarray, painted: np.ndarray | 
 
 
 def quick_mask(
-    model: CutoutModel, photo: GlobalInput, clicks: Sequence[Click], previous: np.ndarray, painted: np.ndarray | None
+    model: CutoutModel, photo: GlobalInput, clicks: Sequence[Click], previous: np.ndarray
 ) -> tuple[GlobalPrediction, np.ndarray]:
-    """The global pass of a click: its prediction (for :func:`refined_mask`) and the soft mask (uint8, photo size).
+    """The global pass of a click: its prediction (for :func:`refined_mask`) and its preview.
 
-    ``previous`` is the current soft mask; where ``painted`` (see :func:`painted_pixels`) is set the result
-    keeps it.
+    The preview is the soft mask (uint8) at the model's size: shown at once, scaled up by the view, and
+    turned into a photo-size mask by :func:`full_size_mask` only when it is kept. ``previous`` is the
+    current soft mask (photo size).
     """
     prediction = model.predict_global(photo, clicks, previous)
+    return prediction, to_soft_u8(prediction.probability)
+
+
+def full_size_mask(preview: np.ndarray, width: int, height: int, previous: np.ndarray, painted: np.ndarray | None) -> np.ndarray:
+    """A click preview (see :func:`quick_mask`) as the photo-size soft mask; painted pixels keep ``previous``."""
     # Upsampling the uint8 mask rather than the float probability: the same picture at a quarter of the memory.
-    small = to_soft_u8(prediction.probability)
-    soft = cv2.resize(small, (photo.width, photo.height), interpolation=cv2.INTER_LINEAR)
-    return prediction, _keep_painted(soft, previous, painted)
+    soft = cv2.resize(preview, (width, height), interpolation=cv2.INTER_LINEAR)
+    return _keep_painted(soft, previous, painted)
 
 
 def refined_mask(
@@ -92,7 +97,7 @@ def refined_mask(
 ) -> np.ndarray:
     """The full-resolution soft mask of a click (uint8): the refiner, then the edge refinement if asked.
 
-    Cancellable between tiles (``cancel``); painted pixels keep ``previous`` as in :func:`quick_mask`.
+    Cancellable between tiles (``cancel``); painted pixels keep ``previous`` as in :func:`full_size_mask`.
     """
     prob = model.refine(rgb, prediction, progress=progress, cancel=cancel)
     if refine_edges:

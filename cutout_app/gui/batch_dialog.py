@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from cutout_app.core.batch import BatchOptions, BatchReport, FileResult, check_output_folder, plan_batch
-from cutout_app.core.batch_pipeline import run_pipelined
+from cutout_app.core.batch_pipeline import inference_threads, run_pipelined
 from cutout_app.core.manifest import Manifest, ManifestSummary
 from cutout_app.core.engine import ProviderChoice
 from cutout_app.core.errors import CutoutError
@@ -281,7 +281,7 @@ class BatchDialog(QDialog):
             plan = plan_batch(in_dir, out_dir, options.recursive, options.overwrite, retry_failed=True)
             check_output_folder(plan.out_dir)  # before the slow model load: one clear message
             progress(0, len(plan.items))
-            model = engine if engine is not None or not plan.items else load_model(model_path, provider)
+            model = engine if engine is not None or not plan.items else load_model(model_path, provider, inference_threads())
             report = run_pipelined(model, plan, options, progress=progress, cancel=cancel,
                                    on_result=worker.signals.item.emit)
             return report, model, Manifest(out_dir).summary()

@@ -75,12 +75,14 @@ class ImageCanvas(QWidget):
             self.document.changed.disconnect(self._on_document_changed)
             self.document.view_changed.disconnect(self.update)
             self.document.clicks_changed.disconnect(self.update)
+            self.document.preview_changed.disconnect(self.update)
         self.document = document
         self.renderer = Renderer(document) if document is not None else None
         if document is not None:
             document.changed.connect(self._on_document_changed)
             document.view_changed.connect(self.update)
             document.clicks_changed.connect(self.update)
+            document.preview_changed.connect(self.update)
             self.fit_to_window()
         self.update()
 

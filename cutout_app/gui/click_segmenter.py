@@ -1,9 +1,12 @@
 """The click tool's model runs: a click's quick global mask at once, then its refined mask in the background.
 
-Each click bumps a generation number and cancels the work of older clicks; a result is applied only
-while its generation is the latest and the document is unchanged since, so the latest click wins and
-no stale result ever overwrites a newer one. The maths is core's (:mod:`cutout_app.core.interactive`);
-the work runs on :class:`~cutout_app.gui.workers.TaskWorker` like every other background task.
+The global mask is shown as the document's preview (the model's size, scaled by the view), which costs
+no full-resolution work on the GUI thread; the refined mask then becomes the mask as one undo step. Each
+click bumps a generation number and cancels the work of older clicks; a refined mask is applied only
+while its generation is the latest and its own preview is still shown (no edit, undo or Esc settled
+it), so the latest click wins and no stale result ever overwrites a newer one. The maths is core's
+(:mod:`cutout_app.core.interactive`); the work runs on :class:`~cutout_app.gui.workers.TaskWorker` like
+every other background task.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from PySide6.QtCore import QObject, Signal
 
 from cutout_app.core.clicks import Click
 from cutout_app.core.global_net import GlobalInput
-from cutout_app.core.interactive import Guidance, painted_pixels, quick_mask, refined_mask
+from cutout_app.core.interactive import Guidance, full_size_mask, painted_pixels, quick_mask, refined_mask
 from cutout_app.core.two_stage import CutoutModel, Segmenter
 from cutout_app.gui.document import Document
 from cutout_app.gui.editor_state import EditorState
@@ -40,8 +43,6 @@ class ClickSegmenter(QObject):
         self._prepared: GlobalInput | None = None  # the document's photo resized once for every click
         self._generation = 0
         self._workers: set[TaskWorker] = set()
-        # document.edit_count right after a click's global mask, and whether that mask was an undo step
-        self._global_edit = (-1, False)
 
     @staticmethod
     def takes_clicks(model: Segmenter | None) -> bool:
@@ -50,13 +51,13 @@ class ClickSegmenter(QObject):
 
     def set_model(self, model: Segmenter | None) -> None:
         """Use ``model`` for the next clicks (None, or a model that takes no clicks: clicks do nothing)."""
-        self.cancel()
+        self._stop()
         self.model = model if isinstance(model, CutoutModel) else None
         self._prepared = None
 
     def set_document(self, document: Document | None) -> None:
         """Segment clicks on ``document`` from now on; work for the previous one is dropped."""
-        self.cancel()
+        self._stop()
         self.document = document
         self._prepared = None
 
@@ -72,39 +73,43 @@ class ClickSegmenter(QObject):
         if doc is None or model is None or not (0 <= x < doc.width and 0 <= y < doc.height):
             return False
         guidance = (doc.pending or doc.guidance).with_click(Click(float(x), float(y), positive))
-        self.cancel()
+        self._stop()
+        shown = doc.preview  # a previous click's preview: the mask the user sees, so the model's previous mask
+        committed = doc.soft.copy()  # the worker's own copy: the user may paint meanwhile
         doc.set_pending(guidance)
         generation = self._generation
-        previous = doc.soft.copy()  # the worker's own copy: the user may paint meanwhile
-        rgb, prepared = doc.rgb, self._prepared
+        rgb, prepared, refine = doc.rgb, self._prepared, self.state.refine_clicks
+        width, height = doc.width, doc.height
 
         def task(progress, cancel):
             photo = prepared if prepared is not None else model.prepare(rgb)
-            painted = painted_pixels(guidance.strokes, doc.height, doc.width)
-            prediction, soft = quick_mask(model, photo, guidance.clicks, previous, painted)
-            return photo, prediction, soft, painted
+            painted = painted_pixels(guidance.strokes, height, width)
+            previous = committed if shown is None else full_size_mask(shown, width, height, committed, painted)
+            prediction, preview = quick_mask(model, photo, guidance.clicks, previous)
+            soft = None if refine else full_size_mask(preview, width, height, previous, painted)
+            return photo, prediction, preview, soft, previous, painted
 
         worker = TaskWorker(task, "click")
-        worker.signals.succeeded.connect(
-            lambda result: self._global_done(doc, generation, guidance, previous, *result)
-        )
+        worker.signals.succeeded.connect(lambda result: self._global_done(doc, generation, guidance, *result))
         self._start(worker, generation)
         return True
 
-    def _global_done(self, doc, generation, guidance, previous, photo, prediction, soft, painted) -> None:
+    def _global_done(self, doc, generation, guidance, photo, prediction, preview, soft, previous, painted) -> None:
         if doc is not self.document:
             return
         self._prepared = photo
         if generation != self._generation:
             return  # a newer click is on its way
-        before = doc.edit_count
-        doc.apply_click_mask(soft, guidance)
-        self._global_edit = (doc.edit_count, doc.edit_count != before)
+        if soft is not None:  # refinement is off: the global mask is the result
+            doc.apply_click_mask(soft, guidance)
+            self.applied.emit("global")
+            return
+        doc.show_preview(preview, guidance)
         self.applied.emit("global")
-        if self.state.refine_clicks and self.model is not None:
-            self._refine(doc, generation, guidance, prediction, previous, painted)
+        if self.model is not None:
+            self._refine(doc, generation, guidance, prediction, preview, previous, painted)
 
-    def _refine(self, doc: Document, generation: int, guidance: Guidance, prediction, previous, painted) -> None:
+    def _refine(self, doc: Document, generation: int, guidance: Guidance, prediction, preview, previous, painted) -> None:
         model, rgb, refine_edges = self.model, doc.rgb, doc.settings.refine
 
         def task(progress, cancel):
@@ -112,16 +117,13 @@ class ClickSegmenter(QObject):
 
         worker = TaskWorker(task, "refine")
         worker.signals.progress.connect(self.progress)
-        worker.signals.succeeded.connect(lambda soft: self._refined(doc, generation, guidance, soft))
+        worker.signals.succeeded.connect(lambda soft: self._refined(doc, generation, guidance, preview, soft))
         self._start(worker, generation)
 
-    def _refined(self, doc: Document, generation: int, guidance: Guidance, soft) -> None:
-        # Any edit since the global mask (a stroke, an undo) is newer than this result: drop it.
-        edit_count, stepped = self._global_edit
-        if doc is not self.document or generation != self._generation or doc.edit_count != edit_count:
+    def _refined(self, doc: Document, generation: int, guidance: Guidance, preview, soft) -> None:
+        # An edit, undo or Esc since the global mask settled or dropped its preview: this result is stale.
+        if doc is not self.document or generation != self._generation or doc.preview is not preview:
             return
-        if stepped:
-            doc.undo()  # the refined mask takes the global one's place: one click, one undo step
         doc.apply_click_mask(soft, guidance)
         self.applied.emit("refined")
 
@@ -138,6 +140,7 @@ class ClickSegmenter(QObject):
     def _failed(self, generation: int, exc: BaseException) -> None:
         if generation == self._generation:
             if self.document is not None:
+                self.document.commit_preview()  # a failed refinement leaves the global mask
                 self.document.set_pending(None)
             self.failed.emit(exc)
 
@@ -146,13 +149,20 @@ class ClickSegmenter(QObject):
         if not self.busy:
             self.busy_changed.emit(False)
 
-    def cancel(self) -> None:
-        """Stop the work of every click so far; what was applied stays (Esc during a refinement)."""
+    def _stop(self) -> None:
+        """Drop the work of every click so far (a newer click, document or model takes over)."""
         self._generation += 1
         for worker in self._workers:
             worker.cancel()
-        if self.document is not None and self.document.pending is not None:
-            self.document.set_pending(None)
+
+    def cancel(self) -> None:
+        """Stop the work of every click so far; what was shown stays (Esc during a refinement, export, close)."""
+        self._stop()
+        doc = self.document
+        if doc is not None:
+            doc.commit_preview()
+            if doc.pending is not None:
+                doc.set_pending(None)
 
     def clear(self) -> None:
         """Forget the clicks and start over from the current mask (Esc)."""

@@ -3,7 +3,9 @@
 All pixel work is done by core: EditableMask edits the soft mask in place, matting maps it to alpha. The
 threshold/softness are view settings (``settings``): changing them emits ``view_changed`` and never edits.
 The click tool's :class:`~cutout_app.core.interactive.Guidance` (clicks and painted strokes) follows the
-mask's undo and redo, so undoing a click takes its dot away too.
+mask's undo and redo, so undoing a click takes its dot away too. A click's quick global mask is shown as a
+*preview* (at the model's size, scaled by the view) until its refined mask replaces it; any edit, export
+or Esc first makes the preview the mask, so what is shown is what is edited and saved.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from cutout_app.core.clicks import Click
 from cutout_app.core.imageio import Photo
-from cutout_app.core.interactive import Guidance, Stroke
+from cutout_app.core.interactive import Guidance, Stroke, full_size_mask, painted_pixels
 from cutout_app.core.geometry import Rect
 from cutout_app.core.mask_edit import EditableMask, EditRecord
 from cutout_app.core.matting import MaskSettings, alpha_from_soft
@@ -35,6 +37,8 @@ class Document(QObject):
     view_changed = Signal()
     #: The clicks shown changed (a click was made, applied, undone or cleared).
     clicks_changed = Signal()
+    #: A click preview appeared or went (see ``preview``).
+    preview_changed = Signal()
 
     def __init__(self, photo: Photo, settings: MaskSettings | None = None, soft: np.ndarray | None = None) -> None:
         super().__init__()
@@ -57,6 +61,9 @@ class Document(QObject):
         self._next_guidance: Guidance | None = None
         self._stroke: list[tuple[float, float]] = []
         self._stroke_radius = 0.0
+        #: A click's global mask (uint8, the model's size), shown instead of the mask until it is settled.
+        self.preview: np.ndarray | None = None
+        self._preview_guidance = Guidance()
 
     # --- size ------------------------------------------------------------------------------
     @property
@@ -98,8 +105,37 @@ class Document(QObject):
         self.pending = guidance
         self.clicks_changed.emit()
 
+    def show_preview(self, preview: np.ndarray, guidance: Guidance) -> None:
+        """Show a click's quick mask (``preview``, the model's size) for ``guidance`` until it is settled."""
+        self.preview, self._preview_guidance = preview, guidance
+        self.pending = guidance
+        self.preview_changed.emit()
+        self.clicks_changed.emit()
+
+    def preview_as_mask(self) -> np.ndarray | None:
+        """The preview as a photo-size soft mask (painted pixels as painted), or None without a preview."""
+        if self.preview is None:
+            return None
+        painted = painted_pixels(self._preview_guidance.strokes, self.height, self.width)
+        return full_size_mask(self.preview, self.width, self.height, self.soft, painted)
+
+    def commit_preview(self) -> bool:
+        """Make the shown preview the mask (one undo step, with its clicks); False if there was none."""
+        soft = self.preview_as_mask()
+        if soft is None:
+            return False
+        self.apply_click_mask(soft, self._preview_guidance)
+        return True
+
+    def drop_preview(self) -> None:
+        """Stop showing the preview; the mask stays as it was."""
+        if self.preview is not None:
+            self.preview = None
+            self.preview_changed.emit()
+
     def clear_clicks(self) -> None:
         """Start over from the current mask: no clicks; painted pixels stay pinned (not an undo step)."""
+        self.commit_preview()
         self.pending = None
         self.guidance = Guidance(strokes=self.guidance.strokes)
         self.clicks_changed.emit()
@@ -149,6 +185,7 @@ class Document(QObject):
     # --- edits -----------------------------------------------------------------------------
     def replace_mask(self, soft: np.ndarray) -> None:
         """Replace the whole soft mask (a segmentation result or a restore): one undo step, no clicks."""
+        self.drop_preview()
         self._next_guidance = Guidance()
         self.mask.replace_all(soft)
         self._refresh(None, full=True)
@@ -157,6 +194,7 @@ class Document(QObject):
     def apply_click_mask(self, soft: np.ndarray, guidance: Guidance) -> None:
         """Set the mask that the model made for ``guidance``'s clicks: one undo step (only the changed box)."""
         self.pending = None
+        self.drop_preview()
         self._next_guidance = guidance
         rect = self.mask.replace_changed(soft)
         if rect is None:  # the same mask: no undo step, but the click counts
@@ -169,6 +207,7 @@ class Document(QObject):
 
     def begin_stroke(self, x: float, y: float, radius: float, hardness: float, mode: str) -> None:
         """Start a brush stroke with one dab at (x, y) (image pixels); ``mode`` is "add" or "erase"."""
+        self.commit_preview()
         self.mask.begin_stroke()
         self._stroke, self._stroke_radius = [(x, y)], radius
         self._refresh(self.mask.dab(x, y, radius, hardness, mode))
@@ -190,11 +229,13 @@ class Document(QObject):
 
     def keep_regions_at(self, points: Sequence[tuple[int, int]]) -> bool:
         """Keep only the connected foreground region(s) under ``points``; False if nothing changed."""
+        self.commit_preview()
         rect = self.mask.keep_regions_at(list(points), self.settings.threshold)
         return self._after_click(rect)
 
     def remove_region_at(self, point: tuple[int, int]) -> bool:
         """Remove the connected foreground region under ``point``; False if nothing changed."""
+        self.commit_preview()
         rect = self.mask.remove_region_at(point, self.settings.threshold)
         return self._after_click(rect)
 
@@ -206,13 +247,18 @@ class Document(QObject):
         return True
 
     def undo(self) -> bool:
+        """Undo the last edit; a click still in preview is the last edit and is simply dropped."""
+        if self.preview is not None:
+            self.drop_preview()
+            self.set_pending(None)
+            return True
         if not self.mask.can_undo:
             return False
         self._after_history(self.mask.undo())
         return True
 
     def redo(self) -> bool:
-        if not self.mask.can_redo:
+        if self.commit_preview() or not self.mask.can_redo:
             return False
         self._after_history(self.mask.redo())
         return True

@@ -172,7 +172,7 @@ class MainWindow(QMainWindow):
         a.clear_clicks.setEnabled(doc is not None and bool(doc.clicks) and not running)
         a.providers[self.provider].setChecked(True)
         a.export.setEnabled(doc is not None and doc.has_mask and self.export_worker is None)
-        a.undo.setEnabled(doc is not None and doc.mask.can_undo)
+        a.undo.setEnabled(doc is not None and (doc.preview is not None or doc.mask.can_undo))
         a.redo.setEnabled(doc is not None and doc.mask.can_redo)
         a.batch.setEnabled(self.engine is not None)
         for action in (a.zoom_in, a.zoom_out, a.fit, a.actual):
@@ -246,6 +246,7 @@ class MainWindow(QMainWindow):
         if document is not None:
             document.state_changed.connect(self._on_document_state)
             document.clicks_changed.connect(self._update_actions)
+            document.preview_changed.connect(self._update_actions)
             self.status.show_size(document.width, document.height)
         else:
             self.status.show_size(0, 0)
@@ -277,6 +278,7 @@ class MainWindow(QMainWindow):
         doc = self.document
         if doc is None:
             return True
+        self.clicks.cancel()  # a click still refining: its preview becomes the mask, so the question covers it
         if doc.unsaved:
             name = doc.photo.path.name if doc.photo.path else ""
             choice = self.prompter.ask_save_changes(name)
@@ -474,6 +476,7 @@ class MainWindow(QMainWindow):
         doc = self.document
         if doc is None or self.export_worker is not None:
             return None
+        self.clicks.cancel()  # what is shown is what is written: a click still refining keeps its preview
         alpha = doc.alpha()  # a snapshot: edits made while it is written do not tear the file
         photo, options, path = doc.photo, options or ExportOptions(), Path(path)
         edit_count = doc.edit_count

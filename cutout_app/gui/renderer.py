@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QImage, QPainter
 
 from cutout_app.core.geometry import Rect
 from cutout_app.core.matting import alpha_from_soft, lut_for
-from cutout_app.core.display import PreviewPyramid, composite_on_checker, overlay_rgba
+from cutout_app.core.display import PreviewPyramid, composite_on_checker, overlay_rgba, scaled_mask
 from cutout_app.gui.document import Document
 from cutout_app.gui.view_transform import ViewTransform
 
@@ -48,6 +48,8 @@ class Renderer:
         self.mask = PreviewPyramid(document.soft)
         self._lut_key: tuple[float, float] | None = None
         self._lut: np.ndarray | None = None
+        self._preview_key: tuple[int, int] | None = None
+        self._preview_level: np.ndarray | None = None
 
     def invalidate(self, rect: Rect | None) -> None:
         """The soft mask changed inside ``rect`` (None: everywhere): refresh the smaller levels there."""
@@ -62,6 +64,17 @@ class Renderer:
         if key != self._lut_key or self._lut is None:
             self._lut, self._lut_key = lut_for(*key), key
         return self._lut
+
+    def soft_level(self, level: int) -> np.ndarray:
+        """The soft mask shown at pyramid ``level``: the document's click preview while it has one."""
+        preview = self.document.preview
+        if preview is None:
+            return self.mask.level(level)
+        key = (id(preview), level)
+        if key != self._preview_key or self._preview_level is None:
+            self._preview_level = scaled_mask(preview, self.mask.level(level).shape[:2])
+            self._preview_key = key
+        return self._preview_level
 
     def level_for(self, scale: float) -> int:
         return self.mask.level_for_scale(scale)
@@ -95,7 +108,7 @@ class Renderer:
         # Smooth when shrinking or slightly enlarging; from 200% up show crisp pixels for precise editing.
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, transform.scale < 2.0)
         rgb = np.ascontiguousarray(self.photo.level(level)[r.slices])
-        soft = self.mask.level(level)[r.slices]
+        soft = self.soft_level(level)[r.slices]
         if content is Content.CUTOUT:
             alpha = alpha_from_soft(np.ascontiguousarray(soft), *self._lut_key_now())
             pixels = composite_on_checker(rgb, alpha, r.x, r.y)
