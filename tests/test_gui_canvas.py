@@ -96,6 +96,21 @@ def test_side_by_side_panes_share_zoom_and_pan(qtbot, window):
     assert canvas.widget_to_image(p_left) == pytest.approx(canvas.widget_to_image(p_right))
 
 
+def test_side_by_side_after_a_fit_shows_the_whole_photo_in_each_pane(qtbot, window):
+    canvas = window.canvas
+    canvas.fit_to_window()
+    window.state.set_view_mode(ViewMode.SIDE_BY_SIDE)  # half the width each: the fit follows the panes
+    for pane, _ in canvas.panes():
+        assert 160 * canvas.zoom <= pane.width() and 120 * canvas.zoom <= pane.height()
+    canvas.resize(canvas.width() // 2, canvas.height())  # and the window while the user has not zoomed
+    for pane, _ in canvas.panes():
+        assert 160 * canvas.zoom <= pane.width()
+    canvas.set_zoom(canvas.zoom * 2)
+    zoomed = canvas.zoom
+    window.state.set_view_mode(ViewMode.OVERLAY)
+    assert canvas.zoom == zoomed  # a zoom the user chose stays
+
+
 def test_zoom_fit_and_pan(qtbot, window):
     canvas = window.canvas
     canvas.fit_to_window()

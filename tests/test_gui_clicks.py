@@ -256,3 +256,20 @@ def test_export_during_a_refinement_writes_what_is_shown(qtbot, window, tmp_path
     alpha = read_image(written).pixels[..., 3]
     assert alpha[int(A[1]), int(A[0])] > 200 and alpha[int(B[1]), int(B[0])] < 30
     assert _at(window, A) > 200 and not window.document.unsaved
+
+
+def test_dots_stay_inside_their_pane_side_by_side(qtbot, window):
+    from cutout_app.gui.canvas import BACKGROUND, PANE_GAP
+    from cutout_app.gui.editor_state import ViewMode
+
+    _click(qtbot, window, A)
+    _settle(qtbot, window)
+    window.state.set_view_mode(ViewMode.SIDE_BY_SIDE)
+    canvas = window.canvas
+    (left, _), (right, _) = canvas.panes()
+    dot = canvas.image_to_widget(*A)
+    gap_x = left.right() + 1 + PANE_GAP // 2
+    canvas.pan_by(gap_x - dot.x(), 0)  # A's dot now centred on the gap between the panes
+    picture = canvas.grab().toImage()
+    assert picture.pixelColor(gap_x, int(canvas.image_to_widget(*A).y())) == BACKGROUND
+    assert picture.pixelColor(left.right() - 1, int(canvas.image_to_widget(*A).y())) == KEEP_DOT  # clipped, not gone

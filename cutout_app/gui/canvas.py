@@ -60,7 +60,7 @@ class ImageCanvas(QWidget):
         self.document: Document | None = None
         self.renderer: Renderer | None = None
         self.gesture = Gesture(state, self.click_requested.emit)
-        self._fit_pending = True  # fit on the first resize after a document arrives
+        self._fitted = True  # the view follows the window (resize, view mode) until the user zooms or pans
         self._pan_from: QPointF | None = None
         self._space_down = False
         self._space_panned = False
@@ -104,7 +104,7 @@ class ImageCanvas(QWidget):
     def _on_state_changed(self, name: str) -> None:
         if name == "tool":
             self._update_cursor_shape()
-        if name == "view_mode" and self._fit_pending:
+        if name == "view_mode" and self._fitted:
             self.fit_to_window()
         self.update()
 
@@ -161,12 +161,12 @@ class ImageCanvas(QWidget):
             return
         pane = self.panes()[0][0]
         self.transform.fit(self.document.width, self.document.height, pane.width(), pane.height())
-        self._fit_pending = not self.isVisible()
+        self._fitted = True
         self._view_moved()
 
     def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
         """Zoom by ``factor`` about ``anchor`` (pane coordinates; default the pane centre)."""
-        self._fit_pending = False
+        self._fitted = False
         self.transform.zoom_at(factor, anchor if anchor is not None else self._pane_center())
         self._view_moved()
 
@@ -181,7 +181,7 @@ class ImageCanvas(QWidget):
         self.zoom_by(scale / self.transform.scale)
 
     def pan_by(self, dx: float, dy: float) -> None:
-        self._fit_pending = False
+        self._fitted = False
         self.transform.pan(dx, dy)
         self._view_moved()
 
@@ -190,9 +190,8 @@ class ImageCanvas(QWidget):
         self.view_changed.emit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
-        if self._fit_pending and self.document is not None:
+        if self._fitted and self.document is not None:
             self.fit_to_window()
-            self._fit_pending = True  # keep fitting until the user zooms or pans
         super().resizeEvent(event)
 
     # ------------------------------------------------------------------ painting
@@ -227,13 +226,16 @@ class ImageCanvas(QWidget):
         clicks = self.document.clicks
         if not clicks:
             return
+        painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(QColor(255, 255, 255), 1.5))
         for pane, _ in self.panes():
+            painter.setClipRect(pane)  # a dot near a pane's edge must not spill into the gap or the other pane
             for click in clicks:
                 centre = self.transform.to_widget(click.x, click.y) + QPointF(pane.topLeft())
                 painter.setBrush(KEEP_DOT if click.positive else REMOVE_DOT)
                 painter.drawEllipse(centre, DOT_RADIUS, DOT_RADIUS)
+        painter.restore()
 
     def _paint_cursor(self, painter: QPainter) -> None:
         rect = self._cursor_rect()
