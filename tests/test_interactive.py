@@ -32,7 +32,7 @@ def test_quick_and_refined_masks_keep_painted_pixels(tiny_two_stage_path: Path) 
     assert preview.shape == prediction.probability.shape and preview.dtype == np.uint8
     quick = full_size_mask(preview, 160, 120, previous, painted)
     assert quick.shape == (120, 160) and quick[40, 40] > 200 and quick[100, 10] < 30
-    refined = refined_mask(model, rgb, prediction, previous, painted)
+    refined, _ = refined_mask(model, rgb, prediction, previous, painted)
     for soft in (quick, refined):
         np.testing.assert_array_equal(soft[painted.view(bool)], previous[painted.view(bool)])
 

@@ -61,6 +61,23 @@ def test_the_refiner_runs_only_on_uncertain_tiles(model: CutoutModel) -> None:
     np.testing.assert_array_equal(result[region], upsampled[region])
 
 
+def test_a_second_click_refines_only_the_tiles_it_changed(model: CutoutModel) -> None:
+    from cutout_app.core.two_stage import Refinement
+
+    rgb = make_photo(400, 500)
+    first = model.predict_global(rgb, [Click(60, 60)])
+    refined = model.refine(rgb, first)
+    second = model.predict_global(rgb, [Click(60, 60), Click(420, 320)], previous=refined)
+    counts: dict[str, int] = {}
+    fresh = model.refine(rgb, second, progress=lambda done, total: counts.__setitem__("fresh", total))
+    reused = model.refine(rgb, second, reuse=Refinement(first, refined),
+                          progress=lambda done, total: counts.__setitem__("reused", total))
+    assert 0 < counts["reused"] < counts["fresh"]  # the first click's tiles were not run again...
+    np.testing.assert_allclose(reused, fresh, atol=0.05)  # ...and their reused values are the same
+    near_first = (slice(40, 80), slice(40, 80))
+    np.testing.assert_array_equal(reused[near_first], refined[near_first])
+
+
 def test_refiner_tiled_equals_untiled_on_every_tile(tmp_path: Path, tiny_random_two_stage_path: Path) -> None:
     model = open_model(tiny_random_two_stage_path, provider="cpu")
     assert isinstance(model, CutoutModel)

@@ -18,7 +18,7 @@ from cutout_app.core.clicks import Click
 from cutout_app.core.global_net import GlobalInput, GlobalPrediction
 from cutout_app.core.matting import refine_mask, to_soft_u8
 from cutout_app.core.progress import CancelToken, ProgressCallback
-from cutout_app.core.two_stage import CutoutModel
+from cutout_app.core.two_stage import CutoutModel, Refinement
 
 
 @dataclass(frozen=True)
@@ -94,14 +94,18 @@ def refined_mask(
     refine_edges: bool = True,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
-) -> np.ndarray:
-    """The full-resolution soft mask of a click (uint8): the refiner, then the edge refinement if asked.
+    reuse: Refinement | None = None,
+) -> tuple[np.ndarray, Refinement]:
+    """The full-resolution soft mask of a click (uint8), and its :class:`Refinement` for the next click.
 
-    Cancellable between tiles (``cancel``); painted pixels keep ``previous`` as in :func:`full_size_mask`.
+    The refiner runs where ``reuse`` (the previous click's refinement) does not already hold the answer,
+    then the edge refinement if asked. Cancellable between tiles (``cancel``); painted pixels keep
+    ``previous`` as in :func:`full_size_mask`.
     """
-    prob = model.refine(rgb, prediction, progress=progress, cancel=cancel)
+    prob = model.refine(rgb, prediction, reuse=reuse, progress=progress, cancel=cancel)
+    refinement = Refinement(prediction, prob)
     if refine_edges:
         if cancel is not None:
             cancel.raise_if_cancelled()
         prob = refine_mask(prob, rgb)
-    return _keep_painted(to_soft_u8(prob), previous, painted)
+    return _keep_painted(to_soft_u8(prob), previous, painted), refinement

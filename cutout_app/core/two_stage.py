@@ -10,6 +10,7 @@ where the upsampled probability is uncertain; every other tile keeps the global 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence, Union
 
@@ -28,6 +29,9 @@ GLOBAL_FILE = "global.onnx"
 REFINER_FILE = "refiner.onnx"
 #: A tile is refined when its upsampled global probability has a pixel strictly between these.
 UNCERTAIN = (0.05, 0.95)
+#: A click's refinement keeps the previous one's result on a tile whose global probability (with the
+#: refiner's context margin) moved by at most this: far from the click the global net barely changes.
+REUSE_TOLERANCE = 0.05
 
 
 class CutoutModel:
@@ -88,24 +92,40 @@ class CutoutModel:
         coarse: GlobalPrediction,
         *,
         everywhere: bool = False,
+        reuse: Refinement | None = None,
         tile_size: int | None = None,
         progress: ProgressCallback | None = None,
         cancel: CancelToken | None = None,
     ) -> np.ndarray:
         """The full-resolution probability (float32 H x W): the refiner on uncertain tiles, the global value elsewhere.
 
-        ``everywhere`` runs the refiner on every tile. ``cancel`` is checked before each tile batch.
+        ``everywhere`` runs the refiner on every tile. ``reuse`` (the previous click's
+        :class:`Refinement` of the same photo) keeps its result on every tile whose global probability,
+        context margin included, moved by at most :data:`REUSE_TOLERANCE`: a click refines only around
+        what it changed. ``cancel`` is checked before each tile batch.
         """
         upsampled = coarse.upsampled()
+        out = upsampled.copy()
         lo, hi = UNCERTAIN
-
-        def uncertain(tile: Tile) -> bool:
-            region = upsampled[tile.y : tile.y + tile.h, tile.x : tile.x + tile.w]
-            return bool(np.any((region > lo) & (region < hi)))
-
+        plan = self.refiner.plan(rgb.shape[0], rgb.shape[1], tile_size)
+        moved = None
+        if reuse is not None and not everywhere and reuse.probability.shape == upsampled.shape:
+            moved = np.abs(upsampled - reuse.coarse.upsampled()) > REUSE_TOLERANCE
+        run = set()
+        for tile in plan.tiles:
+            region = (slice(tile.y, tile.y + tile.h), slice(tile.x, tile.x + tile.w))
+            if not everywhere and not np.any((upsampled[region] > lo) & (upsampled[region] < hi)):
+                continue
+            if moved is not None:
+                c = plan.context
+                around = moved[max(0, tile.y - c) : tile.y + tile.h + c, max(0, tile.x - c) : tile.x + tile.w + c]
+                if not around.any():
+                    out[region] = reuse.probability[region]  # type: ignore[union-attr]
+                    continue
+            run.add(tile)
         return self.refiner.predict(
-            rgb, guidance=(upsampled,), select=None if everywhere else uncertain, out=upsampled.copy(),
-            tile_size=tile_size, progress=progress, cancel=cancel,
+            rgb, guidance=(upsampled,), select=run.__contains__, out=out, tile_size=tile_size, progress=progress,
+            cancel=cancel,
         )
 
     def predict(
@@ -121,6 +141,14 @@ class CutoutModel:
         if cancel is not None:
             cancel.raise_if_cancelled()
         return self.refine(rgb, self.predict_global(rgb, clicks, previous), progress=progress, cancel=cancel)
+
+
+@dataclass(frozen=True)
+class Refinement:
+    """A refinement and the global prediction it refined: the next click's :meth:`CutoutModel.refine` reuses it."""
+
+    coarse: GlobalPrediction
+    probability: np.ndarray  # float32 H x W, as refine returned it (not to be modified)
 
 
 #: What :func:`open_model` returns: a two-stage model, or a single tiled one (no clicks).

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from cutout_app.core.clicks import Click
 from cutout_app.core.global_net import GlobalInput
 from cutout_app.core.interactive import Guidance, full_size_mask, painted_pixels, quick_mask, refined_mask
-from cutout_app.core.two_stage import CutoutModel, Segmenter
+from cutout_app.core.two_stage import CutoutModel, Refinement, Segmenter
 from cutout_app.gui.document import Document
 from cutout_app.gui.editor_state import EditorState
 from cutout_app.gui.workers import TaskWorker, WorkerPool
@@ -41,6 +41,7 @@ class ClickSegmenter(QObject):
         self.model: CutoutModel | None = None
         self.document: Document | None = None
         self._prepared: GlobalInput | None = None  # the document's photo resized once for every click
+        self._refinement: Refinement | None = None  # the last refinement: the next click reuses its tiles
         self._generation = 0
         self._workers: set[TaskWorker] = set()
 
@@ -53,13 +54,13 @@ class ClickSegmenter(QObject):
         """Use ``model`` for the next clicks (None, or a model that takes no clicks: clicks do nothing)."""
         self._stop()
         self.model = model if isinstance(model, CutoutModel) else None
-        self._prepared = None
+        self._prepared = self._refinement = None
 
     def set_document(self, document: Document | None) -> None:
         """Segment clicks on ``document`` from now on; work for the previous one is dropped."""
         self._stop()
         self.document = document
-        self._prepared = None
+        self._prepared = self._refinement = None
 
     @property
     def busy(self) -> bool:
@@ -110,17 +111,19 @@ class ClickSegmenter(QObject):
             self._refine(doc, generation, guidance, prediction, preview, previous, painted)
 
     def _refine(self, doc: Document, generation: int, guidance: Guidance, prediction, preview, previous, painted) -> None:
-        model, rgb, refine_edges = self.model, doc.rgb, doc.settings.refine
+        model, rgb, refine_edges, reuse = self.model, doc.rgb, doc.settings.refine, self._refinement
 
         def task(progress, cancel):
-            return refined_mask(model, rgb, prediction, previous, painted, refine_edges, progress, cancel)
+            return refined_mask(model, rgb, prediction, previous, painted, refine_edges, progress, cancel, reuse)
 
         worker = TaskWorker(task, "refine")
         worker.signals.progress.connect(self.progress)
-        worker.signals.succeeded.connect(lambda soft: self._refined(doc, generation, guidance, preview, soft))
+        worker.signals.succeeded.connect(lambda result: self._refined(doc, generation, guidance, preview, *result))
         self._start(worker, generation)
 
-    def _refined(self, doc: Document, generation: int, guidance: Guidance, preview, soft) -> None:
+    def _refined(self, doc: Document, generation: int, guidance: Guidance, preview, soft, refinement) -> None:
+        if doc is self.document:
+            self._refinement = refinement  # right for this photo even when the mask itself is stale
         # An edit, undo or Esc since the global mask settled or dropped its preview: this result is stale.
         if doc is not self.document or generation != self._generation or doc.preview is not preview:
             return
