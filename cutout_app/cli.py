@@ -162,6 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoint", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True)
     p.add_argument("--tile-size", type=int, default=None, help="default tile of the engine (default: training crop)")
+    p.add_argument("--version-tag", dest="model_version", default=None,
+                   help="the model version to record (default: the checkpoint's)")
 
     p = sub.add_parser("eval", help="score a model on photos with ground-truth masks")
     p.add_argument("images", type=Path)
@@ -334,14 +336,16 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from cutout_app.model.checkpoint import info_from_checkpoint_meta, load_checkpoint
     from cutout_app.model.export_onnx import export_onnx, max_abs_difference
 
     net, meta = load_checkpoint(args.checkpoint)
     info = info_from_checkpoint_meta(net, meta)
+    if args.model_version:
+        info = replace(info, version=args.model_version)
     if args.tile_size:
-        from dataclasses import replace
-
         info = replace(info, tile_size=args.tile_size)
         if info.output_size(info.tile_size) is None:
             raise CutoutError(f"--tile-size {args.tile_size} is not a valid input for this U-Net; "

@@ -100,6 +100,10 @@ def test_export_onnx_from_a_checkpoint(tmp_path, capsys):
     assert "max abs diff" in capsys.readouterr().out
     assert main(["info", "--model", str(out)]) == EXIT_OK
     assert "cli-test 9" in capsys.readouterr().out
+    assert main(["export-onnx", str(ckpt), "-o", str(out), "--version-tag", "10"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["info", "--model", str(out)]) == EXIT_OK
+    assert "cli-test 10" in capsys.readouterr().out
 
 
 def test_bad_colour_is_a_usage_error(tmp_path):
