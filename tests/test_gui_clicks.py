@@ -251,6 +251,7 @@ def test_a_stroke_during_a_refinement_keeps_what_was_shown(qtbot, window):
 
 def test_export_during_a_refinement_writes_what_is_shown(qtbot, window, tmp_path):
     _global_shown(qtbot, window, A)
+    assert window.ui_actions.export.isEnabled()  # the first click's preview is something to export
     written = window.export_now(tmp_path / "out.png")
     assert written is not None and window.document.preview is None
     alpha = read_image(written).pixels[..., 3]

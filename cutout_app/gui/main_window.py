@@ -171,7 +171,7 @@ class MainWindow(QMainWindow):
         a.cancel.setEnabled(running)
         a.clear_clicks.setEnabled(doc is not None and bool(doc.clicks) and not running)
         a.providers[self.provider].setChecked(True)
-        a.export.setEnabled(doc is not None and doc.has_mask and self.export_worker is None)
+        a.export.setEnabled(doc is not None and (doc.has_mask or doc.preview is not None) and self.export_worker is None)
         a.undo.setEnabled(doc is not None and (doc.preview is not None or doc.mask.can_undo))
         a.redo.setEnabled(doc is not None and doc.mask.can_redo)
         a.batch.setEnabled(self.engine is not None)
