@@ -48,7 +48,8 @@ class Renderer:
         self.mask = PreviewPyramid(document.soft)
         self._lut_key: tuple[float, float] | None = None
         self._lut: np.ndarray | None = None
-        self._preview_key: tuple[int, int] | None = None
+        # The preview scaled to one level: its source array (held, so that identity is a safe key) and level.
+        self._preview_key: tuple[np.ndarray, int] | None = None
         self._preview_level: np.ndarray | None = None
 
     def invalidate(self, rect: Rect | None) -> None:
@@ -70,10 +71,10 @@ class Renderer:
         preview = self.document.preview
         if preview is None:
             return self.mask.level(level)
-        key = (id(preview), level)
-        if key != self._preview_key or self._preview_level is None:
+        if self._preview_key is None or self._preview_key[0] is not preview or self._preview_key[1] != level:
             self._preview_level = scaled_mask(preview, self.mask.level(level).shape[:2])
-            self._preview_key = key
+            self._preview_key = (preview, level)
+        assert self._preview_level is not None
         return self._preview_level
 
     def level_for(self, scale: float) -> int:
