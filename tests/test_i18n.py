@@ -43,6 +43,21 @@ def test_chinese_translator_translates_dialog_strings(app, settings: QSettings) 
     assert QCoreApplication.translate("BatchDialog", "no such source string") == "no such source string"
 
 
+def test_core_wording_is_translated_in_the_window(app, settings: QSettings) -> None:
+    from functools import partial
+
+    from cutout_app.core.batch import BatchReport, FileResult
+    from cutout_app.core.wording import CONTEXT
+
+    report = BatchReport([FileResult(Path("a.jpg"), Path("a.png"), "failed", "cannot decode")], cancelled=True, planned=3,
+                         handled=1)
+    english = report.summary()  # the command line's wording
+    assert english.startswith("Done: 0, skipped (output exists): 0, failed: 1.") and "  a.jpg: cannot decode" in english
+    i18n.install_translator(app, "zh_CN", settings)
+    chinese = report.summary(partial(QCoreApplication.translate, CONTEXT))
+    assert chinese.startswith("完成：0") and "2 个文件未处理" in chinese and "  a.jpg: cannot decode" in chinese
+
+
 def test_english_uses_the_source_strings(app, settings: QSettings) -> None:
     i18n.install_translator(app, "zh_CN", settings)
     assert i18n.install_translator(app, "en", settings) == "en"

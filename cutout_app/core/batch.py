@@ -35,9 +35,17 @@ from cutout_app.core.matting import MaskSettings
 from cutout_app.core.naming import CUTOUT_SUFFIX, is_cutout_path
 from cutout_app.core.progress import CancelToken, ProgressCallback
 from cutout_app.core.safe_decode import DecoderProcess
+from cutout_app.core.wording import QT_TRANSLATE_NOOP, Translate, same
 
 if TYPE_CHECKING:
     from cutout_app.core.two_stage import Segmenter
+
+# The batch summary's wording, for the command line and the batch dialog alike (see core.wording).
+_COUNTS = QT_TRANSLATE_NOOP("cutout", "Done: {done}, skipped (output exists): {skipped}, failed: {failed}.")
+_CANCELLED = QT_TRANSLATE_NOOP("cutout", "Cancelled: {count} file(s) not processed.")
+_FAILED = QT_TRANSLATE_NOOP("cutout", "These files could not be cut out:")
+_FAILED_BEFORE = QT_TRANSLATE_NOOP(
+    "cutout", "Not retried, they failed in an earlier run (--retry-failed retries them): {count}")
 
 #: Added to an output's stem when it is written next to its source (output folder == input folder),
 #: so that ``photo.png`` is never overwritten by the cut-out of ``photo.jpg`` or ``photo.png``.
@@ -45,9 +53,6 @@ IN_PLACE_SUFFIX = CUTOUT_SUFFIX
 
 #: The note on an output skipped because another cutout process was producing it.
 CLAIMED_ELSEWHERE = "another cutout process is writing this result"
-
-#: Why a file that failed in an earlier run was left alone (the summary's words).
-FAILED_BEFORE = "failed in an earlier run"
 
 #: done: written by this run; skipped: the output exists (or another process writes it); failed: this
 #: run could not cut it out; failed-before: it failed in an earlier run and was not retried.
@@ -138,17 +143,19 @@ class BatchReport:
         """Files of the plan that were never reached (only non-zero after a cancel)."""
         return max(0, self.planned - self.handled)
 
-    def summary(self) -> str:
-        """A multi-line, human-readable summary that names every failed file and why it failed."""
-        lines = [f"Done: {len(self.done)}, skipped (output exists): {len(self.skipped)}, failed: {len(self.failed)}"]
+    def summary(self, tr: Translate = same, name: Callable[[Path], str] = str) -> str:
+        """A multi-line summary that names every failed file (as ``name`` shows it) and why it failed.
+
+        ``tr`` translates the wording (see :mod:`cutout_app.core.wording`).
+        """
+        lines = [tr(_COUNTS).format(done=len(self.done), skipped=len(self.skipped), failed=len(self.failed))]
         if self.cancelled:
-            lines.append(f"Cancelled: {self.not_started} file(s) not processed.")
-        if self.failed:
-            lines.append("Failed files:")
-            lines.extend(f"  {r.src}: {r.error}" for r in self.failed)
-        if self.failed_before:
-            lines.append(f"Not retried, {FAILED_BEFORE} (--retry-failed retries them): {len(self.failed_before)}")
-            lines.extend(f"  {r.src}: {r.error}" for r in self.failed_before)
+            lines.append(tr(_CANCELLED).format(count=self.not_started))
+        for heading, results in ((tr(_FAILED), self.failed),
+                                 (tr(_FAILED_BEFORE).format(count=len(self.failed_before)), self.failed_before)):
+            if results:
+                lines.append(heading)
+                lines.extend(f"  {name(r.src)}: {r.error}" for r in results)
         return "\n".join(lines)
 
 

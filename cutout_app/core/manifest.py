@@ -17,8 +17,11 @@ from pathlib import Path
 
 from cutout_app.core.atomic import os_error_reason
 from cutout_app.core.errors import ExportError
+from cutout_app.core.wording import QT_TRANSLATE_NOOP, Translate, same
 
 MANIFEST_NAME = "cutout-manifest.jsonl"
+
+_TEXT = QT_TRANSLATE_NOOP("cutout", "All runs into this folder ({manifest}): {done} done, {failed} failed.")
 
 #: Statuses a manifest records: cut out by a run, failed, or found already written (``skipped``).
 RECORDED = ("done", "failed", "skipped")
@@ -43,9 +46,9 @@ class ManifestSummary:
     done: int
     failed: list[ManifestEntry]
 
-    def text(self) -> str:
-        """One line with the counts (a run's report names its failures)."""
-        return f"Manifest {self.path}: {self.done} done, {len(self.failed)} failed (all runs into this folder)"
+    def text(self, tr: Translate = same) -> str:
+        """One line with the counts (a run's report names its failures); ``tr`` as in core.wording."""
+        return tr(_TEXT).format(manifest=self.path.name, done=self.done, failed=len(self.failed))
 
 
 class Manifest:

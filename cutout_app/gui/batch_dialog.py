@@ -8,9 +8,10 @@ the failures at the end.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QCoreApplication, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -44,6 +45,7 @@ from cutout_app.core.errors import CutoutError
 from cutout_app.core.export import ExportMode, ExportOptions
 from cutout_app.core.matting import MaskSettings
 from cutout_app.core.two_stage import Segmenter
+from cutout_app.core.wording import CONTEXT
 from cutout_app.gui.export_dialog import edge_checkboxes, export_mode_label
 from cutout_app.gui.model_loader import load_model
 from cutout_app.gui.settings import AppSettings
@@ -352,19 +354,9 @@ class BatchDialog(QDialog):
     def _on_succeeded(self, result: tuple[BatchReport, Segmenter | None, ManifestSummary]) -> None:
         report, self._engine, manifest = result
         self._report = report
-        lines = [
-            self.tr("Done: {done}, skipped (result exists): {skipped}, failed: {failed}.").format(
-                done=len(report.done), skipped=len(report.skipped), failed=len(report.failed)
-            )
-        ]
-        if report.cancelled:
-            lines.append(self.tr("Cancelled: {count} photos were not processed.").format(count=report.not_started))
-        if report.failed:
-            lines.append(self.tr("These photos could not be cut out:"))
-            lines.extend(f"  {self._display_name(r.src)}: {r.error}" for r in report.failed)
-        lines.append(self.tr("Results are in {folder}").format(folder=self.output_edit.text().strip()))
-        lines.append(self.tr("All runs into this folder ({manifest}): {done} done, {failed} failed.").format(
-            manifest=manifest.path.name, done=manifest.done, failed=len(manifest.failed)))
+        tr = partial(QCoreApplication.translate, CONTEXT)
+        lines = [report.summary(tr, self._display_name),
+                 self.tr("Results are in {folder}").format(folder=self.output_edit.text().strip()), manifest.text(tr)]
         self.summary_view.setPlainText("\n".join(lines))
         self.status_label.setText(self.tr("Cancelled.") if report.cancelled else self.tr("Finished."))
 

@@ -152,24 +152,8 @@
         <translation>失败</translation>
     </message>
     <message>
-        <source>Done: {done}, skipped (result exists): {skipped}, failed: {failed}.</source>
-        <translation>完成：{done}，跳过（结果已存在）：{skipped}，失败：{failed}。</translation>
-    </message>
-    <message>
-        <source>Cancelled: {count} photos were not processed.</source>
-        <translation>已取消：{count} 张照片未处理。</translation>
-    </message>
-    <message>
-        <source>These photos could not be cut out:</source>
-        <translation>以下照片无法抠图：</translation>
-    </message>
-    <message>
         <source>Results are in {folder}</source>
         <translation>结果保存在 {folder}</translation>
-    </message>
-    <message>
-        <source>All runs into this folder ({manifest}): {done} done, {failed} failed.</source>
-        <translation>此文件夹的全部运行（{manifest}）：{done} 个完成，{failed} 个失败。</translation>
     </message>
     <message>
         <source>Cancelled.</source>
@@ -690,6 +674,29 @@
     <message>
         <source>Side by side</source>
         <translation>并排对比</translation>
+    </message>
+</context>
+<context>
+    <name>cutout</name>
+    <message>
+        <source>Done: {done}, skipped (output exists): {skipped}, failed: {failed}.</source>
+        <translation>完成：{done}，跳过（结果已存在）：{skipped}，失败：{failed}。</translation>
+    </message>
+    <message>
+        <source>Cancelled: {count} file(s) not processed.</source>
+        <translation>已取消：{count} 个文件未处理。</translation>
+    </message>
+    <message>
+        <source>These files could not be cut out:</source>
+        <translation>以下文件无法抠图：</translation>
+    </message>
+    <message>
+        <source>Not retried, they failed in an earlier run (--retry-failed retries them): {count}</source>
+        <translation>未重试，它们在之前的运行中失败（--retry-failed 可重试）：{count}</translation>
+    </message>
+    <message>
+        <source>All runs into this folder ({manifest}): {done} done, {failed} failed.</source>
+        <translation>此文件夹的全部运行（{manifest}）：{done} 个完成，{failed} 个失败。</translation>
     </message>
 </context>
 </TS>

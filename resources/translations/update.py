@@ -4,7 +4,8 @@
     .venv/bin/python resources/translations/update.py --release  # only lrelease (after editing a .ts)
 
 lupdate collects every ``self.tr("...")`` / ``QCoreApplication.translate(...)`` string of
-``cutout_app/gui/*.py`` into ``cutout_<lang>.ts`` (keeping existing translations, dropping strings
+``cutout_app/gui/*.py``, and the ``QT_TRANSLATE_NOOP`` strings of core (``cutout_app/core/wording.py``
+says why), into ``cutout_<lang>.ts`` (keeping existing translations, dropping strings
 that are gone); lrelease compiles each ``.ts`` to the ``.qm`` that the app loads.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 GUI_DIR = ROOT / "cutout_app" / "gui"
+CORE_DIR = ROOT / "cutout_app" / "core"
 LANGUAGES = ["zh_CN"]  # keep in step with cutout_app/gui/i18n.py
 
 
@@ -37,7 +39,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--release", action="store_true", help="only compile the .ts files to .qm")
     args = parser.parse_args()
-    sources = sorted(str(p.relative_to(ROOT)) for p in GUI_DIR.glob("*.py"))
+    marked = [p for p in CORE_DIR.glob("*.py") if p.name != "wording.py" and "QT_TRANSLATE_NOOP(" in p.read_text("utf-8")]
+    sources = sorted(str(p.relative_to(ROOT)) for p in [*GUI_DIR.glob("*.py"), *marked])
     for lang in LANGUAGES:
         ts = HERE / f"cutout_{lang}.ts"
         if not args.release:
