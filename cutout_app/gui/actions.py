@@ -1,4 +1,4 @@
-"""The window's actions, menus and toolbar (what each does lives in MainWindow and its EditorState).
+"""The window's actions, menus and toolbar (what each does lives in the window and its EditorState).
 
 Tool and view-mode actions set the editor state; their check marks follow ``state.changed``.
 """
@@ -7,17 +7,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolBar
+from PySide6.QtWidgets import QMenu, QMenuBar, QToolBar
 
-from cutout_app.gui.editor_state import Tool, ViewMode
+from cutout_app.gui.canvas import ImageCanvas
+from cutout_app.gui.editor_state import EditorState, Tool, ViewMode
 from cutout_app.gui.settings import PROVIDERS
 
-if TYPE_CHECKING:
-    from cutout_app.gui.main_window import MainWindow
+
+class ActionTarget(Protocol):
+    """The window that the actions work on: a QMainWindow with these commands (MainWindow is one)."""
+
+    state: EditorState
+    canvas: ImageCanvas
+
+    # QMainWindow's own
+    def menuBar(self) -> QMenuBar: ...
+    def addAction(self, action: QAction) -> None: ...
+    def addToolBar(self, area: Qt.ToolBarArea, toolbar: QToolBar) -> None: ...
+    def close(self) -> bool: ...
+
+    # the window's commands
+    def open_dialog(self) -> object: ...
+    def fill_recent_menu(self) -> None: ...
+    def export_dialog(self) -> object: ...
+    def batch_export(self) -> object: ...
+    def undo(self) -> object: ...
+    def redo(self) -> object: ...
+    def segment(self) -> object: ...
+    def cancel_task(self) -> None: ...
+    def clear_clicks(self) -> None: ...
+    def set_provider(self, provider: str) -> object: ...
+    def fill_language_menu(self) -> None: ...
+    def show_about(self) -> None: ...
 
 
 @dataclass
@@ -44,7 +69,7 @@ class Actions:
     language_menu: QMenu
 
 
-def _action(window: MainWindow, text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:
+def _action(window: ActionTarget, text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:
     action = QAction(text, window)
     if shortcut is not None:
         action.setShortcut(QKeySequence(shortcut))
@@ -55,7 +80,7 @@ def _action(window: MainWindow, text: str, slot, shortcut: QKeySequence | str | 
     return action
 
 
-def build_actions(window: MainWindow) -> Actions:
+def build_actions(window: ActionTarget) -> Actions:
     """Create every action and the menu bar and toolbar of ``window``."""
     menu_bar = window.menuBar()
 
