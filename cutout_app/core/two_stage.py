@@ -23,7 +23,6 @@ from cutout_app.core.global_net import GlobalInput, GlobalNet, GlobalPrediction
 from cutout_app.core.model_info import ModelInfo
 from cutout_app.core.paths import default_model_path
 from cutout_app.core.progress import CancelToken, ProgressCallback
-from cutout_app.core.tiling import Tile
 
 GLOBAL_FILE = "global.onnx"
 REFINER_FILE = "refiner.onnx"

@@ -112,18 +112,12 @@ class Document(QObject):
         self.preview_changed.emit()
         self.clicks_changed.emit()
 
-    def preview_as_mask(self) -> np.ndarray | None:
-        """The preview as a photo-size soft mask (painted pixels as painted), or None without a preview."""
-        if self.preview is None:
-            return None
-        painted = painted_pixels(self._preview_guidance.strokes, self.height, self.width)
-        return full_size_mask(self.preview, self.width, self.height, self.soft, painted)
-
     def commit_preview(self) -> bool:
         """Make the shown preview the mask (one undo step, with its clicks); False if there was none."""
-        soft = self.preview_as_mask()
-        if soft is None:
+        if self.preview is None:
             return False
+        painted = painted_pixels(self._preview_guidance.strokes, self.height, self.width)
+        soft = full_size_mask(self.preview, self.width, self.height, self.soft, painted)
         self.apply_click_mask(soft, self._preview_guidance)
         return True
 
