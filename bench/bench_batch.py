@@ -47,6 +47,28 @@ def photo_shapes(count: int, min_mp: float, max_mp: float) -> list[tuple[int, in
     return shapes
 
 
+class GpuBusy:
+    """The GPU's mean utilisation (%) while the ``with`` block runs, sampled by nvidia-smi every 200 ms.
+
+    ``percent`` stays None where there is no nvidia-smi.
+    """
+
+    def __enter__(self) -> GpuBusy:
+        self.percent: float | None = None
+        self._proc = None
+        if shutil.which("nvidia-smi"):
+            self._proc = subprocess.Popen(["nvidia-smi", "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits",
+                                           "-lms", "200"], stdout=subprocess.PIPE, text=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._proc is None:
+            return
+        self._proc.terminate()
+        samples = [float(line) for line in self._proc.communicate()[0].split() if line.strip().isdigit()]
+        self.percent = sum(samples) / len(samples) if samples else None
+
+
 def run_child(args: argparse.Namespace) -> dict:
     """One run, in this fresh process: returns its timing and counts."""
     from cutout_app.core.batch import BatchOptions, plan_batch, run_batch
@@ -62,22 +84,29 @@ def run_child(args: argparse.Namespace) -> dict:
         ray.init(num_cpus=args.ray_cpus, include_dashboard=False, configure_logging=False, log_to_driver=False)
         source = open_source(str(photos))
         plan = plan_source(source, out)
+        provider = "CUDA" if ray.cluster_resources().get("GPU") else "CPU"
         start = time.perf_counter()
-        report = run_ray_batch(args.model, source, plan, options, actors=args.actors, threads=args.threads)
+        with GpuBusy() as gpu:
+            report = run_ray_batch(args.model, source, plan, options, actors=args.actors, threads=args.threads)
         seconds = time.perf_counter() - start
         ray.shutdown()
     else:
-        from cutout_app.core.batch_pipeline import inference_threads, run_pipelined
+        from cutout_app.core.batch_pipeline import batch_workers, inference_threads, run_pipelined
         from cutout_app.core.two_stage import open_model
 
         # As `cutout batch` runs each: the sequential loop at onnxruntime's default, the pipeline with
-        # a core left to its writer.
-        threads = args.threads if args.threads or args.child == "sequential" else inference_threads()
+        # its workers sharing the cores.
+        workers = args.workers or batch_workers()
+        threads = args.threads if args.threads or args.child == "sequential" else inference_threads(workers)
         engine = open_model(args.model, provider=args.provider, threads=threads)
         plan = plan_batch(photos, out)
-        run = run_batch if args.child == "sequential" else run_pipelined
+        provider = engine.provider
         start = time.perf_counter()
-        report = run(engine, plan, options)
+        with GpuBusy() as gpu:
+            if args.child == "sequential":
+                report = run_batch(engine, plan, options)
+            else:
+                report = run_pipelined(engine, plan, options, workers=workers)
         seconds = time.perf_counter() - start
     return {
         "run": args.child,
@@ -85,6 +114,8 @@ def run_child(args: argparse.Namespace) -> dict:
         "done": len(report.done),
         "failed": [f"{r.src.name}: {r.error}" for r in report.failed],
         "seconds": seconds,
+        "provider": provider,
+        "gpu_busy": gpu.percent,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -111,6 +142,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: as cutout batch chooses)")
     parser.add_argument("--ray-cpus", type=int, default=os.cpu_count() or 2, help="CPUs of the local Ray instance")
     parser.add_argument("--actors", type=int, default=None, help="Ray actors (default: one per node)")
+    parser.add_argument("--workers", type=int, default=0, help="pipelined workers (0: as cutout batch chooses)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep photos and outputs here (default: a temp folder)")
     args = parser.parse_args()
     if args.child:
@@ -132,7 +164,7 @@ def main() -> int:
     for run in args.runs:
         shutil.rmtree(workdir / run, ignore_errors=True)
         command = [sys.executable, __file__, "--child", run, "--workdir", str(workdir), "--threads", str(args.threads),
-                   "--provider", args.provider, "--ray-cpus", str(args.ray_cpus)]
+                   "--provider", args.provider, "--ray-cpus", str(args.ray_cpus), "--workers", str(args.workers)]
         command += ["--model", str(args.model)] if args.model else []
         command += ["--actors", str(args.actors)] if args.actors else []
         child = subprocess.run(command, capture_output=True, text=True)
@@ -144,13 +176,16 @@ def main() -> int:
         results.append(result)
 
     base = next((r for r in results if r["run"] == "sequential"), None)
-    print("| run | files | s | files/s | MP/s | speed-up | same PNGs as sequential | peak RSS MB (driver) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| run | provider | files | s | files/s | MP/s | speed-up | GPU busy | same PNGs as sequential | "
+          "peak RSS MB (driver) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         speed = f"{base['seconds'] / r['seconds']:.2f}x" if base else "-"
         same = same_outputs(workdir / "sequential", workdir / r["run"]) if base and r is not base else "-"
-        print(f"| {r['run']} | {r['done']}/{r['files']} | {r['seconds']:.1f} | {r['done'] / r['seconds']:.3f} | "
-              f"{total_mp / r['seconds']:.2f} | {speed} | {same} | {r['rss_mb']:.0f} |")
+        busy = f"{r['gpu_busy']:.0f} %" if r["gpu_busy"] is not None else "-"
+        print(f"| {r['run']} | {r['provider']} | {r['done']}/{r['files']} | {r['seconds']:.1f} | "
+              f"{r['done'] / r['seconds']:.3f} | {total_mp / r['seconds']:.2f} | {speed} | {busy} | {same} | "
+              f"{r['rss_mb']:.0f} |")
         for failure in r["failed"]:
             print(f"  failed in {r['run']}: {failure}", file=sys.stderr)
     if not args.workdir:

@@ -60,7 +60,7 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, default=None,
                    help="model folder (global.onnx + refiner.onnx) or single .onnx file (default: $CUTOUT_MODEL or the bundled one)")
     p.add_argument("--provider", choices=["auto", "cuda", "cpu"], default="auto", help="where to run the model")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for onnxruntime (0: all cores; a local batch leaves one core to its PNG writer)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for onnxruntime (0: all cores; a local batch shares them among its --workers)")
 
 
 def _add_output_args(p: argparse.ArgumentParser) -> None:
@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "or on a local Ray instance; needs the cluster extra")
     p.add_argument("--actors", type=int, default=None, metavar="N",
                    help="with --ray: model actors (default: one per GPU, else one per node)")
+    p.add_argument("--workers", type=int, default=0, metavar="N",
+                   help="without --ray: photos cut out at once (default: one per core, at most 4); each needs "
+                        "its photo's working memory")
     _add_output_args(p)
     _add_model_args(p)
 
@@ -237,14 +240,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
         report = run_ray_batch(args.model, source, plan, options, address=args.ray or None, actors=args.actors,
                                threads=args.threads, progress=ProgressBar("files"))
     else:
-        from cutout_app.core.batch_pipeline import inference_threads, run_pipelined
+        from cutout_app.core.batch_pipeline import batch_workers, inference_threads, run_pipelined
 
         if "://" in args.input_dir:
             raise CutoutError(f"'{args.input_dir}' is a URL: reading photos from URLs needs --ray")
         plan = plan_batch(Path(args.input_dir), args.output_dir, options.recursive, options.overwrite,
                           args.retry_failed)
-        engine = _engine(args, args.threads or inference_threads())
-        report = run_pipelined(engine, plan, options, progress=ProgressBar("files"))
+        workers = args.workers or batch_workers()
+        engine = _engine(args, args.threads or inference_threads(workers))
+        report = run_pipelined(engine, plan, options, progress=ProgressBar("files"), workers=workers)
     print(report.summary())
     print(Manifest(args.output_dir).summary().text())
     if report.cancelled:

@@ -45,9 +45,10 @@ def _statuses(report: BatchReport) -> list[tuple[str, str, str | None]]:
     return [(r.src.name, r.status, r.error) for r in report.results]
 
 
-@pytest.mark.parametrize("model", ["tiny_model_path", "tiny_random_two_stage_path"])
+@pytest.mark.parametrize(("model", "workers"), [("tiny_model_path", 1), ("tiny_model_path", 3),
+                                               ("tiny_random_two_stage_path", 2)])
 def test_pipelined_writes_the_same_files_as_the_sequential_loop(
-    request: pytest.FixtureRequest, model: str, photo_dir: Path, tmp_path: Path
+    request: pytest.FixtureRequest, model: str, workers: int, photo_dir: Path, tmp_path: Path
 ) -> None:
     engine = open_model(request.getfixturevalue(model), "cpu", 1)
     options = BatchOptions(export=ExportOptions())
@@ -55,7 +56,7 @@ def test_pipelined_writes_the_same_files_as_the_sequential_loop(
     seen = []
     sequential = run_batch(engine, plan_batch(photo_dir, tmp_path / "seq"), options)
     pipelined = run_pipelined(engine, plan_batch(photo_dir, tmp_path / "pipe"), options,
-                              progress=lambda d, t: steps.append((d, t)), on_result=seen.append)
+                              progress=lambda d, t: steps.append((d, t)), on_result=seen.append, workers=workers)
 
     assert _statuses(pipelined) == _statuses(sequential)  # plan order, same reasons
     assert [r.src.name for r in pipelined.failed] == ["broken.jpg", "empty.png"]

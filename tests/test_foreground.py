@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import cv2
@@ -128,3 +129,22 @@ def test_background_mode_uses_the_clean_colours() -> None:
     clean = compose(Photo(photo_rgb), alpha, options)
     plain = compose(Photo(photo_rgb), alpha, ExportOptions(mode=ExportMode.BACKGROUND, decontaminate=False))
     assert _error(clean, truth, soft) < 0.25 * _error(plain, truth, soft)
+
+
+def test_threads_decontaminate_at_once_with_the_same_result() -> None:
+    # Two batch workers export at the same time: numba must neither abort nor mix their results.
+    examples = [make_matting_composite(300, 400, np.random.default_rng(seed)) for seed in (3, 4, 5, 6)]
+    alone = []
+    for example in examples:
+        rgb = example.image.copy()
+        decontaminate(rgb, example.alpha)
+        alone.append(rgb)
+    together = [example.image.copy() for example in examples]
+    threads = [threading.Thread(target=decontaminate, args=(rgb, example.alpha))
+               for rgb, example in zip(together, examples)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for rgb, expected in zip(together, alone):
+        np.testing.assert_array_equal(rgb, expected)

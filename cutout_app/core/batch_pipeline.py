@@ -1,16 +1,21 @@
 """The pipelined batch: decoding, inference and PNG writing of different photos overlap.
 
-Three stages joined by small bounded queues, so that memory holds only a few photos at a time:
+A reader thread and a few workers, joined by a small bounded queue, so that memory holds only a few
+photos at a time:
 
-* a reader thread claims each output and decodes its photo in the decoder child process
+* the reader claims each output and decodes its photo in the decoder child process
   (:class:`~cutout_app.core.safe_decode.DecoderProcess`: a decoder crash is that file's failure);
-* the calling thread runs the model (:func:`cutout_app.core.pipeline.photo_alpha`) in the one
-  onnxruntime session of ``engine``;
-* a writer thread composes, encodes and writes the PNG atomically (:func:`cutout_app.core.export.export_result`).
+* each of :func:`batch_workers` worker threads takes the next decoded photo, runs the model on it
+  (:func:`cutout_app.core.pipeline.photo_alpha`) in the one onnxruntime session of ``engine``, then
+  composes, encodes and writes its PNG atomically (:func:`cutout_app.core.export.export_result`).
+
+Whole photos per worker, rather than one stage per thread, keep every core busy whichever step is the
+slow one: on 2 cores the model (one onnxruntime thread) and the export take about as long, and a
+stage pipeline was bound by the model alone. onnxruntime, OpenCV, zlib and pymatting's kernels
+release the GIL, so the workers run on different cores.
 
 The steps are those of :func:`cutout_app.core.pipeline.cut_out_file`, so the files written are the
-same as the sequential :func:`cutout_app.core.batch.run_batch`'s. onnxruntime, OpenCV and zlib release
-the GIL, so the stages run on different cores. Results arrive in plan order.
+same as the sequential :func:`cutout_app.core.batch.run_batch`'s. Results are recorded in plan order.
 """
 
 from __future__ import annotations
@@ -23,13 +28,12 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-import numpy as np
-
 from cutout_app.core import pipeline
 from cutout_app.core.batch import (
     BatchItem,
     BatchOptions,
     BatchPlan,
+    BatchRecorder,
     BatchReport,
     FileResult,
     claim_item,
@@ -45,33 +49,45 @@ from cutout_app.core.safe_decode import DecoderProcess
 if TYPE_CHECKING:
     from cutout_app.core.two_stage import Segmenter
 
-#: Photos waiting between two stages. One keeps every stage busy when inference is the slow stage.
+#: Most photos segmented and written at once. Each holds a photo's working memory (about 1.2 GB at
+#: 50 MP), so more workers than this share the cores through onnxruntime's threads instead.
+MAX_WORKERS = 4
+
+#: Decoded photos waiting for a worker. One is enough: decoding is much faster than the rest.
 QUEUE_SIZE = 1
 
-_END = None  # the last message on a queue
+_END = None  # the last message on the queue
 
 
-def inference_threads() -> int:
-    """onnxruntime threads for a pipelined batch: every core but the one the PNG writer keeps busy."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, cores - 1)
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def batch_workers() -> int:
+    """How many photos a pipelined batch works on at once: one per core, at most :data:`MAX_WORKERS`."""
+    return max(1, min(_cores(), MAX_WORKERS))
+
+
+def inference_threads(workers: int) -> int:
+    """onnxruntime threads for the session of a pipelined batch with ``workers``: the cores shared among them."""
+    return max(1, _cores() // workers)
 
 
 @dataclass
 class _Job:
-    """One item between stages: its claim, its data so far, or its result once it has one."""
+    """One item from reader to worker: its place in the plan, its claim, its photo, then its result."""
 
+    index: int
     item: BatchItem
     start: float
     claim: contextlib.ExitStack | None = None
     photo: Photo | None = None
-    alpha: np.ndarray | None = None
     result: FileResult | None = None
 
     def finish(self, status: str, error: str | None = None) -> FileResult:
         """Set the result, drop the pixels and release the claim."""
         self.result = FileResult(self.item.src, self.item.dst, status, error, time.perf_counter() - self.start)  # type: ignore[arg-type]
-        self.photo = self.alpha = None
+        self.photo = None
         self.release()
         return self.result
 
@@ -79,6 +95,32 @@ class _Job:
         if self.claim is not None:
             self.claim.close()
             self.claim = None
+
+
+class _InOrder:
+    """Records results in plan order, whichever worker finishes first; thread-safe."""
+
+    def __init__(self, recorder: BatchRecorder, total: int, progress: ProgressCallback | None) -> None:
+        self._recorder = recorder
+        self._total = total
+        self._progress = progress
+        self._next = 0
+        self._waiting: dict[int, FileResult | None] = {}
+        self._lock = threading.Lock()
+
+    def finished(self, index: int, result: FileResult | None) -> None:
+        """Item ``index`` is over: with its result, or None when it was stopped before being handled."""
+        with self._lock:
+            self._waiting[index] = result
+            while self._next in self._waiting:
+                ready = self._waiting.pop(self._next)
+                self._next += 1
+                if ready is not None:
+                    report = self._recorder.report
+                    report.handled += 1
+                    self._recorder.record(ready)
+                    if self._progress is not None:
+                        self._progress(report.handled, self._total)
 
 
 def run_pipelined(
@@ -89,90 +131,74 @@ def run_pipelined(
     cancel: CancelToken | None = None,
     on_result: Callable[[FileResult], None] | None = None,
     decoder: DecoderProcess | None = None,
+    workers: int | None = None,
 ) -> BatchReport:
-    """:func:`cutout_app.core.batch.run_batch` with decoding, inference and writing overlapped.
+    """:func:`cutout_app.core.batch.run_batch` with decoding overlapped and ``workers`` photos at a time.
 
-    Same arguments, results, manifest and errors. ``progress`` and ``on_result`` are called from the
-    writer thread. Cancelling stops every stage at its next check (between photos, or between tiles of
-    the model and of the export's edge steps); the photos not written count as not started.
+    Same arguments, results (in plan order), manifest and errors; ``workers`` defaults to
+    :func:`batch_workers`. ``progress`` and ``on_result`` are called from the worker threads, one
+    call at a time. Cancelling stops every worker at its next check (between photos, or between tiles
+    of the model and of the export's edge steps); the photos not written count as not started.
     """
     recorder = start_run(plan, on_result)
     report = recorder.report
     cancel = cancel or CancelToken()
-    stop = threading.Event()  # set when the calling thread stops early (cancel or an error)
+    stop = threading.Event()  # set when the batch ends early: cancelled, or an unexpected error
     decoded: queue.Queue[_Job | None] = queue.Queue(QUEUE_SIZE)
-    segmented: queue.Queue[_Job | None] = queue.Queue(QUEUE_SIZE)
+    in_order = _InOrder(recorder, len(plan.items), progress)
     errors: list[BaseException] = []
-    total = len(plan.items)
 
     def read_all() -> None:
         own = decoder is None
         reader = decoder or DecoderProcess()
         try:
-            for item in plan.items:
+            for index, item in enumerate(plan.items):
                 if stop.is_set() or cancel.cancelled:
                     break
-                decoded.put(_read(item, options, reader))
+                decoded.put(_read(index, item, options, reader))
         except BaseException as exc:  # noqa: BLE001 - handed to the calling thread
             errors.append(exc)
+            stop.set()
         finally:
             if own:
                 reader.close()
             decoded.put(_END)
 
-    def write_all() -> None:
-        while (job := segmented.get()) is not _END:
+    def work() -> None:
+        while (job := decoded.get()) is not _END:
+            result = None
             try:
-                if job.result is None:
-                    _write(job, options, cancel)
-                report.handled += 1
-                recorder.record(job.result)
-                if progress is not None:
-                    progress(report.handled, total)
+                if not (stop.is_set() or cancel.cancelled):
+                    result = job.result or _cut_out(job, engine, options, cancel)
             except Cancelled:
-                job.release()  # stopped in the export's edge steps: not handled
+                stop.set()
             except BaseException as exc:  # noqa: BLE001 - handed to the calling thread; keep draining
                 errors.append(exc)
-                job.release()
+                stop.set()
+            job.release()
+            try:
+                in_order.finished(job.index, result)
+            except BaseException as exc:  # noqa: BLE001 - e.g. the manifest could not be written
+                errors.append(exc)
+                stop.set()
+        decoded.put(_END)  # for the next worker
 
-    reader_thread = threading.Thread(target=read_all, name="batch-reader", daemon=True)
-    writer_thread = threading.Thread(target=write_all, name="batch-writer", daemon=True)
-    reader_thread.start()
-    writer_thread.start()
-    job: _Job | None = None
-    try:
-        while (job := decoded.get()) is not _END:
-            if job.result is None:
-                if cancel.cancelled:
-                    job.release()
-                    break
-                try:
-                    job.alpha = pipeline.photo_alpha(engine, job.photo, options.mask, cancel=cancel)  # type: ignore[arg-type]
-                except Cancelled:
-                    job.release()
-                    break
-                except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-                    job.finish("failed", failure_reason(exc))
-            segmented.put(job)
-            job = None  # the writer's now
-    finally:
-        stop.set()
-        while job is not _END:  # release what was read but will not be segmented
-            if job is not None:
-                job.release()
-            job = decoded.get()
-        segmented.put(_END)
-        writer_thread.join()
-        reader_thread.join()
-    report.cancelled = cancel.cancelled and report.handled < total
+    threads = [threading.Thread(target=read_all, name="batch-reader", daemon=True)]
+    threads += [threading.Thread(target=work, name=f"batch-worker-{n}", daemon=True)
+                for n in range(workers or batch_workers())]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    report.cancelled = cancel.cancelled and report.handled < len(plan.items)
     if errors:
         raise errors[0]
     return report
 
 
-def _read(item: BatchItem, options: BatchOptions, decoder: DecoderProcess) -> _Job:
-    """Claim ``item`` and decode its photo: a job to segment, or one that already has its result."""
-    job = _Job(item, time.perf_counter())
+def _read(index: int, item: BatchItem, options: BatchOptions, decoder: DecoderProcess) -> _Job:
+    """Claim ``item`` and decode its photo: a job to cut out, or one that already has its result."""
+    job = _Job(index, item, time.perf_counter())
     job.claim, skipped = claim_item(item, options.overwrite)
     if skipped is not None:
         job.claim, job.result = None, skipped
@@ -185,14 +211,14 @@ def _read(item: BatchItem, options: BatchOptions, decoder: DecoderProcess) -> _J
     return job
 
 
-def _write(job: _Job, options: BatchOptions, cancel: CancelToken) -> None:
-    """Export the job's photo with its alpha and finish it (done or failed); Cancelled passes through."""
+def _cut_out(job: _Job, engine: Segmenter, options: BatchOptions, cancel: CancelToken) -> FileResult:
+    """Segment the job's photo and write its PNG: its result, done or failed; Cancelled passes through."""
     try:
-        export_result(job.photo, job.alpha, job.item.dst, options.export, overwrite=options.overwrite,  # type: ignore[arg-type]
+        alpha = pipeline.photo_alpha(engine, job.photo, options.mask, cancel=cancel)  # type: ignore[arg-type]
+        export_result(job.photo, alpha, job.item.dst, options.export, overwrite=options.overwrite,  # type: ignore[arg-type]
                       cancel=cancel)
     except Cancelled:
         raise
-    except Exception as exc:  # noqa: BLE001
-        job.finish("failed", failure_reason(exc))
-    else:
-        job.finish("done")
+    except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+        return job.finish("failed", failure_reason(exc))
+    return job.finish("done")

@@ -10,7 +10,11 @@ would need scipy's sparse matrices anyway. The costs, and how cutout pays them:
   then loads them from numba's on-disk cache (~1 s). So nothing imports it at start-up (see
   ``tests/test_layering.py``); the first export runs it in the export worker, which shows progress.
 - numba's default thread pool ("workqueue") aborts the process when two threads launch parallel kernels
-  at once, e.g. a window export beside a batch. :func:`using_pymatting` serialises every call.
+  at once, e.g. two photos of a batch, or a window export beside a batch. So cutout asks numba for its
+  thread-safe OpenMP layer where numba has it (Linux and Windows wheels, unless the user set
+  ``NUMBA_THREADING_LAYER``), and :func:`using_pymatting` lets calls run at once only on a thread-safe
+  layer; on any other it serialises them. On 2 cores two batch workers exported 1.54x faster than with
+  the calls serialised.
 - The foreground estimate launches ~50 small parallel kernels per call, and each launch waits for the
   pool's threads: on 2 busy cores a 640 x 640 tile took 0.39 s with two threads and 0.05 s with one.
   cutout works on many small tiles, so calls run on one numba thread.
@@ -18,15 +22,20 @@ would need scipy's sparse matrices anyway. The costs, and how cutout pays them:
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from types import ModuleType
 
-#: Held around every pymatting call: numba's workqueue threading layer is not thread-safe.
+#: Held around every pymatting call unless numba runs a thread-safe threading layer.
 _LOCK = threading.RLock()
 
+#: numba's threading layers that take parallel kernels from several threads at once.
+_THREAD_SAFE_LAYERS = ("tbb", "omp")
+
 _module: ModuleType | None = None
+_concurrent = False  # True once numba is known to run a thread-safe layer
 
 
 def is_loaded() -> bool:
@@ -39,21 +48,38 @@ def pymatting() -> ModuleType:
     global _module
     with _LOCK:
         if _module is None:
+            _prefer_thread_safe_layer()
             import pymatting as module
 
             _module = module
         return _module
 
 
+def _prefer_thread_safe_layer() -> None:
+    """Before numba starts its threads: OpenMP where this numba has it, unless the user chose a layer."""
+    if os.environ.get("NUMBA_THREADING_LAYER"):
+        return
+    try:
+        from numba.np.ufunc import omppool  # noqa: F401 - only whether it loads
+    except ImportError:
+        return
+    import numba
+
+    numba.config.THREADING_LAYER = "omp"
+
+
 @contextmanager
 def using_pymatting() -> Iterator[ModuleType]:
-    """Hold pymatting for one call: imported, no other thread inside, numba on one thread."""
-    with _LOCK:
+    """Hold pymatting for one call: imported, numba on one thread (of this thread), and no other
+    thread inside unless numba's threading layer is thread-safe."""
+    global _concurrent
+    with nullcontext() if _concurrent else _LOCK:
         module = pymatting()
         import numba
 
-        threads = numba.get_num_threads()
-        numba.set_num_threads(1)
+        threads = numba.get_num_threads()  # the first call starts numba's threading layer
+        _concurrent = numba.threading_layer() in _THREAD_SAFE_LAYERS
+        numba.set_num_threads(1)  # for this thread only
         try:
             yield module
         finally:

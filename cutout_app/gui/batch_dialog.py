@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from cutout_app.core.batch import BatchOptions, BatchReport, FileResult, check_output_folder, plan_batch
-from cutout_app.core.batch_pipeline import inference_threads, run_pipelined
+from cutout_app.core.batch_pipeline import batch_workers, inference_threads, run_pipelined
 from cutout_app.core.manifest import Manifest, ManifestSummary
 from cutout_app.core.engine import ProviderChoice
 from cutout_app.core.errors import CutoutError
@@ -283,9 +283,11 @@ class BatchDialog(QDialog):
             plan = plan_batch(in_dir, out_dir, options.recursive, options.overwrite, retry_failed=True)
             check_output_folder(plan.out_dir)  # before the slow model load: one clear message
             progress(0, len(plan.items))
-            model = engine if engine is not None or not plan.items else load_model(model_path, provider, inference_threads())
+            workers = batch_workers()
+            model = engine if engine is not None or not plan.items else load_model(model_path, provider,
+                                                                                    inference_threads(workers))
             report = run_pipelined(model, plan, options, progress=progress, cancel=cancel,
-                                   on_result=worker.signals.item.emit)
+                                   on_result=worker.signals.item.emit, workers=workers)
             return report, model, Manifest(out_dir).summary()
 
         worker = TaskWorker(task, "batch", result_on_cancel=True)
