@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run as a Ray Data job on the cluster at ADDRESS (HOST:PORT, ray://HOST:PORT, auto), "
                         "or on a local Ray instance; needs the cluster extra")
     p.add_argument("--actors", type=int, default=None, metavar="N",
-                   help="with --ray: model actors (default: one per GPU, else one per node)")
+                   help="with --ray: model actors (default: one per GPU, else one per core of each node, at most 4)")
     p.add_argument("--workers", type=int, default=0, metavar="N",
                    help="without --ray: photos cut out at once (default: one per core, at most 4); each needs "
                         "its photo's working memory")

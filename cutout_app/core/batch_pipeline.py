@@ -63,9 +63,14 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def workers_for(cores: int) -> int:
+    """How many photos a batch works on at once on ``cores`` cores: one per core, at most :data:`MAX_WORKERS`."""
+    return max(1, min(cores, MAX_WORKERS))
+
+
 def batch_workers() -> int:
-    """How many photos a pipelined batch works on at once: one per core, at most :data:`MAX_WORKERS`."""
-    return max(1, min(_cores(), MAX_WORKERS))
+    """How many photos a pipelined batch on this machine works on at once (:func:`workers_for` its cores)."""
+    return workers_for(_cores())
 
 
 def inference_threads(workers: int) -> int:

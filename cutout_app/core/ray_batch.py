@@ -39,6 +39,7 @@ from cutout_app.core.batch import (
     plan_sources,
     start_run,
 )
+from cutout_app.core.batch_pipeline import batch_workers, inference_threads, workers_for
 from cutout_app.core.errors import CutoutError, ImageReadError
 from cutout_app.core.imageio import is_supported_image
 from cutout_app.core.progress import ProgressCallback
@@ -169,8 +170,9 @@ def run_ray_batch(
     """Run ``plan`` (from :func:`plan_source`) as a Ray Data job and write its results into the plan's OUT.
 
     The output folder and the model are checked, then the cluster at ``address`` is connected (see
-    :func:`connect`). ``actors`` is the pool size (default: one per GPU, or one per node without
-    GPUs); ``threads`` the onnxruntime threads of each actor (0: all the node's cores). Returns the
+    :func:`connect`). ``actors`` is the pool size (default: one per GPU; without GPUs, as many per
+    node as a local batch there has workers); ``threads`` the onnxruntime threads of each actor (0: its
+    share of the node's cores, :func:`~cutout_app.core.batch_pipeline.inference_threads`). Returns the
     same report as a local run, and records the same manifest. ``progress(done, total)`` and
     ``on_result`` are called as the results arrive. Raises CutoutError before any work for an
     unusable output folder, model or cluster.
@@ -214,7 +216,8 @@ class CutoutActor:
         else:
             model = model.with_suffix(".onnx")
             model.write_bytes(next(iter(model_files.values())))
-        self.engine = open_model(model, provider, threads)
+        # By default each actor takes its share of the node's cores, as a local batch's worker does.
+        self.engine = open_model(model, provider, threads or inference_threads(batch_workers()))
         self.decoder = DecoderProcess()
         self.options = options
         self.source = source
@@ -272,8 +275,9 @@ def _results(source: Source, plan: BatchPlan, options: BatchOptions, model_files
     logging.getLogger("ray.data").setLevel(logging.ERROR)  # Ray Data's notes on its executor
 
     gpus = int(ray.cluster_resources().get("GPU", 0))
-    nodes = sum(1 for node in ray.nodes() if node.get("Alive"))
-    pool = max(1, actors or gpus or nodes)
+    # Without GPUs, as many actors on each node as a local batch there has workers (cores, at most 4).
+    cpu_actors = sum(workers_for(int(node["Resources"].get("CPU", 1))) for node in ray.nodes() if node.get("Alive"))
+    pool = max(1, actors or gpus or cpu_actors)
     resources = {"num_gpus": 1} if gpus else {"num_cpus": 1}
     rows = [{"index": i, "path": item.src.as_posix()} for i, item in enumerate(plan.items)]
     dataset = data.from_items(rows, override_num_blocks=max(1, -(-len(rows) // ROWS_PER_BLOCK)))
