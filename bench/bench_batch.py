@@ -4,15 +4,18 @@
 ``--max-mp`` megapixels (landscape and portrait in turn), are cut out by
 
 - **sequential**: :func:`cutout_app.core.batch.run_batch`, a file at a time (the loop before issue 9);
-- **pipelined**: :func:`cutout_app.core.batch_pipeline.run_pipelined` (decode, inference, PNG writing overlap);
+- **pipelined**: :func:`cutout_app.core.batch_pipeline.run_pipelined` (decoding overlapped, whole photos on
+  ``batch_workers()`` threads);
 - **ray-local**: :func:`cutout_app.core.ray_batch.run_ray_batch` on a local Ray instance with ``--ray-cpus``.
 
 Each run is a fresh process into its own empty output folder; its time starts after the model is loaded
 (and Ray has started) and ends when the last PNG is written. The outputs of every run are compared with
-the sequential run's, byte for byte.
+the sequential run's, byte for byte. Where nvidia-smi is found, the GPU's mean utilisation while a run
+goes is sampled every 200 ms ("GPU busy").
 
     python bench/bench_batch.py                                   # 50 photos of 2-12 MP, all three runs
     python bench/bench_batch.py --count 4 --min-mp 0.3 --max-mp 1  # a quick check that it all works
+    python bench/bench_batch.py --provider cuda --runs sequential pipelined  # on a GPU
 """
 
 from __future__ import annotations

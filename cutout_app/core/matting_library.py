@@ -1,4 +1,4 @@
-"""The one door to pymatting: imported on first use, and one caller at a time.
+"""The one door to pymatting: imported on first use, and safe to call from several threads.
 
 Why pymatting (and so numba, llvmlite and scipy, ~100 MB installed): it is a maintained, cited
 implementation of both edge methods cutout uses, Germer et al.'s multi-level foreground estimation
@@ -13,8 +13,9 @@ would need scipy's sparse matrices anyway. The costs, and how cutout pays them:
   at once, e.g. two photos of a batch, or a window export beside a batch. So cutout asks numba for its
   thread-safe OpenMP layer where numba has it (Linux and Windows wheels, unless the user set
   ``NUMBA_THREADING_LAYER``), and :func:`using_pymatting` lets calls run at once only on a thread-safe
-  layer; on any other it serialises them. On 2 cores two batch workers exported 1.54x faster than with
-  the calls serialised.
+  layer; on any other it serialises them. On 2 cores two batch workers cut out 10 photos of 2-12 MP
+  in 11.9 s, against 13.1 s with the calls serialised. (GNU OpenMP is not fork-safe: cutout starts its child processes with spawn or
+  exec, never a bare fork.)
 - The foreground estimate launches ~50 small parallel kernels per call, and each launch waits for the
   pool's threads: on 2 busy cores a 640 x 640 tile took 0.39 s with two threads and 0.05 s with one.
   cutout works on many small tiles, so calls run on one numba thread.
