@@ -43,6 +43,13 @@ class ProgressBar:
         print(f"\r{self.label} [{bar}] {done}/{total} {elapsed:5.1f}s", end=end, file=self.stream, flush=True)
 
 
+def _count(text: str) -> int:
+    """A count of workers, actors or threads: a whole number, 0 or more (0: cutout chooses)."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"'{text}' is not a count: use a whole number, 0 or more")
+    return int(text)
+
+
 def _parse_colour(text: str) -> tuple[int, int, int]:
     named = {"white": (255, 255, 255), "black": (0, 0, 0), "grey": (128, 128, 128), "gray": (128, 128, 128)}
     value = text.strip().lower()
@@ -60,7 +67,7 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, default=None,
                    help="model folder (global.onnx + refiner.onnx) or single .onnx file (default: $CUTOUT_MODEL or the bundled one)")
     p.add_argument("--provider", choices=["auto", "cuda", "cpu"], default="auto", help="where to run the model")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for onnxruntime (0: all cores; a local batch shares them among its --workers)")
+    p.add_argument("--threads", type=_count, default=0, help="CPU threads for onnxruntime (0: all cores; a local batch shares them among its --workers)")
 
 
 def _add_output_args(p: argparse.ArgumentParser) -> None:
@@ -102,9 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
                    help="run as a Ray Data job on the cluster at ADDRESS (HOST:PORT, ray://HOST:PORT, auto), "
                         "or on a local Ray instance; needs the cluster extra")
-    p.add_argument("--actors", type=int, default=None, metavar="N",
+    p.add_argument("--actors", type=_count, default=0, metavar="N",
                    help="with --ray: model actors (default: one per GPU, else one per core of each node, at most 4)")
-    p.add_argument("--workers", type=int, default=0, metavar="N",
+    p.add_argument("--workers", type=_count, default=0, metavar="N",
                    help="without --ray: photos cut out at once (default: one per core, at most 4); each needs "
                         "its photo's working memory")
     _add_output_args(p)

@@ -109,3 +109,21 @@ def test_export_onnx_from_a_checkpoint(tmp_path, capsys):
 def test_bad_colour_is_a_usage_error(tmp_path):
     with pytest.raises(SystemExit):
         main(["segment", "x.jpg", "--mode", "background", "--background", "purplish"])
+
+
+@pytest.mark.parametrize("option", ["--workers", "--threads", "--actors"])
+def test_a_negative_count_is_a_usage_error(tmp_path, option, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["batch", str(tmp_path), str(tmp_path / "out"), option, "-1"])
+    assert exit_info.value.code == 2
+    assert "not a count" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_batch_with_one_worker_writes_every_photo(tmp_path, tiny_model_path):
+    for i in range(3):
+        _write_jpeg(tmp_path / "in" / f"{i}.jpg", seed=i)
+    code = main(["batch", str(tmp_path / "in"), str(tmp_path / "out"), "--model", str(tiny_model_path),
+                 "--workers", "1", "--threads", "1"])
+    assert code == EXIT_OK
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["0.png", "1.png", "2.png"]
