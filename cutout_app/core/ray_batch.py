@@ -277,10 +277,11 @@ def _results(source: Source, plan: BatchPlan, options: BatchOptions, model_files
     gpus = int(ray.cluster_resources().get("GPU", 0))
     # Without GPUs, as many actors on each node as a local batch there has workers (cores, at most 4).
     cpu_actors = sum(workers_for(int(node["Resources"].get("CPU", 1))) for node in ray.nodes() if node.get("Alive"))
-    pool = max(1, actors or gpus or cpu_actors)
     resources = {"num_gpus": 1} if gpus else {"num_cpus": 1}
     rows = [{"index": i, "path": item.src.as_posix()} for i, item in enumerate(plan.items)]
-    dataset = data.from_items(rows, override_num_blocks=max(1, -(-len(rows) // ROWS_PER_BLOCK)))
+    blocks = max(1, -(-len(rows) // ROWS_PER_BLOCK))
+    pool = min(blocks, max(1, actors or gpus or cpu_actors))  # an actor with no block to take would idle
+    dataset = data.from_items(rows, override_num_blocks=blocks)
     # Ray Data's actor pools restart an actor that dies and retry its batch on the new one
     # (max_restarts=-1, max_task_retries=-1 by default).
     results = dataset.map_batches(
