@@ -141,9 +141,10 @@ def run_pipelined(
     """:func:`cutout_app.core.batch.run_batch` with decoding overlapped and ``workers`` photos at a time.
 
     Same arguments, results (in plan order), manifest and errors; ``workers`` (None or 0:
-    :func:`batch_workers`) must not be negative. ``progress`` and ``on_result`` are called from the worker threads, one
-    call at a time. Cancelling stops every worker at its next check (between photos, or between tiles
-    of the model and of the export's edge steps); the photos not written count as not started.
+    :func:`batch_workers`) must not be negative. ``progress`` and ``on_result`` are called from the
+    worker threads, one call at a time. Cancelling stops every worker at its next check (between
+    photos, or between tiles of the model and of the export's edge steps); the photos not written
+    count as not started.
     """
     if workers is not None and workers < 0:
         raise ValueError(f"workers must be 0 (cutout chooses) or more, not {workers}")

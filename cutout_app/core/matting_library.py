@@ -14,8 +14,8 @@ would need scipy's sparse matrices anyway. The costs, and how cutout pays them:
   thread-safe OpenMP layer where numba has it (Linux and Windows wheels, unless the user set
   ``NUMBA_THREADING_LAYER``), and :func:`using_pymatting` lets calls run at once only on a thread-safe
   layer; on any other it serialises them. On 2 cores two batch workers cut out 10 photos of 2-12 MP
-  in 11.9 s, against 13.1 s with the calls serialised. (GNU OpenMP is not fork-safe: cutout starts its child processes with spawn or
-  exec, never a bare fork.)
+  in 11.9 s, against 13.1 s with the calls serialised. (GNU OpenMP is not fork-safe: cutout starts its
+  child processes with spawn or exec, never a bare fork.)
 - The foreground estimate launches ~50 small parallel kernels per call, and each launch waits for the
   pool's threads: on 2 busy cores a 640 x 640 tile took 0.39 s with two threads and 0.05 s with one.
   cutout works on many small tiles, so calls run on one numba thread.
