@@ -144,7 +144,7 @@ def main() -> int:
     parser.add_argument("--provider", default="cpu", choices=["auto", "cuda", "cpu"], help="local runs' provider")
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: as cutout batch chooses)")
     parser.add_argument("--ray-cpus", type=int, default=os.cpu_count() or 2, help="CPUs of the local Ray instance")
-    parser.add_argument("--actors", type=int, default=None, help="Ray actors (default: one per node)")
+    parser.add_argument("--actors", type=int, default=None, help="Ray actors (default: as cutout batch --ray chooses)")
     parser.add_argument("--workers", type=int, default=0, help="pipelined workers (0: as cutout batch chooses)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep photos and outputs here (default: a temp folder)")
     args = parser.parse_args()
