@@ -143,9 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-budget", type=float, default=None, metavar="SECONDS",
                    help="stop after this long; the learning-rate schedule follows the clock")
     p.add_argument("--batch-size", type=int, default=None, help="default: 16 (global), 4 (refiner, plain)")
-    p.add_argument("--lr", type=float, default=None, help="default: 2e-3 (global), 1e-3 (refiner, plain)")
+    p.add_argument("--lr", type=float, default=None, help="default: 1e-3")
     p.add_argument("--base-width", type=int, default=16)
-    p.add_argument("--depth", type=int, default=None, help="default: 5 (global), 3 (refiner), 4 (plain)")
+    p.add_argument("--depth", type=int, default=None, help="refiner and plain nets: default 3 (refiner), 4 (plain)")
     p.add_argument("--val-fraction", type=float, default=None, help="default: 0.1 (global, refiner), 0.15 (plain)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--seed", type=int, default=0)
@@ -153,14 +153,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version-tag", dest="model_version", default="1")
     p.add_argument("--note", default="", help="describe the training data for the model card")
     p.add_argument("--init", type=Path, default=None, help="fine-tune: start from this checkpoint's weights")
-    g = p.add_argument_group("global net")
-    g.add_argument("--input-size", type=int, default=None, help="long side S of the resized photo (default 192)")
+    g = p.add_argument_group("global net (defaults: model/train_global.py GlobalTrainConfig)")
+    g.add_argument("--encoder", default=None, help="efficientnet-lite0, -lite1 or -lite2 (ImageNet weights from the train extra)")
+    g.add_argument("--input-size", type=int, default=None, help="long side S of the resized photo, a multiple of 32")
     g.add_argument("--steps", type=int, default=None, help="stop after this many steps (without --time-budget)")
-    g.add_argument("--auto-share", type=float, default=None, help="share of each batch trained without clicks (default 0.4)")
-    g.add_argument("--max-rounds", type=int, default=None, help="most iterative click rounds per batch (default 3)")
-    g.add_argument("--click-radius", type=float, default=None, help="click disk radius in pixels at S (default 4)")
+    g.add_argument("--auto-share", type=float, default=None, help="share of each batch trained without clicks")
+    g.add_argument("--composite-share", type=float, default=None,
+                   help="share of the click samples that are multi-object composites")
+    g.add_argument("--data-share", action="append", default=[], metavar="FOLDER=SHARE",
+                   help="draw this share of the samples from the data folder of that name (repeatable), "
+                        "e.g. ccp-people=0.2")
+    g.add_argument("--max-rounds", type=int, default=None, help="most iterative click rounds per batch")
+    g.add_argument("--click-radius", type=float, default=None, help="click disk radius in pixels at S")
+    g.add_argument("--precision", choices=["auto", "bf16", "fp32"], default=None,
+                   help="auto: bf16 autocast + channels_last where the CPU (AMX, AVX-512 BF16) or GPU has it")
+    g.add_argument("--resume", action="store_true", help="continue the run in OUTPUT from its last.pt")
     g.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    g.add_argument("--checkpoint-every", type=float, default=600.0, metavar="SECONDS")
+    g.add_argument("--checkpoint-every", type=float, default=None, metavar="SECONDS")
     t = p.add_argument_group("refiner and plain (tiled) nets")
     t.add_argument("--padding", choices=["valid", "same"], default="valid")
     t.add_argument("--tile-size", type=int, default=None, help="training crop (default: 188 refiner, 572 plain)")
@@ -284,7 +293,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             size = f"tiles of {info.tile_size} px, {info.margin} px context margin"
         rows = [
             ["name", f"{info.name} {info.version}"],
-            ["U-Net", f"{info.padding} padding, depth {info.depth}, base width {info.base_width}, norm {info.norm}"],
+            ["U-Net", f"decoder on an {info.encoder} encoder" if info.encoder else
+             f"{info.padding} padding, depth {info.depth}, base width {info.base_width}, norm {info.norm}"],
             ["inputs", ", ".join(info.channels)],
             ["size", size],
             ["trained on", info.training_data],
@@ -312,14 +322,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         # Options not given keep GlobalTrainConfig's defaults, which are written there only.
         given = {
-            "input_size": args.input_size, "depth": args.depth, "batch_size": args.batch_size, "lr": args.lr,
+            "encoder": args.encoder, "input_size": args.input_size, "batch_size": args.batch_size, "lr": args.lr,
             "val_fraction": args.val_fraction, "max_steps": args.steps, "auto_share": args.auto_share,
-            "max_rounds": args.max_rounds, "click_radius": args.click_radius, "name": args.name,
+            "composite_share": args.composite_share, "max_rounds": args.max_rounds, "click_radius": args.click_radius,
+            "name": args.name, "precision": args.precision, "checkpoint_every_s": args.checkpoint_every,
         }
         config = GlobalTrainConfig(
-            data_dirs=list(args.data_dirs), out=args.output, base_width=args.base_width, seed=args.seed,
-            device=args.device, time_budget_s=args.time_budget, init=args.init, version=args.model_version,
-            training_data_note=args.note, checkpoint_every_s=args.checkpoint_every, threads=args.threads,
+            data_dirs=list(args.data_dirs), out=args.output, seed=args.seed, device=args.device,
+            time_budget_s=args.time_budget, init=args.init, resume=args.resume, version=args.model_version,
+            training_data_note=args.note, threads=args.threads, data_shares=_parse_shares(args.data_share),
             **{k: v for k, v in given.items() if v is not None},
         )
         result = train_global(config)
@@ -344,6 +355,21 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"wrote {result.checkpoint}: best validation IoU {result.best_val_iou:.4f} after {result.epochs_run} epochs "
           f"({result.n_train} train / {result.n_val} validation images, {result.seconds:.0f}s)")
     return EXIT_OK
+
+
+def _parse_shares(items: Sequence[str]) -> dict[str, float]:
+    """``--data-share FOLDER=SHARE`` values as a dict; :class:`CutoutError` for a malformed one."""
+    shares = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            share = float(value)
+        except ValueError:
+            share = -1.0
+        if not name or not 0 < share < 1:
+            raise CutoutError(f"--data-share '{item}' is not FOLDER=SHARE with a share between 0 and 1")
+        shares[name] = share
+    return shares
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -102,6 +102,8 @@ class ModelInfo:
     input_size: int = 0
     #: Global role: radius in pixels (at ``input_size``) of the disk that encodes one click.
     click_radius: float = 0.0
+    #: The pretrained encoder under the U-Net decoder (e.g. "efficientnet-lite0"); "" for a plain U-Net.
+    encoder: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

