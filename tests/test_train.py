@@ -10,25 +10,17 @@ import onnxruntime as ort
 import pytest
 import torch
 
+from cutout_app.core.datasets import find_pairs, split_pairs
+from cutout_app.core.datasets.synthetic import write_dataset
 from cutout_app.core.errors import Cancelled, CutoutError
-from cutout_app.core.imageio import read_mask
-from cutout_app.core.model_info import METADATA_KEY, ModelInfo
+from cutout_app.core.files.imageio import read_mask
+from cutout_app.core.inference.model_info import METADATA_KEY, ModelInfo
 from cutout_app.core.progress import CancelToken
-from cutout_app.core.synthetic import write_dataset
 from cutout_app.model.checkpoint import info_from_checkpoint_meta, load_checkpoint
 from cutout_app.model.export_onnx import export_onnx, max_abs_difference
-from cutout_app.model.train import (
-    TileDataset,
-    TrainConfig,
-    centre_tile,
-    find_pairs,
-    he_init,
-    normalise,
-    random_tile,
-    split_pairs,
-    train,
-    train_step,
-)
+from cutout_app.model.net_inputs import normalise
+from cutout_app.model.tile_data import TileDataset, centre_tile, random_tile
+from cutout_app.model.train import TrainConfig, he_init, train, train_step
 from cutout_app.model.unet import UNet
 
 TILE, OUT = 92, 52  # depth-2 valid U-Net: margin 20

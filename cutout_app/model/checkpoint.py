@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from cutout_app.core.errors import ModelError
-from cutout_app.core.model_info import ModelInfo
+from cutout_app.core.inference import ModelInfo
 from cutout_app.model.encoder_unet import EncoderUNet
 from cutout_app.model.unet import UNet
 

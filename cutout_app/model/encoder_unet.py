@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from cutout_app.core.model_info import ModelInfo
+from cutout_app.core.inference import ModelInfo
 from cutout_app.model.efficientnet_lite import EfficientNetLiteEncoder, load_imagenet_weights
 
 #: Decoder widths at strides 16, 8, 4, 2 and 1.

@@ -12,7 +12,7 @@ import onnx
 import torch
 
 from cutout_app.core.errors import ModelError
-from cutout_app.core.model_info import METADATA_KEY, ModelInfo
+from cutout_app.core.inference import METADATA_KEY, ModelInfo
 from cutout_app.model.checkpoint import Net
 from cutout_app.model.unet import ProbabilityUNet
 

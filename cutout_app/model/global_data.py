@@ -26,10 +26,9 @@ from typing import Mapping, Sequence
 import cv2
 import numpy as np
 
-from cutout_app.core.clicks import Click
-from cutout_app.core.composites import make_composite
-from cutout_app.core.datasets import Pair
-from cutout_app.model.train import read_pair
+from cutout_app.core.datasets import Pair, paste_subjects
+from cutout_app.core.inference import Click
+from cutout_app.model.tile_data import read_pair
 
 #: Random rotations of this many degrees at most, on this share of the views.
 ROTATION_DEGREES = 15.0
@@ -207,7 +206,7 @@ class GlobalBatches:
             prev = None
             if k >= n_auto and rng.random() < s.composite_share:
                 picks = self._pick(rng, int(rng.integers(2, 5)))
-                comp = make_composite(self.data[picks[0]], [self.data[i] for i in picks[1:]], s.size, rng)
+                comp = paste_subjects(self.data[picks[0]], [self.data[i] for i in picks[1:]], s.size, rng)
                 if comp.targets:
                     target = comp.targets[int(rng.integers(0, len(comp.targets)))]
                     c, prev = composite_clicks(comp.objects, target, rng)

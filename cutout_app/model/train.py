@@ -4,10 +4,8 @@ With ``coarse_input`` the net is the two-stage model's refiner: its fourth input
 mask made by degrading the true one (``model.degrade``), as the global pass's upsampled probability
 will be at run time. The global net has its own loop in ``train_global``.
 
-Each data folder holds ``images/`` and ``masks/`` with the same file stems. Training tiles are
-random crops of ``tile_size`` at a random scale (0.5-1.5x), flipped; with a valid-padded U-Net
-the target is the centre of the mask that the output covers. The CPU workers only crop and
-resize uint8 pixels; normalisation and colour jitter run on the training device. Loss is
+Each data folder holds ``images/`` and ``masks/`` with the same file stems; ``model.tile_data`` cuts
+the training tiles, and normalisation and colour jitter run on the training device. Loss is
 BCE-with-logits plus soft Dice, optimised with Adam and a cosine learning rate after a short
 warm-up. The checkpoint with the best validation IoU is kept.
 """
@@ -20,34 +18,26 @@ import math
 import os
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
-import cv2
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, RandomSampler
+from torch.utils.data import DataLoader, RandomSampler
 
 from cutout_app.core.datasets import Pair, find_pairs, split_pairs
-from cutout_app.core.errors import CutoutError, ImageReadError
-from cutout_app.core.imageio import read_image, read_mask
-from cutout_app.core.model_info import ModelInfo, Padding
+from cutout_app.core.errors import CutoutError
+from cutout_app.core.inference import ModelInfo, Padding
 from cutout_app.core.progress import CancelToken, ProgressCallback
 from cutout_app.model.checkpoint import load_checkpoint, save_checkpoint
-from cutout_app.model.degrade import degrade_mask
 from cutout_app.model.device import resolve_device, training_precision
 from cutout_app.model.losses import segmentation_loss
+from cutout_app.model.net_inputs import colour_jitter, normalise
+from cutout_app.model.run_folder import CHECKPOINT_NAME, HISTORY_NAME, learning_rate, plain_config
+from cutout_app.model.tile_data import DecodedCache, TileDataset, centre_tile, read_all, read_pair, worker_init
 from cutout_app.model.unet import UNet
-
-#: File name of the best checkpoint inside ``TrainConfig.out``.
-CHECKPOINT_NAME = "best.pt"
-#: File name of the per-epoch history (JSON) inside ``TrainConfig.out``.
-HISTORY_NAME = "history.json"
-
-SCALE_RANGE = (0.5, 1.5)
 
 
 @dataclass
@@ -94,190 +84,9 @@ class TrainResult:
     history: list[dict[str, float]] = field(default_factory=list)
 
 
-def read_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
-    """The pair's RGB uint8 photo and uint8 mask; raises :class:`ImageReadError` if they differ in size."""
-    rgb = np.ascontiguousarray(read_image(pair.image).rgb8())
-    mask = read_mask(pair.mask)
-    if mask.shape != rgb.shape[:2]:
-        raise ImageReadError(pair.mask, f"mask is {mask.shape[1]}x{mask.shape[0]} but its photo is {rgb.shape[1]}x{rgb.shape[0]}")
-    return rgb, mask
-
-
-def _read_all(pairs: Sequence[Pair], threads: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    with ThreadPoolExecutor(max(1, threads)) as pool:
-        return list(pool.map(read_pair, pairs))
-
-
-class DecodedCache:
-    """Decoded pairs packed into one raw file that every loader process maps read-only.
-
-    Photos are decoded once; the operating system's page cache then holds one copy that all
-    workers share, whatever the process start method, with no shared-memory size limits.
-    """
-
-    def __init__(self, path: Path, index: np.ndarray) -> None:
-        self.path = Path(path)
-        self.index = index  # rows of (byte offset, height, width)
-        self._map: np.ndarray | None = None
-
-    @classmethod
-    def build(cls, pairs: Sequence[Pair], path: Path, threads: int, chunk: int = 64) -> "DecodedCache":
-        """Decode ``pairs`` (``threads`` at a time) into the file ``path``."""
-        rows = []
-        with open(path, "wb") as f:
-            for start in range(0, len(pairs), chunk):
-                for rgb, mask in _read_all(pairs[start : start + chunk], threads):
-                    rows.append((f.tell(), mask.shape[0], mask.shape[1]))
-                    f.write(rgb.tobytes())
-                    f.write(mask.tobytes())
-        return cls(path, np.array(rows, dtype=np.int64))
-
-    def __len__(self) -> int:
-        return len(self.index)
-
-    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        if self._map is None:
-            self._map = np.memmap(self.path, dtype=np.uint8, mode="r")
-        offset, h, w = (int(v) for v in self.index[i])
-        rgb = self._map[offset : offset + h * w * 3].reshape(h, w, 3)
-        mask = self._map[offset + h * w * 3 : offset + h * w * 4].reshape(h, w)
-        return rgb, mask
-
-    def __getstate__(self) -> dict[str, object]:
-        return {"path": self.path, "index": self.index, "_map": None}  # workers map the file themselves
-
-    def close(self) -> None:
-        """Unmap (the caller deletes the file)."""
-        self._map = None
-
-
-# --------------------------------------------------------------------------------------------
-# Tiles (numpy, run in the loader workers)
-# --------------------------------------------------------------------------------------------
-
-
-def _reflect_pad_to(rgb: np.ndarray, mask: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mirror-pad both arrays so each side is at least ``size`` (the engine mirrors image borders too)."""
-    h, w = mask.shape
-    ph, pw = max(0, size - h), max(0, size - w)
-    if not ph and not pw:
-        return rgb, mask
-    top, left = ph // 2, pw // 2
-    border = (top, ph - top, left, pw - left)
-    return (
-        cv2.copyMakeBorder(rgb, *border, cv2.BORDER_REFLECT_101),
-        cv2.copyMakeBorder(mask, *border, cv2.BORDER_REFLECT_101),
-    )
-
-
-def _centre(mask: np.ndarray, out: int) -> np.ndarray:
-    m = (mask.shape[0] - out) // 2
-    return mask[m : m + out, m : m + out]
-
-
-def _with_coarse(img: np.ndarray, msk: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
-    """``img`` with a fourth channel, a degraded copy of its whole-tile mask, when ``rng`` is given."""
-    if rng is None:
-        return img
-    return np.dstack([img, degrade_mask(np.ascontiguousarray(msk), rng)])
-
-
-def random_tile(
-    rgb: np.ndarray, mask: np.ndarray, tile: int, out: int, rng: np.random.Generator, coarse: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    """A training tile: random scale and position, random flips. Returns (tile x tile x 3, out x out) uint8.
-
-    With ``coarse`` the tile has a fourth channel: a degraded copy of the mask (the refiner's input).
-    """
-    region = max(2, int(round(tile / rng.uniform(*SCALE_RANGE))))
-    rgb, mask = _reflect_pad_to(rgb, mask, region)
-    h, w = mask.shape
-    top, left = int(rng.integers(0, h - region + 1)), int(rng.integers(0, w - region + 1))
-    img = rgb[top : top + region, left : left + region]
-    msk = mask[top : top + region, left : left + region]
-    if region != tile:
-        interp = cv2.INTER_AREA if region > tile else cv2.INTER_LINEAR
-        img = cv2.resize(img, (tile, tile), interpolation=interp)
-        msk = cv2.resize(msk, (tile, tile), interpolation=interp)
-    img = _with_coarse(img, msk, rng if coarse else None)
-    msk = _centre(msk, out)
-    if rng.random() < 0.5:
-        img, msk = img[:, ::-1], msk[:, ::-1]
-    if rng.random() < 0.2:
-        img, msk = img[::-1], msk[::-1]
-    return np.ascontiguousarray(img), np.ascontiguousarray(msk)
-
-
-def centre_tile(rgb: np.ndarray, mask: np.ndarray, tile: int, out: int, coarse_seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The validation tile: the photo's centre at scale 1 (mirror-padded if smaller).
-
-    With ``coarse_seed`` the tile has a fourth channel, a degraded mask drawn from that seed.
-    """
-    rgb, mask = _reflect_pad_to(rgb, mask, tile)
-    h, w = mask.shape
-    top, left = (h - tile) // 2, (w - tile) // 2
-    img = rgb[top : top + tile, left : left + tile]
-    msk = mask[top : top + tile, left : left + tile]
-    img = _with_coarse(img, msk, None if coarse_seed is None else np.random.default_rng(coarse_seed))
-    return np.ascontiguousarray(img), np.ascontiguousarray(_centre(msk, out))
-
-
-class TileDataset(Dataset):
-    """Random training tiles of image/mask pairs, decoded from disk each time or read from a :class:`DecodedCache`."""
-
-    def __init__(self, pairs: Sequence[Pair], tile: int, out: int, cache: DecodedCache | None = None, coarse: bool = False) -> None:
-        self.pairs = list(pairs)
-        self.tile, self.out = tile, out
-        self.cache = cache
-        self.coarse = coarse
-
-    def __len__(self) -> int:
-        return len(self.pairs)
-
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        rgb, mask = self.cache[index] if self.cache is not None else read_pair(self.pairs[index])
-        # Seeded from torch's RNG, which the DataLoader seeds per worker from its generator.
-        rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
-        img, msk = random_tile(rgb, mask, self.tile, self.out, rng, self.coarse)
-        return torch.from_numpy(img), torch.from_numpy(msk)
-
-
-def _worker_init(_: int) -> None:
-    # The loader's processes are the parallelism. (Safe here because workers are spawned: in a
-    # child forked after the parent used OpenCV's thread pool, this call hangs.)
-    cv2.setNumThreads(1)
-
-
 # --------------------------------------------------------------------------------------------
 # Device-side preparation, loss and steps
 # --------------------------------------------------------------------------------------------
-
-
-def normalise(images: torch.Tensor, info: ModelInfo) -> torch.Tensor:
-    """uint8 (N, H, W, 3) RGB -> float (N, 3, H, W) as the engine feeds the model: (rgb/255 - mean) / std."""
-    x = images.permute(0, 3, 1, 2).float().div_(255.0)
-    mean = torch.tensor(info.mean, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(info.std, device=x.device).view(1, 3, 1, 1)
-    return (x - mean) / std
-
-
-def colour_jitter(images: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
-    """Small random brightness, contrast, saturation and white-balance changes of uint8 (N, H, W, 3) images."""
-    n = images.shape[0]
-    dev = images.device
-    x = images.float() / 255.0
-
-    def rand(lo: float, hi: float, *shape: int) -> torch.Tensor:
-        return lo + (hi - lo) * torch.rand(n, *shape, device=dev)
-
-    s = strength
-    x = x * rand(1 - 0.15 * s, 1 + 0.15 * s, 1, 1, 1)
-    mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    x = (x - mean) * rand(1 - 0.2 * s, 1 + 0.2 * s, 1, 1, 1) + mean
-    gray = x.mean(dim=3, keepdim=True)
-    x = (x - gray) * rand(1 - 0.25 * s, 1 + 0.25 * s, 1, 1, 1) + gray
-    x = x * rand(1 - 0.05 * s, 1 + 0.05 * s, 1, 1, 3)
-    return (x.clamp_(0, 1) * 255.0 + 0.5).to(torch.uint8)
 
 
 def he_init(net: nn.Module) -> None:
@@ -364,13 +173,6 @@ def evaluate(
 # --------------------------------------------------------------------------------------------
 
 
-def learning_rate(base: float, step: int, progress: float, warmup: int) -> float:
-    """Linear warm-up over ``warmup`` steps, then cosine decay to 1% of ``base`` as ``progress`` goes 0 -> 1."""
-    warm = min(1.0, (step + 1) / warmup) if warmup else 1.0
-    cosine = 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-    return base * warm * cosine
-
-
 def describe_training_data(config: TrainConfig, n_train: int, n_val: int) -> str:
     """One line for the model's metadata: where the data came from and how much of it."""
     dirs = ", ".join(Path(d).name or str(d) for d in config.data_dirs)
@@ -428,7 +230,7 @@ def train(
     est_gb = first_rgb.size * 4 / 3 * len(train_pairs) / 2**30
     val_tiles = [
         centre_tile(rgb, mask, config.tile_size, out_size, i if config.coarse_input else None)
-        for i, (rgb, mask) in enumerate(_read_all(val_pairs, threads))
+        for i, (rgb, mask) in enumerate(read_all(val_pairs, threads))
     ]
     out_dir = Path(config.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -495,7 +297,7 @@ class _Run:
             num_workers=workers,
             pin_memory=self.cuda,
             drop_last=True,
-            worker_init_fn=_worker_init if workers > 0 else None,
+            worker_init_fn=worker_init if workers > 0 else None,
             generator=generator,
             persistent_workers=workers > 0,
             prefetch_factor=4 if workers > 0 else None,
@@ -596,6 +398,3 @@ class _Run:
         )
 
 
-def plain_config(config: Any) -> dict[str, object]:
-    """A training config dataclass as JSON-able plain values (checkpoints are loaded with ``weights_only=True``)."""
-    return {k: ([str(p) for p in v] if k == "data_dirs" else str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}

@@ -30,21 +30,18 @@ import cv2
 import numpy as np
 import torch
 
-from cutout_app.core.clicks import Click, click_maps, next_click
-from cutout_app.core.composites import make_composite
-from cutout_app.core.datasets import VAL_FRACTION, find_pairs, split_pairs
+from cutout_app.core.datasets import VAL_FRACTION, find_pairs, paste_subjects, split_pairs
 from cutout_app.core.errors import CutoutError
-from cutout_app.core.model_info import ModelInfo
+from cutout_app.core.inference import Click, ModelInfo, click_maps, next_click
 from cutout_app.core.progress import CancelToken, ProgressCallback
 from cutout_app.model.checkpoint import load_checkpoint, load_training_state, save_checkpoint
 from cutout_app.model.device import Precision, resolve_device, training_precision
 from cutout_app.model.encoder_unet import STRIDE, EncoderUNet
 from cutout_app.model.global_data import BatchSettings, GlobalBatches, fit_long_side, interior_points, load_set, pad_square
 from cutout_app.model.losses import segmentation_loss
-from cutout_app.model.train import CHECKPOINT_NAME, HISTORY_NAME, learning_rate, normalise, plain_config
+from cutout_app.model.net_inputs import normalise
+from cutout_app.model.run_folder import CHECKPOINT_NAME, HISTORY_NAME, LAST_NAME, learning_rate, plain_config
 
-#: The latest checkpoint beside ``best.pt``, with the state a resume needs.
-LAST_NAME = "last.pt"
 #: Photos are kept in memory at up to this multiple of the input size (crops zoom in up to ~1.7x).
 KEEP_SCALE = 1.4
 
@@ -168,7 +165,7 @@ def composite_views(data: Sequence[tuple[np.ndarray, np.ndarray]], size: int, co
     views: list[View] = []
     while len(views) < count and len(data) >= 2:
         picks = rng.choice(len(data), size=min(len(data), int(rng.integers(2, 5))), replace=False)
-        comp = make_composite(data[picks[0]], [data[i] for i in picks[1:]], size, rng)
+        comp = paste_subjects(data[picks[0]], [data[i] for i in picks[1:]], size, rng)
         if len(comp.targets) < 2:
             continue  # a neighbour must be in the picture
         target = comp.targets[int(rng.integers(0, len(comp.targets)))]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cutout_app.core.model_info import ModelInfo, Norm, Padding
+from cutout_app.core.inference import ModelInfo, Norm, Padding
 
 
 class DoubleConv(nn.Sequential):
