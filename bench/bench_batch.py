@@ -3,19 +3,20 @@
 ``count`` JPEGs from the bundled sample photo, enlarged to sizes spread evenly between ``--min-mp`` and
 ``--max-mp`` megapixels (landscape and portrait in turn), are cut out by
 
-- **sequential**: :func:`cutout_app.core.batch.run_batch`, a file at a time (the loop before issue 9);
-- **pipelined**: :func:`cutout_app.core.batch_pipeline.run_pipelined` (decoding overlapped, whole photos on
+- **one-worker**: :func:`cutout_app.core.batch.local.run_pipelined` with one worker, a photo at a time on
+  onnxruntime's default threads (the baseline);
+- **pipelined**: :func:`cutout_app.core.batch.local.run_pipelined` (decoding overlapped, whole photos on
   ``batch_workers()`` threads);
-- **ray-local**: :func:`cutout_app.core.ray_batch.run_ray_batch` on a local Ray instance with ``--ray-cpus``.
+- **ray-local**: :func:`cutout_app.core.batch.ray_job.run_ray_batch` on a local Ray instance with ``--ray-cpus``.
 
 Each run is a fresh process into its own empty output folder; its time starts after the model is loaded
 (and Ray has started) and ends when the last PNG is written. The outputs of every run are compared with
-the sequential run's, byte for byte. Where nvidia-smi is found, the GPU's mean utilisation while a run
+the one-worker run's, byte for byte. Where nvidia-smi is found, the GPU's mean utilisation while a run
 goes is sampled every 200 ms ("GPU busy").
 
     python bench/bench_batch.py                                   # 50 photos of 2-12 MP, all three runs
     python bench/bench_batch.py --count 4 --min-mp 0.3 --max-mp 1  # a quick check that it all works
-    python bench/bench_batch.py --provider cuda --runs sequential pipelined  # on a GPU
+    python bench/bench_batch.py --provider cuda --runs one-worker pipelined  # on a GPU
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench_engine import make_photo  # noqa: E402 - the same enlarged sample photo as the engine benchmark
 
-RUNS = ("sequential", "pipelined", "ray-local")
+RUNS = ("one-worker", "pipelined", "ray-local")
 
 
 def photo_shapes(count: int, min_mp: float, max_mp: float) -> list[tuple[int, int]]:
@@ -74,7 +75,7 @@ class GpuBusy:
 
 def run_child(args: argparse.Namespace) -> dict:
     """One run, in this fresh process: returns its timing and counts."""
-    from cutout_app.core.batch import BatchOptions, plan_batch, run_batch
+    from cutout_app.core.batch.plan import BatchOptions, plan_batch
 
     photos, out = args.workdir / "photos", args.workdir / args.child
     options = BatchOptions()
@@ -82,7 +83,7 @@ def run_child(args: argparse.Namespace) -> dict:
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # listen on 127.0.0.1 only
         import ray
 
-        from cutout_app.core.ray_batch import open_source, plan_source, run_ray_batch
+        from cutout_app.core.batch.ray_job import open_source, plan_source, run_ray_batch
 
         ray.init(num_cpus=args.ray_cpus, include_dashboard=False, configure_logging=False, log_to_driver=False)
         source = open_source(str(photos))
@@ -94,22 +95,19 @@ def run_child(args: argparse.Namespace) -> dict:
         seconds = time.perf_counter() - start
         ray.shutdown()
     else:
-        from cutout_app.core.batch_pipeline import batch_workers, inference_threads, run_pipelined
-        from cutout_app.core.two_stage import open_model
+        from cutout_app.core.batch.local import batch_workers, inference_threads, run_pipelined
+        from cutout_app.core.inference.two_stage import open_model
 
-        # As `cutout batch` runs each: the sequential loop at onnxruntime's default, the pipeline with
-        # its workers sharing the cores.
-        workers = args.workers or batch_workers()
-        threads = args.threads if args.threads or args.child == "sequential" else inference_threads(workers)
+        # One worker at onnxruntime's default threads, and the pipeline as `cutout batch` runs it, its
+        # workers sharing the cores.
+        workers = 1 if args.child == "one-worker" else args.workers or batch_workers()
+        threads = args.threads if args.threads or args.child == "one-worker" else inference_threads(workers)
         engine = open_model(args.model, provider=args.provider, threads=threads)
         plan = plan_batch(photos, out)
         provider = engine.provider
         start = time.perf_counter()
         with GpuBusy() as gpu:
-            if args.child == "sequential":
-                report = run_batch(engine, plan, options)
-            else:
-                report = run_pipelined(engine, plan, options, workers=workers)
+            report = run_pipelined(engine, plan, options, workers=workers)
         seconds = time.perf_counter() - start
     return {
         "run": args.child,
@@ -178,13 +176,13 @@ def main() -> int:
         print(f"{run}: {result['seconds']:.1f} s", file=sys.stderr)
         results.append(result)
 
-    base = next((r for r in results if r["run"] == "sequential"), None)
-    print("| run | provider | files | s | files/s | MP/s | speed-up | GPU busy | same PNGs as sequential | "
+    base = next((r for r in results if r["run"] == "one-worker"), None)
+    print("| run | provider | files | s | files/s | MP/s | speed-up | GPU busy | same PNGs as one worker | "
           "peak RSS MB (driver) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         speed = f"{base['seconds'] / r['seconds']:.2f}x" if base else "-"
-        same = same_outputs(workdir / "sequential", workdir / r["run"]) if base and r is not base else "-"
+        same = same_outputs(workdir / "one-worker", workdir / r["run"]) if base and r is not base else "-"
         busy = f"{r['gpu_busy']:.0f} %" if r["gpu_busy"] is not None else "-"
         print(f"| {r['run']} | {r['provider']} | {r['done']}/{r['files']} | {r['seconds']:.1f} | "
               f"{r['done'] / r['seconds']:.3f} | {total_mp / r['seconds']:.2f} | {speed} | {busy} | {same} | "

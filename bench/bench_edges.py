@@ -1,6 +1,6 @@
 """Measure the export's edge steps on composites whose true alpha and foreground are known (not a test).
 
-The photos are ``cutout synth --hair`` composites (:func:`cutout_app.core.synthetic.make_matting_composite`):
+The photos are ``cutout synth --hair`` composites (:func:`cutout_app.core.datasets.synthetic.make_matting_composite`):
 subjects with hair-like strands on textured backgrounds. The mask stands in for a model's: the true
 alpha's body at 1/8 resolution, strands lost (``coarse_probability``), then the app's own guided-filter
 refinement and threshold. Each export configuration is scored against the truth:
@@ -37,12 +37,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cutout_app.core.export import ExportOptions, compose  # noqa: E402
-from cutout_app.core.imageio import Photo  # noqa: E402
-from cutout_app.core.matting import alpha_from_soft, refine_mask, to_soft_u8  # noqa: E402
-from cutout_app.core.synthetic import coarse_probability, make_matting_composite  # noqa: E402
+from cutout_app.core.datasets.synthetic import coarse_probability, make_matting_composite  # noqa: E402
+from cutout_app.core.edges.alpha import alpha_from_soft, refine_mask, to_soft_u8  # noqa: E402
+from cutout_app.core.edges.trimap_matting import UNKNOWN, band_radius, make_trimap, matte  # noqa: E402
+from cutout_app.core.files.export import ExportOptions, compose  # noqa: E402
+from cutout_app.core.files.imageio import Photo  # noqa: E402
 from cutout_app.core.table import format_table  # noqa: E402
-from cutout_app.core.trimap_matting import UNKNOWN, band_radius, make_trimap, matte  # noqa: E402
 
 CONFIGS = {
     "neither": ExportOptions(decontaminate=False, matting=False),
@@ -95,8 +95,8 @@ import json, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 import cv2
-from cutout_app.core.export import ExportOptions, export_result
-from cutout_app.core.imageio import read_image
+from cutout_app.core.files.export import ExportOptions, export_result
+from cutout_app.core.files.imageio import read_image
 photo = read_image(sys.argv[2])
 alpha = cv2.imread(sys.argv[3], cv2.IMREAD_GRAYSCALE)
 options = ExportOptions(**json.loads(sys.argv[5]))

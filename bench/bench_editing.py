@@ -14,11 +14,11 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from cutout_app.core.geometry import Rect
-from cutout_app.core.mask_edit import EditableMask
-from cutout_app.core.matting import alpha_from_soft, refine_mask, to_soft_u8
-from cutout_app.core.display import PreviewPyramid, composite_on_checker, overlay_rgba
-from cutout_app.core.autosave_journal import AutosaveJournal
+from cutout_app.core.edges.alpha import alpha_from_soft, refine_mask, to_soft_u8
+from cutout_app.core.editing.autosave_journal import AutosaveJournal
+from cutout_app.core.editing.display import PreviewPyramid, composite_on_checker, overlay_rgba
+from cutout_app.core.editing.geometry import Rect
+from cutout_app.core.editing.mask_edit import EditableMask
 from cutout_app.core.table import format_table
 
 H, W = 4000, 6000

@@ -51,10 +51,10 @@ def make_photo(path: Path, height: int, width: int) -> None:
 
 def stages(case: dict) -> dict:
     """Each step of segmenting one photo, timed in this (fresh) process."""
-    from cutout_app.core.export import ExportOptions, export_result
-    from cutout_app.core.imageio import read_image
-    from cutout_app.core.matting import MaskSettings, alpha_from_soft, refine_mask, to_soft_u8
-    from cutout_app.core.two_stage import open_model
+    from cutout_app.core.edges.alpha import MaskSettings, alpha_from_soft, refine_mask, to_soft_u8
+    from cutout_app.core.files.export import ExportOptions, export_result
+    from cutout_app.core.files.imageio import read_image
+    from cutout_app.core.inference.two_stage import open_model
 
     model = open_model(case["model"], provider=case["provider"], threads=case["threads"])
     times: dict = {"provider": model.provider}

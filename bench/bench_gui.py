@@ -19,11 +19,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
-
-from cutout_app.core.imageio import Photo  # noqa: E402
+from cutout_app.core.files.imageio import Photo  # noqa: E402
 from cutout_app.core.table import format_table  # noqa: E402
 from cutout_app.gui.canvas import ImageCanvas  # noqa: E402
 from cutout_app.gui.document import Document  # noqa: E402

@@ -38,9 +38,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
 
-    from cutout_app.core.evaluate import evaluate
+    from cutout_app.core.datasets.evaluation import evaluate
+    from cutout_app.core.inference.two_stage import open_model
     from cutout_app.core.table import format_table
-    from cutout_app.core.two_stage import open_model
 
     model = open_model(args.model, provider="cpu", threads=args.threads)
     auto_rows, click_rows, results = [], [], {}

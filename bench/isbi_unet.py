@@ -20,10 +20,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cutout_app.core.engine import SegmentationEngine  # noqa: E402
-from cutout_app.core.evaluate import evaluate  # noqa: E402
-from cutout_app.core.matting import MaskSettings  # noqa: E402
-from cutout_app.core.metrics import iou  # noqa: E402
+from cutout_app.core.datasets.evaluation import evaluate  # noqa: E402
+from cutout_app.core.datasets.metrics import iou  # noqa: E402
+from cutout_app.core.edges.alpha import MaskSettings  # noqa: E402
+from cutout_app.core.inference.engine import SegmentationEngine  # noqa: E402
 from cutout_app.core.table import format_table  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "datasets" / "isbi2012-em"

@@ -50,12 +50,14 @@ def _count(text: str) -> int:
     return int(text)
 
 
-def _parse_colour(text: str) -> tuple[int, int, int]:
+def _colour(text: str) -> tuple[int, int, int]:
+    """A colour: a name (white, black, grey), #RRGGBB or R,G,B with values 0..255."""
     named = {"white": (255, 255, 255), "black": (0, 0, 0), "grey": (128, 128, 128), "gray": (128, 128, 128)}
     value = text.strip().lower()
     if value in named:
         return named[value]
-    if value.startswith("#") and len(value) == 7:
+    hexdigits = "0123456789abcdef"
+    if value.startswith("#") and len(value) == 7 and all(c in hexdigits for c in value[1:]):
         return tuple(int(value[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
     parts = value.split(",")
     if len(parts) == 3 and all(p.strip().isdigit() and 0 <= int(p) <= 255 for p in parts):
@@ -63,19 +65,62 @@ def _parse_colour(text: str) -> tuple[int, int, int]:
     raise argparse.ArgumentTypeError(f"'{text}' is not a colour: use a name (white), #RRGGBB or R,G,B")
 
 
+def _mask_value(name: str):  # noqa: ANN202 - an argparse type
+    """An argparse type for a MaskSettings field, checked by MaskSettings itself (the rule is written there)."""
+    from cutout_app.core.edges import MaskSettings
+
+    def parse(text: str) -> float:
+        try:
+            return getattr(MaskSettings(**{name: float(text)}), name)
+        except ValueError as exc:
+            reason = str(exc) if "must be" in str(exc) else "not a number"
+            raise argparse.ArgumentTypeError(f"'{text}': {reason}") from None
+
+    parse.__name__ = name
+    return parse
+
+
+#: Options whose values may start with '-' (a click left of the photo, -5,10), which argparse would take for an option.
+_POINT_OPTIONS = ("--keep", "--remove")
+
+
+def _join_point_values(argv: list[str]) -> list[str]:
+    """``--keep -5,10`` as ``--keep=-5,10``, so that the value reaches the point parser and its clear message."""
+    out: list[str] = []
+    it = iter(argv)
+    for arg in it:
+        if arg in _POINT_OPTIONS:
+            value = next(it, None)
+            out.append(arg if value is None else f"{arg}={value}")
+        else:
+            out.append(arg)
+    return out
+
+
 def _add_model_args(p: argparse.ArgumentParser) -> None:
+    from typing import get_args
+
+    from cutout_app.core.inference import ProviderChoice
+
     p.add_argument("--model", type=Path, default=None,
                    help="model folder (global.onnx + refiner.onnx) or single .onnx file (default: $CUTOUT_MODEL or the bundled one)")
-    p.add_argument("--provider", choices=["auto", "cuda", "cpu"], default="auto", help="where to run the model")
+    p.add_argument("--provider", choices=get_args(ProviderChoice), default="auto", help="where to run the model")
     p.add_argument("--threads", type=_count, default=0, help="CPU threads for onnxruntime (0: all cores; a local batch shares them among its --workers)")
 
 
 def _add_output_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mode", choices=["rgba", "mask", "background"], default="rgba",
+    from cutout_app.core.edges import MaskSettings
+    from cutout_app.core.files import ExportMode, ExportOptions
+
+    export, mask = ExportOptions(), MaskSettings()
+    p.add_argument("--mode", choices=[m.value for m in ExportMode], default=export.mode.value,
                    help="transparent PNG (rgba), the mask alone, or the subject on a --background colour")
-    p.add_argument("--background", type=_parse_colour, default=(255, 255, 255), help="colour for --mode background")
-    p.add_argument("--threshold", type=float, default=0.5, help="mask threshold in [0, 1]")
-    p.add_argument("--softness", type=float, default=0.1, help="width of the soft edge around the threshold")
+    p.add_argument("--background", type=_colour, default=export.background,
+                   help="colour for --mode background: a name (white), #RRGGBB or R,G,B (default white)")
+    p.add_argument("--threshold", type=_mask_value("threshold"), default=mask.threshold,
+                   help=f"mask threshold in [0, 1] (default {mask.threshold:g})")
+    p.add_argument("--softness", type=_mask_value("softness"), default=mask.softness,
+                   help=f"width of the soft edge around the threshold, in [0, 1] (default {mask.softness:g})")
     p.add_argument("--no-refine", action="store_true", help="skip the edge refinement (guided filter)")
     p.add_argument("--no-decontaminate", action="store_true",
                    help="keep the photo's colours in partly transparent pixels (default: the subject's own colours)")
@@ -201,7 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _engine(args: argparse.Namespace, threads: int | None = None):
     """The model of ``args`` on its provider, with ``threads`` (default: ``--threads``) onnxruntime threads."""
-    from cutout_app.core.two_stage import open_model
+    from cutout_app.core.inference import open_model
 
     engine = open_model(args.model, provider=args.provider, threads=args.threads if threads is None else threads)
     if engine.provider_note:
@@ -210,14 +255,14 @@ def _engine(args: argparse.Namespace, threads: int | None = None):
 
 
 def _clicks(args: argparse.Namespace) -> list:
-    from cutout_app.core.clicks import Click, parse_point
+    from cutout_app.core.inference import Click, parse_point
 
     return [Click(*parse_point(t), True) for t in args.keep] + [Click(*parse_point(t), False) for t in args.remove]
 
 
 def _options(args: argparse.Namespace):
-    from cutout_app.core.export import ExportMode, ExportOptions
-    from cutout_app.core.matting import MaskSettings
+    from cutout_app.core.edges import MaskSettings
+    from cutout_app.core.files import ExportMode, ExportOptions
 
     export = ExportOptions(mode=ExportMode(args.mode), background=args.background,
                            decontaminate=not args.no_decontaminate, matting=args.matting)
@@ -226,9 +271,8 @@ def _options(args: argparse.Namespace):
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    from cutout_app.core.export import check_destination
-    from cutout_app.core.naming import cutout_path
-    from cutout_app.core.pipeline import cut_out_file
+    from cutout_app.core.files import check_destination, cutout_path
+    from cutout_app.core.inference import cut_out_file
 
     export, settings = _options(args)
     clicks = _clicks(args)
@@ -243,20 +287,19 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from cutout_app.core.batch import BatchOptions, plan_batch
-    from cutout_app.core.manifest import Manifest
+    from cutout_app.core.batch import BatchOptions, Manifest, plan_batch
 
     export, settings = _options(args)
     options = BatchOptions(recursive=not args.no_recursive, overwrite=args.overwrite, export=export, mask=settings)
     if args.ray is not None:
-        from cutout_app.core.ray_batch import open_source, plan_source, run_ray_batch
+        from cutout_app.core.batch import open_source, plan_source, run_ray_batch
 
         source = open_source(args.input_dir)
         plan = plan_source(source, args.output_dir, options.recursive, options.overwrite, args.retry_failed)
         report = run_ray_batch(args.model, source, plan, options, address=args.ray or None, actors=args.actors,
                                threads=args.threads, progress=ProgressBar("files"))
     else:
-        from cutout_app.core.batch_pipeline import batch_workers, inference_threads, run_pipelined
+        from cutout_app.core.batch import batch_workers, inference_threads, run_pipelined
 
         if "://" in args.input_dir:
             raise CutoutError(f"'{args.input_dir}' is a URL: reading photos from URLs needs --ray")
@@ -273,15 +316,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from cutout_app.core.engine import available_providers
-    from cutout_app.core.table import format_table
-
     import onnxruntime
+
+    from cutout_app.core.inference import available_providers
+    from cutout_app.core.table import format_table
 
     print(f"cutout {__version__}, onnxruntime {onnxruntime.__version__}")
     print(f"providers offered: {', '.join(available_providers())}")
     engine = _engine(args)
-    from cutout_app.core.two_stage import CutoutModel
+    from cutout_app.core.inference import CutoutModel
 
     parts = engine.parts if isinstance(engine, CutoutModel) else {"single": engine.info}
     print(f"model: {engine.model_path}, running on {engine.provider}"
@@ -305,7 +348,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from cutout_app.core.synthetic import write_dataset
+    from cutout_app.core.datasets import write_dataset
 
     out = write_dataset(args.output_dir, args.count, size=tuple(args.size), seed=args.seed,
                         texture_dir=args.textures, progress=ProgressBar("composites"), workers=args.workers,
@@ -397,8 +440,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from cutout_app.core.evaluate import evaluate, write_json
-    from cutout_app.core.matting import MaskSettings
+    from cutout_app.core.datasets import evaluate, write_json
+    from cutout_app.core.edges import MaskSettings
 
     engine = _engine(args)
     report = evaluate(engine, args.images, args.masks, MaskSettings(refine=not args.no_refine),
@@ -425,7 +468,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cutout_app.gui.app import main as gui_main
 
         return gui_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_join_point_values(argv))
     try:
         return COMMANDS[args.command](args)
     except Cancelled:

@@ -44,7 +44,7 @@ def main() -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from cutout_app.core.clicks import parse_point
+    from cutout_app.core.inference.clicks import parse_point
     from cutout_app.gui.editor_state import ViewMode
     from cutout_app.gui.main_window import MainWindow
     from cutout_app.gui.prompts import ScriptedPrompter
@@ -72,8 +72,8 @@ def main() -> int:
         _wait(app, lambda: False, 0.5)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         window.grab().save(str(args.out))
-        from cutout_app.core.export import ExportOptions, export_result
-        from cutout_app.core.imageio import read_image
+        from cutout_app.core.files.export import ExportOptions, export_result
+        from cutout_app.core.files.imageio import read_image
 
         doc = window.document
         export_result(read_image(args.photo), doc.alpha(), args.out.with_name(args.out.stem + "-cutout.png"),

@@ -59,7 +59,7 @@ def export_tiny_two_stage(folder: Path, seed: int = 3, wired: bool = True) -> Pa
     """
     import torch
 
-    from cutout_app.core.two_stage import GLOBAL_FILE, REFINER_FILE
+    from cutout_app.core.inference.two_stage import GLOBAL_FILE, REFINER_FILE
     from cutout_app.model.export_onnx import export_onnx
     from cutout_app.model.unet import UNet
 

@@ -452,8 +452,8 @@ def _exit_name(code: int) -> str:
 def _worker(corpus_dir: Path, seed: int, start: int, end: int, target: str) -> None:
     """Child: decode cases ``start .. end-1``, telling the parent before and after each one."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from cutout_app.core import imageio
     from cutout_app.core.errors import ImageReadError
+    from cutout_app.core.files import imageio
 
     imageio.MAX_PIXELS = WORKER_MAX_PIXELS
     corpus = load_corpus(corpus_dir)

@@ -7,7 +7,7 @@ import struct
 import cv2
 import numpy as np
 
-from cutout_app.core.icc import JPEG_ICC_MARKER
+from cutout_app.core.files.icc import JPEG_ICC_MARKER
 
 
 def _s15(value: float) -> bytes:

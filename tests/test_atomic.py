@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cutout_app.core.atomic import atomic_write_bytes
 from cutout_app.core.errors import ExportError
+from cutout_app.core.files.atomic import atomic_write_bytes
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cutout_app.core.geometry import Rect
-from cutout_app.core.mask_edit import EditableMask
-from cutout_app.core.autosave_journal import AutosaveJournal, cleanup_stale, default_autosave_dir
+from cutout_app.core.editing.autosave_journal import AutosaveJournal, cleanup_stale, default_autosave_dir
+from cutout_app.core.editing.geometry import Rect
+from cutout_app.core.editing.mask_edit import EditableMask
 
 SETTINGS = {"threshold": 0.4, "softness": 0.2, "refine": True}
 

@@ -7,18 +7,18 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from conftest import make_photo
-from cutout_app.core.batch import (
+
+from cutout_app.core.batch.local import run_pipelined
+from cutout_app.core.batch.plan import (
     BatchOptions,
     FileResult,
     check_output_folder,
     plan_batch,
-    run_batch,
 )
-from cutout_app.core.engine import SegmentationEngine
 from cutout_app.core.errors import CutoutError, ExportError
-from cutout_app.core.export import ExportMode, ExportOptions
+from cutout_app.core.files.export import ExportMode, ExportOptions
+from cutout_app.core.inference.engine import SegmentationEngine
 from cutout_app.core.progress import CancelToken
 
 
@@ -72,7 +72,7 @@ def test_run_batch_records_failures_and_goes_on(engine: SegmentationEngine, phot
     out = tmp_path / "out"
     seen: list[FileResult] = []
     steps: list[tuple[int, int]] = []
-    report = run_batch(engine, plan_batch(photo_dir, out), BatchOptions(), progress=lambda d, t: steps.append((d, t)), on_result=seen.append)
+    report = run_pipelined(engine, plan_batch(photo_dir, out), BatchOptions(), progress=lambda d, t: steps.append((d, t)), on_result=seen.append, workers=1)
 
     assert sorted(r.src.name for r in report.done) == ["a.jpg", "b.png", "c.jpg"]
     assert sorted(r.src.name for r in report.failed) == ["broken.jpg", "empty.png"]
@@ -90,21 +90,21 @@ def test_run_batch_records_failures_and_goes_on(engine: SegmentationEngine, phot
 
 def test_second_run_skips_and_overwrite_redoes(engine: SegmentationEngine, photo_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    run_batch(engine, plan_batch(photo_dir, out), BatchOptions())
+    run_pipelined(engine, plan_batch(photo_dir, out), BatchOptions(), workers=1)
     (out / "a.png").write_bytes(b"stale")  # an old output, to see that overwrite replaces it
 
     again = plan_batch(photo_dir, out)
     assert sorted(i.src.name for i in again.skipped) == ["a.jpg", "b.png", "c.jpg"]
     assert sorted(i.src.name for i in again.failed_before) == ["broken.jpg", "empty.png"]  # from the manifest
-    report = run_batch(engine, again, BatchOptions())
+    report = run_pipelined(engine, again, BatchOptions(), workers=1)
     assert len(report.skipped) == 3 and len(report.done) == 0 and len(report.failed_before) == 2
-    retried = run_batch(engine, plan_batch(photo_dir, out, retry_failed=True), BatchOptions())
+    retried = run_pipelined(engine, plan_batch(photo_dir, out, retry_failed=True), BatchOptions(), workers=1)
     assert len(retried.failed) == 2 and retried.failed_before == []
     assert (out / "a.png").read_bytes() == b"stale"
 
     redo = plan_batch(photo_dir, out, overwrite=True)
     assert redo.skipped == [] and len(redo.items) == 5
-    report = run_batch(engine, redo, BatchOptions(overwrite=True))
+    report = run_pipelined(engine, redo, BatchOptions(overwrite=True), workers=1)
     assert len(report.done) == 3
     assert _alpha(out / "a.png").shape == (60, 80)
 
@@ -112,7 +112,7 @@ def test_second_run_skips_and_overwrite_redoes(engine: SegmentationEngine, photo
 def test_mask_mode_writes_single_channel(engine: SegmentationEngine, tmp_path: Path) -> None:
     src = tmp_path / "in"
     _write_image(src / "x.jpg", 5)
-    report = run_batch(engine, plan_batch(src, tmp_path / "out"), BatchOptions(export=ExportOptions(mode=ExportMode.MASK)))
+    report = run_pipelined(engine, plan_batch(src, tmp_path / "out"), BatchOptions(export=ExportOptions(mode=ExportMode.MASK)), workers=1)
     assert len(report.done) == 1
     mask = cv2.imread(str(tmp_path / "out" / "x.png"), cv2.IMREAD_UNCHANGED)
     assert mask is not None and mask.shape[:2] == (60, 80)
@@ -126,7 +126,7 @@ def test_cancel_after_first_file_keeps_what_was_done(engine: SegmentationEngine,
         if done == 1:
             token.cancel()
 
-    report = run_batch(engine, plan_batch(photo_dir, out), BatchOptions(), progress=progress, cancel=token)
+    report = run_pipelined(engine, plan_batch(photo_dir, out), BatchOptions(), progress=progress, cancel=token, workers=1)
     assert report.cancelled
     assert [r.src.name for r in report.results] == ["a.jpg"]
     assert report.not_started == 4
@@ -143,7 +143,7 @@ def test_output_folder_that_is_a_file_is_one_clear_error(engine: SegmentationEng
     blocker.write_bytes(b"a file")
     plan = plan_batch(photo_dir, blocker)
     with pytest.raises(ExportError, match="is a file"):
-        run_batch(engine, plan, BatchOptions())
+        run_pipelined(engine, plan, BatchOptions(), workers=1)
     with pytest.raises(ExportError):
         check_output_folder(blocker / "sub")
     assert blocker.read_bytes() == b"a file"
@@ -165,7 +165,7 @@ def test_in_place_batch_never_overwrites_a_source_and_rerun_ignores_results(
     dsts = sorted(i.dst.name for i in plan.items)
     assert dsts == ["photo-cutout.png", "photo-png-cutout.png"]
     assert all(i.dst != i.src for i in plan.items)
-    report = run_batch(engine, plan, BatchOptions())
+    report = run_pipelined(engine, plan, BatchOptions(), workers=1)
     assert len(report.done) == 2
     assert (folder / "photo.png").read_bytes() == original_png
 
@@ -176,7 +176,7 @@ def test_in_place_batch_never_overwrites_a_source_and_rerun_ignores_results(
 def test_out_dir_inside_in_dir_is_not_searched(engine: SegmentationEngine, tmp_path: Path) -> None:
     folder = tmp_path / "photos"
     _write_image(folder / "one.jpg", 1)
-    run_batch(engine, plan_batch(folder, folder / "cutouts"), BatchOptions())
+    run_pipelined(engine, plan_batch(folder, folder / "cutouts"), BatchOptions(), workers=1)
     assert (folder / "cutouts" / "one.png").is_file()
     plan = plan_batch(folder, folder / "cutouts")
     assert [i.src.name for i in plan.skipped] == ["one.jpg"] and plan.items == []

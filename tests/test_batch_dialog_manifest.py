@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import cv2
-
 from conftest import make_photo
-from cutout_app.core.manifest import MANIFEST_NAME
-from cutout_app.gui.batch_dialog import BatchDialog
 from test_gui_batch import dialog, folders  # noqa: F401 - the batch dialog's fixtures
+
+from cutout_app.core.batch.manifest import MANIFEST_NAME
+from cutout_app.gui.batch_dialog import BatchDialog
 
 
 def test_the_summary_counts_every_run_into_the_folder(qtbot, dialog: BatchDialog, folders: tuple[Path, Path]) -> None:  # noqa: F811

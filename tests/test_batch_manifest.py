@@ -12,10 +12,10 @@ from pathlib import Path
 
 import cv2
 import pytest
-
 from conftest import make_photo
+
 from cutout_app.cli import EXIT_FAILED, EXIT_OK, main
-from cutout_app.core.manifest import MANIFEST_NAME, Manifest
+from cutout_app.core.batch.manifest import MANIFEST_NAME, Manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 

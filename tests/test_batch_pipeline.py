@@ -10,16 +10,16 @@ from pathlib import Path
 
 import cv2
 import pytest
-
 from conftest import make_photo
-from cutout_app.core.batch import BatchItem, BatchOptions, BatchPlan, BatchReport, plan_batch, run_batch
-from cutout_app.core.batch_pipeline import run_pipelined
-from cutout_app.core.export import ExportOptions
-from cutout_app.core.filelock import CLAIM_SUFFIX
-from cutout_app.core.progress import CancelToken
-from cutout_app.core.safe_decode import DECODER_CRASHED, DecoderProcess
-from cutout_app.core.two_stage import open_model
 from test_robust_io import _kill_when_opened, _write_photo
+
+from cutout_app.core.batch.local import run_pipelined
+from cutout_app.core.batch.plan import BatchItem, BatchOptions, BatchPlan, BatchReport, plan_batch
+from cutout_app.core.files.export import ExportOptions
+from cutout_app.core.files.filelock import CLAIM_SUFFIX
+from cutout_app.core.files.safe_decode import DECODER_CRASHED, DecoderProcess
+from cutout_app.core.inference.two_stage import open_model
+from cutout_app.core.progress import CancelToken
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,7 +54,7 @@ def test_pipelined_writes_the_same_files_as_the_sequential_loop(
     options = BatchOptions(export=ExportOptions())
     steps: list[tuple[int, int]] = []
     seen = []
-    sequential = run_batch(engine, plan_batch(photo_dir, tmp_path / "seq"), options)
+    sequential = run_pipelined(engine, plan_batch(photo_dir, tmp_path / "seq"), options, workers=1)
     pipelined = run_pipelined(engine, plan_batch(photo_dir, tmp_path / "pipe"), options,
                               progress=lambda d, t: steps.append((d, t)), on_result=seen.append, workers=workers)
 

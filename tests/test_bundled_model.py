@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cutout_app.core.clicks import next_click
-from cutout_app.core.evaluate import list_pairs
-from cutout_app.core.imageio import read_image, read_mask
-from cutout_app.core.metrics import iou
+from cutout_app.core.datasets.evaluation import list_pairs
+from cutout_app.core.datasets.metrics import iou
+from cutout_app.core.files.imageio import read_image, read_mask
+from cutout_app.core.inference.clicks import next_click
+from cutout_app.core.inference.two_stage import CutoutModel, open_model
 from cutout_app.core.paths import BUNDLED_MODEL_NAME, MODELS_DIR, PROJECT_ROOT, default_model_path
-from cutout_app.core.two_stage import CutoutModel, open_model
 
 DATASETS = PROJECT_ROOT.parent / "shared" / "datasets"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cutout_app.core.clicks import Click, check_clicks, click_maps, next_click, parse_point
 from cutout_app.core.errors import CutoutError
+from cutout_app.core.inference.clicks import Click, check_clicks, click_maps, next_click, parse_point
 
 
 def _square(h: int, w: int, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:

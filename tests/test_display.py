@@ -6,10 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from cutout_app.core.geometry import Rect
-from cutout_app.core.mask_edit import EditableMask
-from cutout_app.core.matting import lut_for
-from cutout_app.core.display import (
+from cutout_app.core.edges.alpha import lut_for
+from cutout_app.core.editing.display import (
     CHECKER_DARK,
     CHECKER_LIGHT,
     PreviewPyramid,
@@ -17,6 +15,8 @@ from cutout_app.core.display import (
     composite_on_checker,
     overlay_rgba,
 )
+from cutout_app.core.editing.geometry import Rect
+from cutout_app.core.editing.mask_edit import EditableMask
 
 
 def test_overlay_values_and_byte_order() -> None:

@@ -5,8 +5,8 @@ import threading
 import numpy as np
 import pytest
 
-from cutout_app.core.engine import SegmentationEngine
 from cutout_app.core.errors import Cancelled, ModelError
+from cutout_app.core.inference.engine import SegmentationEngine
 from cutout_app.core.progress import CancelToken
 
 

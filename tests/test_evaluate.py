@@ -8,13 +8,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from conftest import make_photo
+
 from cutout_app.cli import EXIT_OK, main
-from cutout_app.core.datasets import split_pairs
-from cutout_app.core.evaluate import EvalReport, ImageScore, evaluate, list_pairs
-from cutout_app.core.metrics import precision_recall_counts
-from cutout_app.core.two_stage import open_model
+from cutout_app.core.datasets.evaluation import EvalReport, ImageScore, evaluate, list_pairs
+from cutout_app.core.datasets.folders import split_pairs
+from cutout_app.core.datasets.metrics import precision_recall_counts
+from cutout_app.core.inference.two_stage import open_model
 
 
 @pytest.fixture

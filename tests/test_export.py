@@ -8,12 +8,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from conftest import make_photo
-from cutout_app.core import export
+
 from cutout_app.core.errors import ExportError
-from cutout_app.core.export import ExportMode, ExportOptions, compose, export_result, output_path_for
-from cutout_app.core.imageio import Photo, read_image
+from cutout_app.core.files import export
+from cutout_app.core.files.export import ExportMode, ExportOptions, compose, export_result, output_path_for
+from cutout_app.core.files.imageio import Photo, read_image
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -213,8 +213,8 @@ def test_read_only_output_folder(photo: Photo, tmp_path: Path) -> None:
 
 
 def test_a_refused_destination_fails_before_any_tile_runs(tmp_path: Path, tiny_model_path: Path) -> None:
-    from cutout_app.core.engine import SegmentationEngine
-    from cutout_app.core.pipeline import cut_out_file
+    from cutout_app.core.inference.engine import SegmentationEngine
+    from cutout_app.core.inference.pipeline import cut_out_file
 
     src = tmp_path / "photo.png"
     assert cv2.imwrite(str(src), make_photo())

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from cutout_app.core.errors import ModelError
-from cutout_app.core.model_info import METADATA_KEY, ModelInfo
+from cutout_app.core.inference.model_info import METADATA_KEY, ModelInfo
 from cutout_app.model.export_onnx import INPUT_NAME, export_onnx, max_abs_difference
 from cutout_app.model.unet import ProbabilityUNet, UNet
 

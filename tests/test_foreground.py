@@ -9,13 +9,13 @@ import cv2
 import numpy as np
 import pytest
 
-from cutout_app.core.band_tiles import band_tiles
+from cutout_app.core.datasets.synthetic import make_matting_composite
+from cutout_app.core.edges.band_tiles import band_tiles
+from cutout_app.core.edges.foreground import decontaminate
 from cutout_app.core.errors import Cancelled
-from cutout_app.core.export import ExportOptions, export_result
-from cutout_app.core.foreground import decontaminate
-from cutout_app.core.imageio import Photo, read_image
+from cutout_app.core.files.export import ExportOptions, export_result
+from cutout_app.core.files.imageio import Photo, read_image
 from cutout_app.core.progress import CancelToken
-from cutout_app.core.synthetic import make_matting_composite
 
 
 def blond_hair_on_a_green_wall(h: int = 160, w: int = 200) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -60,7 +60,7 @@ def test_it_lowers_the_colour_error_on_hair_composites(seed: int) -> None:
 
 
 def test_sixteen_bit_and_progress_and_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cutout_app.core import foreground
+    from cutout_app.core.edges import foreground
 
     photo, alpha, hair = blond_hair_on_a_green_wall()
     rgb16, alpha16 = photo.astype(np.uint16) * 257, alpha.astype(np.uint16) * 257
@@ -119,7 +119,7 @@ def test_export_decontaminates_by_default_and_not_when_asked(tmp_path: Path) -> 
 
 
 def test_background_mode_uses_the_clean_colours() -> None:
-    from cutout_app.core.export import ExportMode, compose
+    from cutout_app.core.files.export import ExportMode, compose
 
     photo_rgb, alpha, hair = blond_hair_on_a_green_wall()
     soft = (alpha > 0) & (alpha < 255)

@@ -8,13 +8,13 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
+from test_foreground import blond_hair_on_a_green_wall
 
 from cutout_app.cli import build_parser, main
-from cutout_app.core.export import ExportMode, ExportOptions
+from cutout_app.core.files.export import ExportMode, ExportOptions
 from cutout_app.gui.batch_dialog import BatchDialog
 from cutout_app.gui.export_dialog import ExportDialog
 from cutout_app.gui.settings import AppSettings
-from test_foreground import blond_hair_on_a_green_wall
 
 
 def test_export_dialog_edge_boxes(qtbot, tmp_path: Path) -> None:

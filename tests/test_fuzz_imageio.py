@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import cv2
+import fuzz_support
 import numpy as np
 import pytest
 
-import fuzz_support
 from cutout_app.core.errors import ImageReadError
-from cutout_app.core.imageio import decode_image
-from cutout_app.core.safe_decode import DECODER_CRASHED, DecoderProcess
+from cutout_app.core.files.imageio import decode_image
+from cutout_app.core.files.safe_decode import DECODER_CRASHED, DecoderProcess
 
 CASES = 3000
 SEED = 8

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import cv2
 import pytest
+from conftest import make_photo
 from PySide6.QtCore import QSettings, Qt
 
-from conftest import make_photo
-from cutout_app.core.export import ExportMode
+from cutout_app.core.files.export import ExportMode
 from cutout_app.gui.batch_dialog import BatchDialog
 from cutout_app.gui.settings import AppSettings
 

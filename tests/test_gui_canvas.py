@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_support import open_window, two_discs
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from cutout_app.core.matting import alpha_from_soft
+from cutout_app.core.edges.alpha import alpha_from_soft
 from cutout_app.gui.editor_state import Tool, ViewMode
-from gui_support import open_window, two_discs
 
 
 @pytest.fixture

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gui_support import open_window
 from PySide6.QtCore import Qt
 
-from cutout_app.core.imageio import read_image
-from cutout_app.core.matting import MaskSettings
-from cutout_app.core.pipeline import segment_photo
+from cutout_app.core.edges.alpha import MaskSettings
+from cutout_app.core.files.imageio import read_image
+from cutout_app.core.inference.pipeline import segment_photo
 from cutout_app.gui.app import build_parser
 from cutout_app.gui.canvas import KEEP_DOT, REMOVE_DOT
 from cutout_app.gui.editor_state import Tool
 from cutout_app.gui.prompts import ScriptedPrompter
-from gui_support import open_window
 
 A = (80.5, 60.5)  # the photo's centre (its disc)
 B = (30.5, 30.5)  # background, far from A
@@ -172,8 +172,9 @@ def test_space_still_segments_the_whole_photo_automatically(qtbot, window, photo
 
 def test_provider_shown_and_a_cuda_fallback_said_once(qtbot, tiny_two_stage_path, tmp_path, photo_path, monkeypatch):
     monkeypatch.setenv("CUTOUT_DATA_DIR", str(tmp_path / "data"))
-    from cutout_app.gui.main_window import MainWindow
     from gui_support import make_settings
+
+    from cutout_app.gui.main_window import MainWindow
 
     window = MainWindow(tiny_two_stage_path, provider="cuda", settings=make_settings(tmp_path), prompter=ScriptedPrompter())
     qtbot.addWidget(window)

@@ -7,19 +7,19 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import make_photo
+from gui_support import open_window, write_photo
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from conftest import make_photo
-from cutout_app.core.engine import SegmentationEngine
-from cutout_app.core.export import ExportMode, ExportOptions
-from cutout_app.core.imageio import read_image
-from cutout_app.core.matting import MaskSettings, alpha_from_soft
-from cutout_app.core.pipeline import segment_photo
-from cutout_app.gui.prompts import SaveChoice, ScriptedPrompter
+from cutout_app.core.edges.alpha import MaskSettings, alpha_from_soft
+from cutout_app.core.files.export import ExportMode, ExportOptions
+from cutout_app.core.files.imageio import read_image
+from cutout_app.core.inference.engine import SegmentationEngine
+from cutout_app.core.inference.pipeline import segment_photo
 from cutout_app.gui.editor_state import Tool
-from gui_support import open_window, write_photo
+from cutout_app.gui.prompts import SaveChoice, ScriptedPrompter
 
 
 @pytest.fixture(autouse=True)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from gui_support import make_settings
 from PySide6.QtGui import QColor
 
 from cutout_app.core.errors import ImageReadError
 from cutout_app.gui.editor_state import MAX_BRUSH, OPTIONS, EditorState, Tool, ViewMode
 from cutout_app.gui.settings import MAX_RECENT
 from cutout_app.gui.workers import TaskWorker, WorkerPool
-from gui_support import make_settings
 
 
 def test_recent_files_are_deduplicated_and_capped(tmp_path: Path):

@@ -46,7 +46,7 @@ def test_chinese_translator_translates_dialog_strings(app, settings: QSettings) 
 def test_core_wording_is_translated_in_the_window(app, settings: QSettings) -> None:
     from functools import partial
 
-    from cutout_app.core.batch import BatchReport, FileResult
+    from cutout_app.core.batch.plan import BatchReport, FileResult
     from cutout_app.core.wording import CONTEXT
 
     report = BatchReport([FileResult(Path("a.jpg"), Path("a.png"), "failed", "cannot decode")], cancelled=True, planned=3,

@@ -7,13 +7,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from conftest import make_photo
-from cutout_app.core import icc
-from cutout_app.core.export import ExportMode, ExportOptions, export_result
-from cutout_app.core.imageio import read_image
-from cutout_app.core.safe_decode import read_image_protected
 from icc_support import display_p3_profile, jpeg_with_profile, webp_with_profile
+
+from cutout_app.core.files import icc
+from cutout_app.core.files.export import ExportMode, ExportOptions, export_result
+from cutout_app.core.files.imageio import read_image
+from cutout_app.core.files.safe_decode import read_image_protected
 
 P3 = display_p3_profile()
 

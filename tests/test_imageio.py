@@ -9,11 +9,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
-from cutout_app.core import imageio
-from cutout_app.core.errors import ImageReadError
-from cutout_app.core.imageio import SUPPORTED_EXTENSIONS, Photo, is_supported_image, read_image
 from conftest import make_photo
+
+from cutout_app.core.errors import ImageReadError
+from cutout_app.core.files import imageio
+from cutout_app.core.files.imageio import SUPPORTED_EXTENSIONS, Photo, is_supported_image, read_image
 
 # --- building real files byte by byte -----------------------------------------------------------
 

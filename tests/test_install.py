@@ -18,12 +18,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from icc_support import display_p3_profile, jpeg_with_profile
 
 from cutout_app import desktop
-from cutout_app.core import icc
-from cutout_app.core.imageio import read_image
+from cutout_app.core.files import icc
+from cutout_app.core.files.imageio import read_image
 from cutout_app.core.paths import BUNDLE_DIR_NAME, PROJECT_ROOT, bundle_root, desktop_entry_path
-from icc_support import display_p3_profile, jpeg_with_profile
 
 
 def _clean_copy(dst: Path) -> Path:

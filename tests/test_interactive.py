@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-
 from conftest import make_photo
-from cutout_app.core.clicks import Click
-from cutout_app.core.interactive import Guidance, Stroke, full_size_mask, painted_pixels, quick_mask, refined_mask
-from cutout_app.core.geometry import Rect
-from cutout_app.core.mask_edit import EditableMask
-from cutout_app.core.naming import cutout_path, is_cutout_path
-from cutout_app.core.two_stage import open_model
+
+from cutout_app.core.editing.geometry import Rect
+from cutout_app.core.editing.mask_edit import EditableMask
+from cutout_app.core.files.names import cutout_path, is_cutout_path
+from cutout_app.core.inference.clicks import Click
+from cutout_app.core.inference.interactive import Guidance, Stroke, full_size_mask, painted_pixels, quick_mask, refined_mask
+from cutout_app.core.inference.two_stage import open_model
 
 
 def test_painted_pixels_cover_the_strokes() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cutout_app.core.geometry import Rect
-from cutout_app.core.mask_edit import EditableMask, EditRecord, dab_weights
+from cutout_app.core.editing.geometry import Rect
+from cutout_app.core.editing.mask_edit import EditableMask, EditRecord, dab_weights
 
 
 def _centre_dist(shape: tuple[int, int], cx: float, cy: float) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cutout_app.core.matting import (
+from cutout_app.core.edges.alpha import (
     MaskSettings,
     alpha_from_soft,
     default_radius,

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from cutout_app.cli import main
-from cutout_app.core.imageio import read_image, read_mask
-from cutout_app.core.synthetic import make_matting_composite
+from cutout_app.core.datasets.synthetic import make_matting_composite
+from cutout_app.core.files.imageio import read_image, read_mask
 
 
 def test_the_layers_blend_into_the_photo() -> None:

@@ -7,14 +7,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
-from cutout_app.core.errors import Cancelled
-from cutout_app.core.export import ExportOptions, export_result
-from cutout_app.core.imageio import read_image
-from cutout_app.core.progress import CancelToken
-from cutout_app.core.synthetic import make_matting_composite
-from cutout_app.core.trimap_matting import BACKGROUND, SUBJECT, UNKNOWN, band_radius, make_trimap, matte
 from test_foreground import blond_hair_on_a_green_wall
+
+from cutout_app.core.datasets.synthetic import make_matting_composite
+from cutout_app.core.edges.trimap_matting import BACKGROUND, SUBJECT, UNKNOWN, band_radius, make_trimap, matte
+from cutout_app.core.errors import Cancelled
+from cutout_app.core.files.export import ExportOptions, export_result
+from cutout_app.core.files.imageio import read_image
+from cutout_app.core.progress import CancelToken
 
 
 def coarse_mask(alpha: np.ndarray) -> np.ndarray:
@@ -63,7 +63,7 @@ def test_a_tile_without_surely_subject_pixels_keeps_the_mask() -> None:
 
 
 def test_progress_counts_tiles_and_cancel_stops(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cutout_app.core import trimap_matting
+    from cutout_app.core.edges import trimap_matting
 
     example = make_matting_composite(160, 200, np.random.default_rng(5))
     monkeypatch.setattr(trimap_matting, "TILE", 64)
@@ -92,8 +92,8 @@ def test_export_with_matting(tmp_path: Path) -> None:
 
 
 def test_matting_lowers_the_alpha_error_on_hair_composites() -> None:
-    from cutout_app.core.matting import alpha_from_soft, refine_mask, to_soft_u8
-    from cutout_app.core.synthetic import coarse_probability
+    from cutout_app.core.datasets.synthetic import coarse_probability
+    from cutout_app.core.edges.alpha import alpha_from_soft, refine_mask, to_soft_u8
 
     before = after = 0.0
     for seed in range(3):

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import make_photo
-from cutout_app.core.imageio import Photo
-from cutout_app.core.mask_edit import EditableMask
-from cutout_app.core.autosave_journal import DAMAGED_DIR, AutosaveJournal
+
+from cutout_app.core.editing.autosave_journal import DAMAGED_DIR, AutosaveJournal
+from cutout_app.core.editing.mask_edit import EditableMask
+from cutout_app.core.files.imageio import Photo
 
 SETTINGS = {"threshold": 0.4, "softness": 0.2, "refine": True}
 
@@ -24,7 +24,7 @@ SETTINGS = {"threshold": 0.4, "softness": 0.2, "refine": True}
 SESSION = textwrap.dedent(
     """
     import numpy as np
-    from cutout_app.core.mask_edit import EditableMask
+    from cutout_app.core.editing.mask_edit import EditableMask
 
     def start_mask():
         soft = np.zeros((120, 160), np.uint8)
@@ -48,7 +48,7 @@ SESSION = textwrap.dedent(
 CHILD = SESSION + textwrap.dedent(
     """
     import os, signal, sys
-    from cutout_app.core.autosave_journal import AutosaveJournal
+    from cutout_app.core.editing.autosave_journal import AutosaveJournal
 
     photo, data_dir, kill_at = sys.argv[1], sys.argv[2], sys.argv[3]
     journal = AutosaveJournal.open_for(photo, data_dir)

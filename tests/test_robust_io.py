@@ -17,16 +17,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from conftest import make_photo
-from cutout_app.core.batch import CLAIMED_ELSEWHERE, BatchItem, BatchOptions, BatchPlan, plan_batch, run_batch
+
+from cutout_app.core.batch.local import run_pipelined
+from cutout_app.core.batch.manifest import MANIFEST_NAME
+from cutout_app.core.batch.plan import CLAIMED_ELSEWHERE, BatchItem, BatchOptions, BatchPlan, plan_batch
 from cutout_app.core.errors import ExportError, ImageReadError
-from cutout_app.core.export import check_destination
-from cutout_app.core.filelock import claim, remove_stale_files
-from cutout_app.core.filenames import MAX_NAME_BYTES, name_bytes
-from cutout_app.core.imageio import read_image
-from cutout_app.core.manifest import MANIFEST_NAME
-from cutout_app.core.safe_decode import DECODER_CRASHED, DecoderProcess
+from cutout_app.core.files.export import check_destination
+from cutout_app.core.files.filelock import claim, remove_stale_files
+from cutout_app.core.files.imageio import read_image
+from cutout_app.core.files.names import MAX_NAME_BYTES, name_bytes
+from cutout_app.core.files.safe_decode import DECODER_CRASHED, DecoderProcess
 
 POSIX = os.name == "posix"
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,8 +109,8 @@ def test_libpng_warnings_stay_out_of_the_terminal(tmp_path: Path) -> None:
     path.write_bytes(_png(4, 4, extra=struct.pack(">I", 2) + b"gAMA\x00\x00" + struct.pack(">I", zlib.crc32(b"gAMA\x00\x00"))))
     code = """
         import sys
-        from cutout_app.core.imageio import read_image
-        from cutout_app.core.safe_decode import read_image_protected
+        from cutout_app.core.files.imageio import read_image
+        from cutout_app.core.files.safe_decode import read_image_protected
         photo = read_image_protected(sys.argv[1]) if sys.argv[2] == "protected" else read_image(sys.argv[1])
         print(photo.width)
     """
@@ -163,7 +164,7 @@ def test_in_place_batch_shortens_names_that_would_be_too_long(tmp_path: Path, ti
     assert len(plan.items) == 2
     dst = {i.src.name: i.dst for i in plan.items}[long_one.name]
     assert name_bytes(dst.name) <= MAX_NAME_BYTES and dst.name.endswith("-cutout.png")
-    report = run_batch(tiny_engine, plan, BatchOptions())
+    report = run_pipelined(tiny_engine, plan, BatchOptions(), workers=1)
     assert len(report.done) == 2, report.summary()
     assert plan_batch(folder, folder).items == []  # the rerun sees both as done
 
@@ -173,7 +174,7 @@ def test_in_place_batch_shortens_names_that_would_be_too_long(tmp_path: Path, ti
 
 @pytest.fixture(scope="module")
 def tiny_engine(tiny_model_path: Path):  # noqa: ANN201
-    from cutout_app.core.engine import SegmentationEngine
+    from cutout_app.core.inference.engine import SegmentationEngine
 
     return SegmentationEngine(tiny_model_path, provider="cpu", threads=1)
 
@@ -188,7 +189,7 @@ def test_batch_goes_on_after_a_decoder_crash(tmp_path: Path, tiny_engine) -> Non
     plan = BatchPlan(tmp_path / "in", out, items=[BatchItem(fifo, out / "crasher.png"), BatchItem(good, out / "good.png")])
     with DecoderProcess(timeout=60) as decoder:
         killer = _kill_when_opened(fifo, decoder, signal.SIGSEGV)
-        report = run_batch(tiny_engine, plan, BatchOptions(), decoder=decoder)
+        report = run_pipelined(tiny_engine, plan, BatchOptions(), decoder=decoder, workers=1)
         killer.join(10)
     assert [r.status for r in report.results] == ["failed", "done"]
     assert DECODER_CRASHED in (report.failed[0].error or "")
@@ -201,7 +202,7 @@ def test_batch_lists_broken_links_as_failed(tmp_path: Path, tiny_engine) -> None
     _write_photo(folder / "real.jpg")
     (folder / "dangling.jpg").symlink_to(folder / "deleted.jpg")
     (folder / "loop.jpg").symlink_to(folder / "loop.jpg")
-    report = run_batch(tiny_engine, plan_batch(folder, tmp_path / "out"), BatchOptions())
+    report = run_pipelined(tiny_engine, plan_batch(folder, tmp_path / "out"), BatchOptions(), workers=1)
     failed = {r.src.name: r.error for r in report.failed}
     assert sorted(failed) == ["dangling.jpg", "loop.jpg"]
     assert "does not exist" in failed["dangling.jpg"] and "loop" in failed["loop.jpg"]
@@ -212,7 +213,7 @@ def test_batch_lists_broken_links_as_failed(tmp_path: Path, tiny_engine) -> None
 # waiting there (sys.argv[2] == "wait").
 KILLED_WRITER = """
     import os, signal, sys
-    from cutout_app.core.atomic import atomic_write_bytes
+    from cutout_app.core.files.atomic import atomic_write_bytes
 
     def hook(event, args):
         if event == "os.rename":
@@ -262,7 +263,7 @@ def test_batch_rerun_removes_what_a_killed_run_left(tmp_path: Path, tiny_engine)
     assert _python(KILLED_WRITER, str(out / "a.png"), "die").wait(60) == -signal.SIGKILL
     (leftover,) = out.glob(".a.png.*.tmp")
     _age(leftover)
-    report = run_batch(tiny_engine, plan_batch(folder, out), BatchOptions())
+    report = run_pipelined(tiny_engine, plan_batch(folder, out), BatchOptions(), workers=1)
     assert len(report.done) == 1
     assert sorted(p.name for p in out.iterdir()) == ["a.png", MANIFEST_NAME]
 
@@ -270,7 +271,7 @@ def test_batch_rerun_removes_what_a_killed_run_left(tmp_path: Path, tiny_engine)
 HOLDER = """
     import sys
     from pathlib import Path
-    from cutout_app.core.filelock import claim
+    from cutout_app.core.files.filelock import claim
 
     with claim(Path(sys.argv[1])) as mine:
         print("claimed" if mine else "refused", flush=True)
@@ -290,7 +291,7 @@ def test_two_batches_on_one_folder_split_the_work(tmp_path: Path, tiny_engine) -
     try:
         assert other.stdout is not None and other.stdout.readline().strip() == "claimed"
         _write_photo(out / "c.png", 9)  # and the other batch already finished c
-        report = run_batch(tiny_engine, plan, BatchOptions())
+        report = run_pipelined(tiny_engine, plan, BatchOptions(), workers=1)
     finally:
         other.kill()
         other.wait()

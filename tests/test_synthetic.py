@@ -9,9 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cutout_app.core.errors import CutoutError
-from cutout_app.core.imageio import read_image
-from cutout_app.core.synthetic import (
+from cutout_app.core.datasets.synthetic import (
     ellipse_outline,
     load_textures,
     make_composite,
@@ -19,6 +17,8 @@ from cutout_app.core.synthetic import (
     rasterise,
     write_dataset,
 )
+from cutout_app.core.errors import CutoutError
+from cutout_app.core.files.imageio import read_image
 
 
 def test_composite_shapes_dtypes_and_both_classes() -> None:

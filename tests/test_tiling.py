@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from cutout_app.core.model_info import ModelInfo
-from cutout_app.core.tiling import plan_tiles, reflect_indices, snap_tile_size, tile_input
+from cutout_app.core.inference.model_info import ModelInfo
+from cutout_app.core.inference.tiling import plan_tiles, reflect_indices, snap_tile_size, tile_input
 
 PAPER = ModelInfo(padding="valid", depth=4, tile_size=572)
 

@@ -8,16 +8,16 @@ import cv2
 import numpy as np
 import onnx
 import pytest
-
 from conftest import export_tiny_two_stage, make_photo
+
 from cutout_app.cli import EXIT_OK, EXIT_USAGE, main
-from cutout_app.core.clicks import Click
-from cutout_app.core.engine import ModelSession, SegmentationEngine
 from cutout_app.core.errors import CutoutError, ModelError
-from cutout_app.core.imageio import read_image
-from cutout_app.core.model_info import METADATA_KEY, ModelInfo
-from cutout_app.core.pipeline import segment_photo
-from cutout_app.core.two_stage import GLOBAL_FILE, REFINER_FILE, CutoutModel, open_model
+from cutout_app.core.files.imageio import read_image
+from cutout_app.core.inference.clicks import Click
+from cutout_app.core.inference.engine import ModelSession, SegmentationEngine
+from cutout_app.core.inference.model_info import METADATA_KEY, ModelInfo
+from cutout_app.core.inference.pipeline import segment_photo
+from cutout_app.core.inference.two_stage import GLOBAL_FILE, REFINER_FILE, CutoutModel, open_model
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_the_refiner_runs_only_on_uncertain_tiles(model: CutoutModel) -> None:
 
 
 def test_a_second_click_refines_only_the_tiles_it_changed(model: CutoutModel) -> None:
-    from cutout_app.core.two_stage import Refinement
+    from cutout_app.core.inference.two_stage import Refinement
 
     rgb = make_photo(400, 500)
     first = model.predict_global(rgb, [Click(60, 60)])

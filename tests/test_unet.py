@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from cutout_app.core.model_info import ModelInfo, unet_margin, valid_input_for_output, valid_output_size
+from cutout_app.core.inference.model_info import ModelInfo, unet_margin, valid_input_for_output, valid_output_size
 from cutout_app.model.unet import UNet
 
 

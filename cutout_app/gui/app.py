@@ -54,7 +54,7 @@ def _install_translations(app: QApplication, language: str | None) -> str:
 
 def _cleanup_autosaves() -> None:
     try:
-        from cutout_app.core.autosave_journal import cleanup_stale
+        from cutout_app.core.editing import cleanup_stale
 
         cleanup_stale()
     except Exception as exc:  # noqa: BLE001 - housekeeping only
@@ -93,9 +93,9 @@ def _screenshot(
     """Open ``image``, segment it, save the window as ``out`` and quit (for the README's picture)."""
     from PySide6.QtCore import QSettings
 
+    from cutout_app.gui.editor_state import ViewMode
     from cutout_app.gui.main_window import MainWindow
     from cutout_app.gui.prompts import ScriptedPrompter
-    from cutout_app.gui.editor_state import ViewMode
     from cutout_app.gui.settings import AppSettings
 
     scratch = Path(tempfile.mkdtemp(prefix="cutout-shot-"))

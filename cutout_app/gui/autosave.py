@@ -17,10 +17,9 @@ from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
 
+from cutout_app.core.edges import MaskSettings
+from cutout_app.core.editing import AutosaveJournal, EditRecord, RestoreInfo
 from cutout_app.core.errors import CutoutError
-from cutout_app.core.mask_edit import EditRecord
-from cutout_app.core.matting import MaskSettings
-from cutout_app.core.autosave_journal import AutosaveJournal, RestoreInfo
 from cutout_app.gui.document import Document
 
 log = logging.getLogger(__name__)

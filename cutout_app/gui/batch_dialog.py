@@ -1,6 +1,6 @@
 """The batch dialog: cut out every photo of a folder in the background, with a report.
 
-The work is :func:`cutout_app.core.batch_pipeline.run_pipelined` on a :class:`~cutout_app.gui.workers.TaskWorker`, like
+The work is :func:`cutout_app.core.batch.local.run_pipelined` on a :class:`~cutout_app.gui.workers.TaskWorker`, like
 every background task of the window; the model is opened by the window's own loader, on the provider the
 window uses. The dialog only collects the options, shows per-file results as they arrive and summarises
 the failures at the end.
@@ -37,17 +37,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cutout_app.core.batch import BatchOptions, BatchReport, FileResult, check_output_folder, plan_batch
-from cutout_app.core.batch_pipeline import batch_workers, inference_threads, run_pipelined
-from cutout_app.core.manifest import Manifest, ManifestSummary
-from cutout_app.core.engine import ProviderChoice
+from cutout_app.core.batch import (
+    BatchOptions,
+    BatchReport,
+    FileResult,
+    Manifest,
+    ManifestSummary,
+    batch_workers,
+    check_output_folder,
+    inference_threads,
+    plan_batch,
+    run_pipelined,
+)
+from cutout_app.core.edges import MaskSettings
 from cutout_app.core.errors import CutoutError
-from cutout_app.core.export import ExportMode, ExportOptions
-from cutout_app.core.matting import MaskSettings
-from cutout_app.core.two_stage import Segmenter
+from cutout_app.core.files import ExportMode, ExportOptions
+from cutout_app.core.inference import ProviderChoice, Segmenter, open_model
 from cutout_app.core.wording import CONTEXT
 from cutout_app.gui.export_dialog import edge_checkboxes, export_mode_label
-from cutout_app.gui.model_loader import load_model
 from cutout_app.gui.settings import AppSettings
 from cutout_app.gui.workers import TaskWorker, WorkerPool
 
@@ -81,7 +88,7 @@ class BatchDialog(QDialog):
         self._pool = WorkerPool(self)
         self._worker: TaskWorker | None = None
         self._report: BatchReport | None = None
-        self._background = QColor(255, 255, 255)
+        self._background = QColor(*ExportOptions().background)
 
         self.setWindowTitle(self.tr("Batch cut-out"))
         self.setMinimumWidth(640)
@@ -100,7 +107,7 @@ class BatchDialog(QDialog):
         self.output_browse = QPushButton(self.tr("Browse…"))
         self.output_browse.clicked.connect(self._browse_output)
         self.recursive_check = QCheckBox(self.tr("Include sub-folders"))
-        self.recursive_check.setChecked(True)
+        self.recursive_check.setChecked(BatchOptions().recursive)
         self.overwrite_check = QCheckBox(self.tr("Overwrite existing results"))
         self.overwrite_check.setToolTip(self.tr("When unchecked, photos whose PNG already exists are skipped."))
 
@@ -284,7 +291,7 @@ class BatchDialog(QDialog):
             check_output_folder(plan.out_dir)  # before the slow model load: one clear message
             progress(0, len(plan.items))
             workers = batch_workers()
-            model = engine if engine is not None or not plan.items else load_model(model_path, provider,
+            model = engine if engine is not None or not plan.items else open_model(model_path, provider,
                                                                                     inference_threads(workers))
             report = run_pipelined(model, plan, options, progress=progress, cancel=cancel,
                                    on_result=worker.signals.item.emit, workers=workers)

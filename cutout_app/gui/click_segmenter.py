@@ -5,7 +5,7 @@ no full-resolution work on the GUI thread; the refined mask then becomes the mas
 click bumps a generation number and cancels the work of older clicks; a refined mask is applied only
 while its generation is the latest and its own preview is still shown (no edit, undo or Esc settled
 it), so the latest click wins and no stale result ever overwrites a newer one. The maths is core's
-(:mod:`cutout_app.core.interactive`); the work runs on :class:`~cutout_app.gui.workers.TaskWorker` like
+(:mod:`cutout_app.core.inference.interactive`); the work runs on :class:`~cutout_app.gui.workers.TaskWorker` like
 every other background task.
 """
 
@@ -13,10 +13,18 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from cutout_app.core.clicks import Click
-from cutout_app.core.global_net import GlobalInput
-from cutout_app.core.interactive import Guidance, full_size_mask, painted_pixels, quick_mask, refined_mask
-from cutout_app.core.two_stage import CutoutModel, Refinement, Segmenter
+from cutout_app.core.inference import (
+    Click,
+    CutoutModel,
+    GlobalInput,
+    Guidance,
+    Refinement,
+    Segmenter,
+    full_size_mask,
+    painted_pixels,
+    quick_mask,
+    refined_mask,
+)
 from cutout_app.gui.document import Document
 from cutout_app.gui.editor_state import EditorState
 from cutout_app.gui.workers import TaskWorker, WorkerPool

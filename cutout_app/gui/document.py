@@ -2,7 +2,7 @@
 
 All pixel work is done by core: EditableMask edits the soft mask in place, matting maps it to alpha. The
 threshold/softness are view settings (``settings``): changing them emits ``view_changed`` and never edits.
-The click tool's :class:`~cutout_app.core.interactive.Guidance` (clicks and painted strokes) follows the
+The click tool's :class:`~cutout_app.core.inference.interactive.Guidance` (clicks and painted strokes) follows the
 mask's undo and redo, so undoing a click takes its dot away too. A click's quick global mask is shown as a
 *preview* (at the model's size, scaled by the view) until its refined mask replaces it; any edit, export
 or Esc first makes the preview the mask, so what is shown is what is edited and saved.
@@ -15,12 +15,10 @@ from typing import Callable, Sequence
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from cutout_app.core.clicks import Click
-from cutout_app.core.imageio import Photo
-from cutout_app.core.interactive import Guidance, Stroke, full_size_mask, painted_pixels
-from cutout_app.core.geometry import Rect
-from cutout_app.core.mask_edit import EditableMask, EditRecord
-from cutout_app.core.matting import MaskSettings, alpha_from_soft
+from cutout_app.core.edges import MaskSettings, alpha_from_soft
+from cutout_app.core.editing import EditableMask, EditRecord, Rect
+from cutout_app.core.files import Photo
+from cutout_app.core.inference import Click, Guidance, Stroke, full_size_mask, painted_pixels
 
 #: Called with every committed edit record of the mask (the autosave journal appends it).
 EditListener = Callable[[EditRecord], None]

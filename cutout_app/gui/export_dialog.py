@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cutout_app.core.export import ExportMode, ExportOptions
+from cutout_app.core.files import ExportMode, ExportOptions
 
 
 def export_mode_label(mode: ExportMode) -> str:

@@ -17,16 +17,18 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QScrollArea
 
-from cutout_app.core.engine import ProviderChoice
+from cutout_app.core.edges import MaskSettings
 from cutout_app.core.errors import CutoutError
-from cutout_app.core.export import ExportOptions, export_result
-from cutout_app.core.imageio import SUPPORTED_EXTENSIONS, is_supported_image
-from cutout_app.core.safe_decode import read_image_protected
-from cutout_app.core.matting import MaskSettings
-from cutout_app.core.naming import cutout_path
+from cutout_app.core.files import (
+    SUPPORTED_EXTENSIONS,
+    ExportOptions,
+    cutout_path,
+    export_result,
+    is_supported_image,
+    read_image_protected,
+)
+from cutout_app.core.inference import ProviderChoice, Segmenter, open_model, segment_photo
 from cutout_app.core.paths import default_model_path
-from cutout_app.core.pipeline import segment_photo
-from cutout_app.core.two_stage import Segmenter
 from cutout_app.gui.actions import build_actions
 from cutout_app.gui.autosave import DocumentAutosave, describe_time
 from cutout_app.gui.canvas import ImageCanvas
@@ -34,7 +36,6 @@ from cutout_app.gui.click_segmenter import ClickSegmenter
 from cutout_app.gui.document import Document
 from cutout_app.gui.editor_state import EditorState, Tool
 from cutout_app.gui.export_dialog import ExportDialog
-from cutout_app.gui.model_loader import load_model
 from cutout_app.gui.prompts import DialogPrompter, Prompter, SaveChoice
 from cutout_app.gui.settings import AppSettings
 from cutout_app.gui.status_bar import StatusBar, model_text
@@ -124,7 +125,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ setup
     def _load_engine(self) -> None:
         try:
-            self.engine = load_model(self.model_path, self.provider)
+            self.engine = open_model(self.model_path, self.provider)
             self.model_error = None
         except CutoutError as exc:
             self.engine = None

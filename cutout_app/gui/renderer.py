@@ -12,9 +12,8 @@ import numpy as np
 from PySide6.QtCore import QRect, QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from cutout_app.core.geometry import Rect
-from cutout_app.core.matting import alpha_from_soft, lut_for
-from cutout_app.core.display import PreviewPyramid, composite_on_checker, overlay_rgba, scaled_mask
+from cutout_app.core.edges import alpha_from_soft, lut_for
+from cutout_app.core.editing import PreviewPyramid, Rect, composite_on_checker, overlay_rgba, scaled_mask
 from cutout_app.gui.document import Document
 from cutout_app.gui.view_transform import ViewTransform
 

@@ -6,12 +6,11 @@ The editor's options (tool, brush, view) are remembered by :class:`~cutout_app.g
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import get_args
 
 from PySide6.QtCore import QSettings
 
-from cutout_app.core.engine import ProviderChoice
+from cutout_app.core.inference import ProviderChoice
 
 ORGANIZATION = "cutout"
 APPLICATION = "cutout"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
-from cutout_app.core.two_stage import Segmenter
+from cutout_app.core.inference import Segmenter
 
 
 def model_text(engine: Segmenter | None, error: str | None = None) -> str:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cutout_app.core.matting import MaskSettings
+from cutout_app.core.edges import MaskSettings
 from cutout_app.gui.editor_state import MAX_BRUSH, MIN_BRUSH, OPTIONS, EditorState, ViewMode
 
 

@@ -39,7 +39,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--release", action="store_true", help="only compile the .ts files to .qm")
     args = parser.parse_args()
-    marked = [p for p in CORE_DIR.glob("*.py") if p.name != "wording.py" and "QT_TRANSLATE_NOOP(" in p.read_text("utf-8")]
+    marked = [p for p in CORE_DIR.rglob("*.py") if p.name != "wording.py" and "QT_TRANSLATE_NOOP(" in p.read_text("utf-8")]
     sources = sorted(str(p.relative_to(ROOT)) for p in [*GUI_DIR.glob("*.py"), *marked])
     for lang in LANGUAGES:
         ts = HERE / f"cutout_{lang}.ts"

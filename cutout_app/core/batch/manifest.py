@@ -1,0 +1,129 @@
+"""The batch manifest: one JSON line per handled photo in the output folder, so that a rerun resumes.
+
+``OUT/cutout-manifest.jsonl`` holds records ``{"source", "output", "status", "error", "seconds"}``, with
+``output`` relative to OUT. The latest record of an output is its state. Records are appended with one
+``write`` on an ``O_APPEND`` file and synced, so a run killed with ``kill -9`` loses at most the record of
+the file it was finishing (whose PNG, written atomically, is then found on the next run). A line cut
+short by a power loss is ignored on reading. Local batches and Ray jobs write the same manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from cutout_app.core.errors import ExportError
+from cutout_app.core.files.atomic import os_error_reason
+from cutout_app.core.wording import QT_TRANSLATE_NOOP, Translate, same
+
+MANIFEST_NAME = "cutout-manifest.jsonl"
+
+_TEXT = QT_TRANSLATE_NOOP("cutout", "All runs into this folder ({manifest}): {done} done, {failed} failed.")
+
+#: Statuses a manifest records: cut out by a run, failed, or found already written (``skipped``).
+RECORDED = ("done", "failed", "skipped")
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """The latest record of one output."""
+
+    source: str
+    output: Path
+    status: str
+    error: str | None
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ManifestSummary:
+    """What a manifest says about its output folder."""
+
+    path: Path
+    done: int
+    failed: list[ManifestEntry]
+
+    def text(self, tr: Translate = same) -> str:
+        """One line with the counts (a run's report names its failures); ``tr`` as in core.wording."""
+        return tr(_TEXT).format(manifest=self.path.name, done=self.done, failed=len(self.failed))
+
+
+class Manifest:
+    """The manifest of output folder ``out_dir`` (the file need not exist yet). Thread-safe appends."""
+
+    def __init__(self, out_dir: str | Path) -> None:
+        self.folder = Path(out_dir).expanduser().resolve()
+        self.path = self.folder / MANIFEST_NAME
+        self._lock = threading.Lock()
+
+    def entries(self) -> dict[Path, ManifestEntry]:
+        """The latest entry of each output (absolute path); empty when there is no manifest yet."""
+        try:
+            data = self.path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return {}  # no run has written here yet (a bad folder is the run's error to report)
+        except OSError as exc:
+            raise ExportError(f"Cannot read the manifest '{self.path}': {os_error_reason(exc)}") from exc
+        latest: dict[Path, ManifestEntry] = {}
+        for line in data.splitlines():
+            entry = self._parse(line)
+            if entry is not None:
+                latest[entry.output] = entry
+        return latest
+
+    def failures(self) -> dict[Path, str]:
+        """Outputs whose latest record is a failure, with its reason."""
+        return {out: e.error or "unknown error" for out, e in self.entries().items() if e.status == "failed"}
+
+    def summary(self) -> ManifestSummary:
+        """Counts of done (cut out or found written) and failed outputs, over every run into this folder."""
+        entries = self.entries().values()
+        failed = [e for e in entries if e.status == "failed"]
+        return ManifestSummary(self.path, len(entries) - len(failed), failed)
+
+    def append(self, source: str, output: Path, status: str, error: str | None, seconds: float) -> None:
+        """Add one record (``status`` one of :data:`RECORDED`) and sync it to disk."""
+        if status not in RECORDED:
+            raise ValueError(f"a manifest records {RECORDED}, not {status!r}")
+        record = {
+            "source": source,
+            "output": Path(output).relative_to(self.folder).as_posix(),
+            "status": status,
+            "error": error,
+            "seconds": round(seconds, 3),
+        }
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        with self._lock:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise ExportError(f"Cannot write the manifest '{self.path}': {os_error_reason(exc)}") from exc
+            try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    line = b"\n" + line  # end a line cut short by a crash, so this record stands alone
+                os.write(fd, line)
+                os.fsync(fd)
+            except OSError as exc:
+                raise ExportError(f"Cannot write the manifest '{self.path}': {os_error_reason(exc)}") from exc
+            finally:
+                os.close(fd)
+
+    def _parse(self, line: bytes) -> ManifestEntry | None:
+        try:
+            record = json.loads(line)
+            status = record["status"]
+            if status not in RECORDED:
+                return None
+            return ManifestEntry(
+                source=str(record["source"]),
+                output=self.folder / str(record["output"]),
+                status=status,
+                error=record.get("error"),
+                seconds=float(record.get("seconds") or 0.0),
+            )
+        except (ValueError, KeyError, TypeError):
+            return None  # a torn or foreign line

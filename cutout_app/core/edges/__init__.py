@@ -1,0 +1,35 @@
+"""Edges: from the model's probability to the alpha and colours of the cut-out's outline.
+
+- ``alpha``: the mask settings (threshold, softness), the guided-filter edge refinement, soft mask <-> alpha;
+- ``trimap_matting``: alpha matting for hair and fur in a band around the outline;
+- ``foreground``: colour decontamination of partly transparent pixels;
+- ``band_tiles``: tiles over that band, so edge work costs memory per tile;
+- ``matting_library``: the one door to pymatting (imported on first use, thread-safe).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cutout_app.core._face import lazy_face
+
+_MODULES = {
+    "alpha": ["MaskSettings", "alpha_from_soft", "default_radius", "lut_for", "refine_mask", "threshold_level", "to_soft_u8"],
+    "foreground": ["decontaminate"],
+    "trimap_matting": ["BACKGROUND", "SUBJECT", "UNKNOWN", "band_radius", "make_trimap", "matte"],
+}
+
+__getattr__, __all__ = lazy_face(__name__, _MODULES)
+
+if TYPE_CHECKING:
+    from cutout_app.core.edges.alpha import (  # noqa: F401
+        MaskSettings,
+        alpha_from_soft,
+        default_radius,
+        lut_for,
+        refine_mask,
+        threshold_level,
+        to_soft_u8,
+    )
+    from cutout_app.core.edges.foreground import decontaminate  # noqa: F401
+    from cutout_app.core.edges.trimap_matting import BACKGROUND, SUBJECT, UNKNOWN, band_radius, make_trimap, matte  # noqa: F401

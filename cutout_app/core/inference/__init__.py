@@ -1,0 +1,45 @@
+"""Inference: the models in onnxruntime, from a photo (and clicks) to the subject's probability.
+
+- ``model_info``: the description every model carries in its ONNX file;
+- ``engine``: one onnxruntime session per model, providers, the tiled run; ``tiling``: the overlap-tile plan;
+- ``global_net``, ``two_stage``: the global net on the whole photo, the refiner on uncertain tiles;
+- ``clicks``: click encoding and the click simulator; ``interactive``: one click's quick and refined mask;
+- ``pipeline``: the steps every front end shares (photo -> mask -> PNG).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cutout_app.core._face import lazy_face
+
+_MODULES = {
+    "model_info": ["METADATA_KEY", "ModelInfo", "Norm", "Padding", "unet_margin", "valid_input_for_output", "valid_output_size"],
+    "engine": ["ModelSession", "ProviderChoice", "SegmentationEngine", "available_providers"],
+    "tiling": ["plan_tiles", "reflect_indices", "snap_tile_size", "tile_input"],
+    "global_net": ["GlobalInput", "GlobalNet"],
+    "two_stage": ["CutoutModel", "GLOBAL_FILE", "REFINER_FILE", "Refinement", "Segmenter", "open_model"],
+    "clicks": ["Click", "check_clicks", "click_maps", "next_click", "parse_point"],
+    "interactive": ["Guidance", "Stroke", "full_size_mask", "painted_pixels", "quick_mask", "refined_mask"],
+    "pipeline": ["cut_out_file", "segment_photo"],
+}
+
+__getattr__, __all__ = lazy_face(__name__, _MODULES)
+
+if TYPE_CHECKING:
+    from cutout_app.core.inference.clicks import Click, check_clicks, click_maps, next_click, parse_point  # noqa: F401
+    from cutout_app.core.inference.engine import ModelSession, ProviderChoice, SegmentationEngine, available_providers  # noqa: F401
+    from cutout_app.core.inference.global_net import GlobalInput, GlobalNet  # noqa: F401
+    from cutout_app.core.inference.interactive import Guidance, Stroke, full_size_mask, painted_pixels, quick_mask, refined_mask  # noqa: F401
+    from cutout_app.core.inference.model_info import (  # noqa: F401
+        METADATA_KEY,
+        ModelInfo,
+        Norm,
+        Padding,
+        unet_margin,
+        valid_input_for_output,
+        valid_output_size,
+    )
+    from cutout_app.core.inference.pipeline import cut_out_file, segment_photo  # noqa: F401
+    from cutout_app.core.inference.tiling import plan_tiles, reflect_indices, snap_tile_size, tile_input  # noqa: F401
+    from cutout_app.core.inference.two_stage import GLOBAL_FILE, REFINER_FILE, CutoutModel, Refinement, Segmenter, open_model  # noqa: F401

@@ -1,0 +1,244 @@
+"""Running cutout's ONNX models: one onnxruntime session per model, and the tiled run over a photo."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable, Literal, Sequence
+
+import numpy as np
+
+from cutout_app.core.errors import ModelError
+from cutout_app.core.inference.model_info import METADATA_KEY, ModelInfo
+from cutout_app.core.inference.tiling import Tile, TilePlan, place_tile, plan_tiles, tile_input
+from cutout_app.core.progress import CancelToken, ProgressCallback
+
+log = logging.getLogger(__name__)
+
+ProviderChoice = Literal["auto", "cuda", "cpu"]
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+
+
+def available_providers() -> list[str]:
+    """The execution providers this onnxruntime build offers."""
+    import onnxruntime as ort
+
+    return list(ort.get_available_providers())
+
+
+def _preload_cuda_libraries() -> None:
+    # onnxruntime-gpu finds the CUDA/cuDNN libraries that pip wheels (torch, nvidia-*) ship only once
+    # they are loaded; without this a present GPU is silently not used.
+    import onnxruntime as ort
+
+    preload = getattr(ort, "preload_dlls", None)
+    if preload is not None:
+        try:
+            preload()
+        except Exception as exc:  # noqa: BLE001 - best effort, the session creation reports the real failure
+            log.debug("onnxruntime.preload_dlls failed: %s", exc)
+
+
+class ModelSession:
+    """One cutout ONNX model in onnxruntime: where it runs, its metadata, and a checked ``run``.
+
+    ``provider`` is ``"auto"`` (CUDA when onnxruntime offers it, else CPU), ``"cuda"`` or ``"cpu"``.
+    When CUDA cannot be used the session runs on the CPU and says why in :attr:`provider_note`; a
+    CUDA failure while running switches to the CPU too. ``threads`` sets onnxruntime's intra-op
+    threads (0: its default, all cores). Raises :class:`ModelError` for a missing or broken file, and
+    for metadata that does not match the graph (input channels).
+    """
+
+    def __init__(self, model_path: str | Path, provider: ProviderChoice = "auto", threads: int = 0) -> None:
+        self.model_path = Path(model_path)
+        self.threads = threads
+        self.provider_note: str | None = None
+        if provider not in ("auto", "cuda", "cpu"):
+            raise ValueError(f"provider must be auto, cuda or cpu, not {provider!r}")
+        if self.model_path.is_dir():
+            raise ModelError(f"'{self.model_path}' is a folder; this part of a model is one .onnx file")
+        if not self.model_path.is_file():
+            raise ModelError(f"Model file '{self.model_path}' does not exist")
+        want_cuda = provider == "cuda" or (provider == "auto" and CUDA in available_providers())
+        if provider == "cuda" and CUDA not in available_providers():
+            self.provider_note = "CUDA was requested but this onnxruntime has no CUDA provider; running on the CPU"
+            want_cuda = False
+        self._session = self._create_session(want_cuda)
+        self.info = self._read_info()
+        self._input_name = self._session.get_inputs()[0].name
+        self._check_channels()
+
+    @property
+    def provider(self) -> str:
+        """``"CUDA"`` or ``"CPU"``: where the model actually runs."""
+        return "CUDA" if CUDA in self._session.get_providers() else "CPU"
+
+    def _create_session(self, use_cuda: bool):  # -> ort.InferenceSession
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        providers = [CUDA, CPU] if use_cuda else [CPU]
+        if use_cuda:
+            _preload_cuda_libraries()
+        try:
+            session = ort.InferenceSession(str(self.model_path), sess_options=options, providers=providers)
+        except Exception as exc:  # noqa: BLE001 - onnxruntime raises several unrelated types
+            if use_cuda:
+                self.provider_note = f"CUDA failed ({_first_line(exc)}); running on the CPU"
+                log.warning(self.provider_note)
+                return self._create_session(False)
+            raise ModelError(f"Model file '{self.model_path}' cannot be loaded: {_first_line(exc)}") from exc
+        if use_cuda and CUDA not in session.get_providers():
+            self.provider_note = "CUDA could not be initialised (see onnxruntime's log); running on the CPU"
+            log.warning(self.provider_note)
+        return session
+
+    def _read_info(self) -> ModelInfo:
+        meta = self._session.get_modelmeta().custom_metadata_map
+        if METADATA_KEY not in meta:
+            raise ModelError(
+                f"Model file '{self.model_path}' has no cutout metadata; export it with 'cutout export-onnx'"
+            )
+        return ModelInfo.from_json(meta[METADATA_KEY])
+
+    def _check_channels(self) -> None:
+        shape = self._session.get_inputs()[0].shape
+        channels = shape[1] if len(shape) == 4 else None
+        if channels != len(self.info.channels):
+            raise ModelError(
+                f"Model file '{self.model_path}' takes {channels} input channels, but its metadata describes a "
+                f"{self.info.role} model with {len(self.info.channels)} ({', '.join(self.info.channels)})"
+            )
+
+    def run(self, inputs: np.ndarray) -> np.ndarray:
+        """The model's output for a float32 (N, C, H, W) batch; raises :class:`ModelError` if it fails."""
+        try:
+            return self._session.run(None, {self._input_name: inputs})[0]
+        except Exception as exc:  # noqa: BLE001
+            if self.provider != "CUDA":
+                raise ModelError(f"The model failed to run: {_first_line(exc)}") from exc
+            # Out of GPU memory or a missing kernel: finish the job on the CPU rather than fail it.
+            self.provider_note = f"CUDA failed while running ({_first_line(exc)}); switched to the CPU"
+            log.warning(self.provider_note)
+            self._session = self._create_session(False)
+            return self.run(inputs)
+
+    def normalisation(self) -> tuple[np.ndarray, np.ndarray]:
+        """(scale, offset) per RGB channel so that ``rgb8 * scale + offset`` is the model's normalised input."""
+        std = np.asarray(self.info.std, dtype=np.float32)
+        mean = np.asarray(self.info.mean, dtype=np.float32)
+        return 1.0 / (255.0 * std), -mean / std
+
+    def describe(self) -> str:
+        """One line: model name, version and provider (and why it is not the one asked for)."""
+        text = f"{self.info.name} {self.info.version} on {self.provider}"
+        return f"{text} ({self.provider_note})" if self.provider_note else text
+
+
+class SegmentationEngine:
+    """A tiled model (a refiner, or a plain RGB model) run over a photo with the overlap-tile strategy.
+
+    See :class:`ModelSession` for ``provider`` and ``threads``. :meth:`predict` may be called from
+    any one thread at a time.
+    """
+
+    def __init__(self, model_path: str | Path, provider: ProviderChoice = "auto", threads: int = 0) -> None:
+        self.session = ModelSession(model_path, provider, threads)
+        if self.session.info.role == "global":
+            raise ModelError(f"Model file '{model_path}' is a global net, which is not run tile by tile; open its model folder")
+
+    @property
+    def model_path(self) -> Path:
+        """The ONNX file."""
+        return self.session.model_path
+
+    @property
+    def info(self) -> ModelInfo:
+        """The model's metadata."""
+        return self.session.info
+
+    @property
+    def provider(self) -> str:
+        """``"CUDA"`` or ``"CPU"``: where the model actually runs."""
+        return self.session.provider
+
+    @property
+    def provider_note(self) -> str | None:
+        """Why the model runs on the CPU although CUDA was asked for, or None."""
+        return self.session.provider_note
+
+    def default_batch_size(self) -> int:
+        """Tiles per onnxruntime call: several on a GPU, one on the CPU (where batching gains nothing)."""
+        return 8 if self.provider == "CUDA" else 1
+
+    def plan(self, height: int, width: int, tile_size: int | None = None) -> TilePlan:
+        """The tiles that :meth:`predict` will run for a photo of this size."""
+        return plan_tiles(height, width, self.info, tile_size)
+
+    def predict(
+        self,
+        rgb: np.ndarray,
+        *,
+        guidance: Sequence[np.ndarray] = (),
+        select: Callable[[Tile], bool] | None = None,
+        out: np.ndarray | None = None,
+        tile_size: int | None = None,
+        batch_size: int | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> np.ndarray:
+        """Foreground probability (float32, H x W, in [0, 1]) of an RGB uint8 photo, at full resolution.
+
+        ``guidance`` holds the model's channels after RGB (float32 H x W maps in [0, 1], for a refiner
+        the coarse probability). Only tiles for which ``select(tile)`` is true are run; the others keep
+        what ``out`` holds there (``out``, H x W float32, is written in place and returned). Runs tile by
+        tile; ``progress(done, total)`` is called after each batch of tiles and ``cancel`` is checked
+        before each, raising :class:`~cutout_app.core.errors.Cancelled`. Memory beyond the photo, the
+        guidance and the mask grows with the tile and batch size, not the photo.
+        """
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"expected an H x W x 3 uint8 RGB image, got {rgb.shape} {rgb.dtype}")
+        n_extra = len(self.info.channels) - 3
+        if len(guidance) != n_extra or any(g.shape != rgb.shape[:2] for g in guidance):
+            raise ValueError(f"this {self.info.role} model needs {n_extra} guidance maps of the photo's size")
+        plan = self.plan(rgb.shape[0], rgb.shape[1], tile_size)
+        batch = max(1, batch_size or self.default_batch_size())
+        scale, offset = self.session.normalisation()
+        mask = np.empty(rgb.shape[:2], dtype=np.float32) if out is None else out
+        tiles_to_run = [t for t in plan.tiles if select is None or select(t)]
+        total = len(tiles_to_run)
+        channels = len(self.info.channels)
+        for start in range(0, total, batch):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            tiles = tiles_to_run[start : start + batch]
+            inputs = np.empty((len(tiles), channels, plan.input_h, plan.input_w), dtype=np.float32)
+            for i, tile in enumerate(tiles):
+                pixels = tile_input(rgb, plan, tile)
+                # (x / 255 - mean) / std as one multiply-add per channel, written channels-first.
+                for c in range(3):
+                    np.multiply(pixels[..., c], scale[c], out=inputs[i, c], casting="unsafe")
+                    inputs[i, c] += offset[c]
+                for c, extra in enumerate(guidance, start=3):
+                    inputs[i, c] = tile_input(extra, plan, tile)
+            outputs = self.session.run(inputs)
+            for i, tile in enumerate(tiles):
+                place_tile(mask, plan, tile, outputs[i, 0])
+            if progress is not None:
+                progress(min(start + batch, total), total)
+        np.clip(mask, 0.0, 1.0, out=mask)
+        return mask
+
+    def describe(self) -> str:
+        """One line for a status bar or ``cutout info``: model name, version and provider."""
+        return self.session.describe()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+

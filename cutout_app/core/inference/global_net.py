@@ -1,0 +1,113 @@
+"""The global pass: the whole photo, resized to the model's input size, with clicks and the previous mask.
+
+The global net sees every pixel of the (small) photo at once, so it can tell what the subject is;
+its probability is then upsampled to the photo and refined tile by tile (``core.two_stage``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from cutout_app.core.errors import ModelError
+from cutout_app.core.inference.clicks import Click, check_clicks, click_maps
+from cutout_app.core.inference.engine import ModelSession, ProviderChoice
+
+
+@dataclass(frozen=True)
+class GlobalInput:
+    """A photo prepared once for any number of global passes (one per click): resized, normalised, padded."""
+
+    rgb: np.ndarray  # float32 (3, S, S), normalised and mirror-padded
+    height: int  # the photo's size
+    width: int
+    small_h: int  # the photo's size inside the padded square
+    small_w: int
+
+    @property
+    def scale(self) -> float:
+        """Global-net pixels per photo pixel."""
+        return self.small_w / self.width
+
+
+@dataclass(frozen=True)
+class GlobalPrediction:
+    """The global net's probability at its own size, for a photo of ``height`` x ``width``."""
+
+    probability: np.ndarray  # float32 (small_h, small_w) in [0, 1]
+    height: int
+    width: int
+
+    def upsampled(self) -> np.ndarray:
+        """The probability at the photo's size (float32, bilinear)."""
+        return cv2.resize(self.probability, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
+
+
+def _fit(height: int, width: int, size: int) -> tuple[int, int]:
+    scale = size / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A mask (uint8 0..255 or float 0..1) as float32 in [0, 1] at ``height`` x ``width``.
+
+    Far larger masks are first subsampled to 8x the target (nearest), so that a click on a large photo
+    does not average every pixel (``bench/README.md``); the area filter then averages 64 samples per pixel.
+    """
+    if mask.shape[0] > 8 * height and mask.shape[1] > 8 * width:
+        mask = cv2.resize(mask, (8 * width, 8 * height), interpolation=cv2.INTER_NEAREST)
+    interp = cv2.INTER_AREA if height < mask.shape[0] else cv2.INTER_LINEAR
+    small = cv2.resize(mask, (width, height), interpolation=interp)
+    return small.astype(np.float32) / 255.0 if small.dtype == np.uint8 else small.astype(np.float32)
+
+
+class GlobalNet:
+    """The global net of a two-stage model, loaded into onnxruntime (see :class:`ModelSession`)."""
+
+    def __init__(self, model_path: str | Path, provider: ProviderChoice = "auto", threads: int = 0) -> None:
+        self.session = ModelSession(model_path, provider, threads)
+        if self.session.info.role != "global":
+            raise ModelError(f"Model file '{model_path}' is a {self.session.info.role} model, not a global net")
+
+    @property
+    def size(self) -> int:
+        """The input's edge S in pixels: the photo's long side is resized to it."""
+        return self.session.info.input_size
+
+    def prepare(self, rgb: np.ndarray) -> GlobalInput:
+        """Resize, normalise and pad an RGB uint8 photo once; reuse the result for every click."""
+        height, width = rgb.shape[:2]
+        h, w = _fit(height, width, self.size)
+        small = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+        # The training views were padded the same way: content at the top left, mirrored beyond.
+        small = cv2.copyMakeBorder(small, 0, self.size - h, 0, self.size - w, cv2.BORDER_REFLECT_101)
+        scale, offset = self.session.normalisation()
+        x = small.astype(np.float32) * scale + offset
+        return GlobalInput(np.ascontiguousarray(x.transpose(2, 0, 1)), height, width, h, w)
+
+    def predict(
+        self, photo: GlobalInput | np.ndarray, clicks: Sequence[Click] = (), previous: np.ndarray | None = None
+    ) -> GlobalPrediction:
+        """The subject's probability at the net's size.
+
+        ``photo`` is an RGB uint8 array or a :meth:`prepare` result; ``clicks`` are in photo pixels
+        (:class:`CutoutError` if one lies outside); ``previous`` is the current mask at the photo's size
+        (uint8 0..255 or float 0..1), or None.
+        """
+        prepared = photo if isinstance(photo, GlobalInput) else self.prepare(photo)
+        clicks = check_clicks(clicks, prepared.height, prepared.width)
+        s = self.size
+        x = np.zeros((1, 6, s, s), np.float32)
+        x[0, :3] = prepared.rgb
+        x[0, 3:5] = click_maps(clicks, s, s, self.session.info.click_radius, prepared.scale)
+        if previous is not None:
+            if previous.shape[:2] != (prepared.height, prepared.width):
+                raise ValueError("the previous mask must have the photo's size")
+            small = resize_mask(previous, prepared.small_h, prepared.small_w)
+            x[0, 5] = cv2.copyMakeBorder(small, 0, s - prepared.small_h, 0, s - prepared.small_w, cv2.BORDER_REFLECT_101)
+        prob = self.session.run(x)[0, 0, : prepared.small_h, : prepared.small_w]
+        return GlobalPrediction(np.clip(prob, 0.0, 1.0), prepared.height, prepared.width)

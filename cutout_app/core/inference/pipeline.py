@@ -1,0 +1,85 @@
+"""From photo to mask: the steps that the GUI, the CLI and the batch run share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from cutout_app.core.edges.alpha import MaskSettings, alpha_from_soft, refine_mask, to_soft_u8
+from cutout_app.core.errors import CutoutError
+from cutout_app.core.files.export import ExportOptions, check_destination, export_result
+from cutout_app.core.files.imageio import Photo, read_image
+from cutout_app.core.inference.clicks import Click
+from cutout_app.core.inference.two_stage import CutoutModel, Segmenter
+from cutout_app.core.progress import CancelToken, ProgressCallback
+
+
+def segment_photo(
+    engine: Segmenter,
+    photo: Photo,
+    settings: MaskSettings | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    clicks: Sequence[Click] = (),
+    previous: np.ndarray | None = None,
+) -> np.ndarray:
+    """The editable soft mask (uint8, H x W) of ``photo``: the model's probability, edge-refined if asked.
+
+    ``clicks`` (photo pixels) and ``previous`` (the current mask) guide a two-stage model; with
+    neither it finds the photo's main subject.
+    """
+    settings = settings or MaskSettings()
+    rgb = photo.rgb8()
+    if isinstance(engine, CutoutModel):
+        prob = engine.predict(rgb, clicks=clicks, previous=previous, progress=progress, cancel=cancel)
+    elif clicks or previous is not None:
+        raise CutoutError(f"The model '{engine.model_path}' takes no clicks; use a two-stage model folder")
+    else:
+        prob = engine.predict(rgb, progress=progress, cancel=cancel)
+    if settings.refine:
+        prob = refine_mask(prob, rgb)
+    return to_soft_u8(prob)
+
+
+def cut_out_file(
+    engine: Segmenter,
+    src: str | Path,
+    dst: str | Path,
+    options: ExportOptions | None = None,
+    settings: MaskSettings | None = None,
+    overwrite: bool = False,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    clicks: Sequence[Click] = (),
+    read: Callable[[Path], Photo] = read_image,
+) -> Path:
+    """Read ``src`` (with ``read``), segment it (guided by ``clicks``, if any) and write the result to ``dst``.
+
+    ``progress`` counts the model's tiles, then those of the edge steps of the export. Returns the
+    path written. A batch passes its decoder process's ``read``, so that a decoder crash
+    fails one file, not the run.
+    """
+    check_destination(dst, src, overwrite)
+    photo = read(Path(src))
+    alpha = photo_alpha(engine, photo, settings, progress, cancel, clicks)
+    return export_result(photo, alpha, Path(dst), options or ExportOptions(), overwrite=overwrite,
+                         progress=progress, cancel=cancel)
+
+
+def photo_alpha(
+    engine: Segmenter,
+    photo: Photo,
+    settings: MaskSettings | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+    clicks: Sequence[Click] = (),
+) -> np.ndarray:
+    """The alpha (uint8, H x W) that :func:`cut_out_file` exports for ``photo``: the middle of its three steps.
+
+    The pipelined batch runs read, this and ``export_result`` in separate stages.
+    """
+    settings = settings or MaskSettings()
+    soft = segment_photo(engine, photo, settings, progress, cancel, clicks)
+    return alpha_from_soft(soft, settings.threshold, settings.softness)
