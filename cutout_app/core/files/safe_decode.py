@@ -119,10 +119,13 @@ class DecoderProcess:
         self._stderr.clear()
         env = dict(os.environ)
         package_root = str(Path(cutout_app.__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        # Only absolute entries: an empty or relative one would put the current folder on the child's path,
+        # and with it any json.py or numpy.py that lies there (-P keeps the folder off it otherwise).
+        inherited = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if os.path.isabs(p)]
+        env["PYTHONPATH"] = os.pathsep.join([package_root, *inherited])
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "cutout_app.core.files.safe_decode"],
+                [sys.executable, "-P", "-m", "cutout_app.core.files.safe_decode"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
