@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Train the global net on a lent GPU machine (see ../shared/device/README.md), ready for one `run`.
+# Train the global net (EfficientNet-Lite U-Net) on a lent GPU machine (see ../shared/device/README.md), in one `run`.
 #
-# On the device the checkout has no .venv: it runs `python3 -m cutout_app.cli` on the machine's torch.
-# Before it, one `run` per data part (from `bash ../shared/device/pack-datasets.sh`), each carrying .packN:
+# On the device the checkout has no .venv: it runs `python3 -m cutout_app.cli` on the machine's torch, which has
+# no ImageNet weights package, so start from a checkpoint (a CPU run's best.pt or last.pt, carried along in an
+# ignored folder such as runs/). Before it, one `run` per data part (from `bash ../shared/device/pack-datasets.sh`),
+# each carrying .packN:
 #     mkdir -p /tmp/data && cp -r .packN/* /tmp/data/
-# then, carrying the checkpoint to start from (a run folder under runs/, ignored by git):
-#     bash scripts/gpu-train.sh 420 runs/global-cpu3/best.pt
-# It trains for SECONDS on the GPU at S = 320 from INIT (or from scratch), keeps the best checkpoint, the
-# history and the log under $OUT, and exports global.onnx. Files over 15 MiB are split (the device returns
-# files of at most 16 MiB): rejoin them here with `cat best.pt.part* > best.pt`.
+# then, carrying the checkpoint:
+#     bash scripts/gpu-train.sh 420 runs/g4-s320/best.pt
+# It trains for SECONDS at S = 320 from INIT, keeps the best checkpoint, the history and the log under $OUT, and
+# exports global.onnx. Files over 15 MiB are split (the device returns files of at most 16 MiB): rejoin them here
+# with `cat best.pt.part* > best.pt`. Batches are prepared by LOADER threads (default 12) so that the GPU is fed.
 # Here, to check it on the CPU with a tiny budget:
-#     DEVICE=cpu DATA=../shared/datasets OUT=/tmp/gpu-out PYTHON=.venv/bin/python bash scripts/gpu-train.sh 30 runs/global-cpu3/best.pt
+#     DEVICE=cpu LOADER=1 BATCH=4 DATA=../shared/datasets OUT=/tmp/gpu-out PYTHON=.venv/bin/python \
+#         bash scripts/gpu-train.sh 30 runs/g4-s256/best.pt
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${1:?usage: gpu-train.sh SECONDS [INIT_CHECKPOINT]}"
-init="${2:-}"
+seconds="${1:?usage: gpu-train.sh SECONDS INIT_CHECKPOINT}"
+init="${2:?usage: gpu-train.sh SECONDS INIT_CHECKPOINT (the device has no ImageNet weights package)}"
 data="${DATA:-/tmp/data}"
 out="${OUT:?OUT must name the folder whose files come back}"
 python="${PYTHON:-python3}"
@@ -23,8 +26,8 @@ sets=("$data/duts-tr" "$data/ccp-people")
 
 "${cutout[@]}" train "${sets[@]}" -o "$out/global" --stage global --device "${DEVICE:-cuda}" \
   --input-size "${SIZE:-320}" --batch-size "${BATCH:-32}" --time-budget "$seconds" --checkpoint-every 120 \
-  ${init:+--init "$init"} ${init:+--lr 1e-3} \
-  --note "GPU run of ${seconds} s at S=${SIZE:-320}${init:+, fine-tuned from $init}" 2>&1 | tee "$out/train.log"
+  --loader-threads "${LOADER:-12}" --data-share ccp-people=0.2 --init "$init" --lr "${LR:-3e-4}" \
+  --note "GPU run of ${seconds} s at S=${SIZE:-320}, fine-tuned from $init" 2>&1 | tee "$out/train.log"
 "${cutout[@]}" export-onnx "$out/global/best.pt" -o "$out/global.onnx" 2>&1 | tee -a "$out/train.log"
 mv "$out/global/best.pt" "$out/global/history.json" "$out/"
 rm -rf "$out/global"

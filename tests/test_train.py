@@ -196,3 +196,25 @@ def test_cli_train_then_export(dataset: Path, tmp_path: Path, capsys: pytest.Cap
     assert main(["export-onnx", str(run / "best.pt"), "-o", str(tmp_path / "m.onnx")]) == EXIT_OK
     assert main(["info", "--model", str(tmp_path / "m.onnx")]) == EXIT_OK
     assert "cli test data" in capsys.readouterr().out
+
+
+def test_a_refiner_tile_takes_the_global_nets_probability_where_the_photo_carries_it() -> None:
+    rng = np.random.default_rng(0)
+    photo = np.dstack([np.full((120, 140, 3), 90, np.uint8), np.full((120, 140), 77, np.uint8)])  # plane 4: global
+    mask = np.zeros((120, 140), np.uint8)
+    mask[30:90, 40:100] = 255
+    img, _ = random_tile(photo, mask, TILE, OUT, rng, coarse=True, global_share=1.0)
+    assert img.shape == (TILE, TILE, 4) and np.all(img[..., 3] == 77)
+    img, _ = random_tile(photo, mask, TILE, OUT, rng, coarse=True, global_share=0.0)
+    assert not np.all(img[..., 3] == 77)  # a degraded copy of the true mask instead
+    img, _ = random_tile(photo, mask, TILE, OUT, rng, coarse=False)
+    assert img.shape == (TILE, TILE, 3)
+
+
+def test_a_refiner_trains_on_a_global_nets_own_predictions(dataset: Path, tmp_path: Path, tiny_two_stage_path: Path) -> None:
+    config = TrainConfig(data_dirs=[dataset], out=tmp_path / "run", base_width=4, depth=2, tile_size=TILE, batch_size=2,
+                         epochs=1, steps_per_epoch=2, workers=0, coarse_input=True,
+                         global_model=tiny_two_stage_path / "global.onnx", global_share=0.5)
+    result = train(config, log=lambda _: None)
+    _, meta = load_checkpoint(result.checkpoint)
+    assert "the global net's own probability (global.onnx) on 50% of the tiles" in meta["training_data"]

@@ -26,7 +26,7 @@ from typing import Mapping, Sequence
 import cv2
 import numpy as np
 
-from cutout_app.core.datasets import Pair, paste_subjects
+from cutout_app.core.datasets import Pair, interior_points, paste_subjects
 from cutout_app.core.inference import Click
 from cutout_app.model.tile_data import read_pair
 
@@ -104,17 +104,6 @@ def random_view(rgb: np.ndarray, mask: np.ndarray, size: int, rng: np.random.Gen
     h, w = mask.shape
     top, left = int(rng.integers(0, size - h + 1)), int(rng.integers(0, size - w + 1))
     return pad_square(np.ascontiguousarray(rgb), np.ascontiguousarray(mask), size, top, left)
-
-
-def interior_points(mask: np.ndarray, rng: np.random.Generator, count: int, depth: float = 0.25) -> list[tuple[int, int]]:
-    """Up to ``count`` random (x, y) points of ``mask >= 128`` at least ``depth`` of its deepest distance inside."""
-    fg = mask >= 128
-    if count <= 0 or not fg.any():
-        return []
-    dist = cv2.distanceTransform(np.pad(fg.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    ys, xs = np.nonzero(dist >= max(1.0, depth * float(dist.max())))
-    picks = rng.choice(len(ys), size=min(len(ys), count), replace=False)
-    return [(int(xs[i]), int(ys[i])) for i in picks]
 
 
 def initial_clicks(mask: np.ndarray, rng: np.random.Generator, max_positive: int, max_negative: int) -> list[Click]:

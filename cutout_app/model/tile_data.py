@@ -3,7 +3,8 @@
 Training tiles are random crops of ``tile_size`` at a random scale (0.5-1.5x), flipped; with a
 valid-padded U-Net the target is the centre of the mask that the output covers. For the refiner a
 fourth channel holds a coarse mask made by degrading the true one (``model.degrade``), as the global
-pass's upsampled probability will be at run time. The loader's workers only crop and resize uint8 pixels.
+pass's upsampled probability will be at run time, or, given the trained global net, that net's own
+probability for the photo, computed once when the photos are decoded. The loader's workers only crop and resize uint8 pixels.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from torch.utils.data import Dataset
 from cutout_app.core.datasets import Pair
 from cutout_app.core.errors import ImageReadError
 from cutout_app.core.files import read_image, read_mask
+from cutout_app.core.inference import GlobalNet
 from cutout_app.model.degrade import degrade_mask
 
 #: Training tiles are cut at a random scale in this range.
@@ -35,9 +37,19 @@ def read_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
     return rgb, mask
 
 
-def read_all(pairs: Sequence[Pair], threads: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def read_all(pairs: Sequence[Pair], threads: int, global_net: GlobalNet | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every pair decoded (``threads`` at a time); with ``global_net`` the photo gets a fourth channel, the
+    global net's probability for it (automatic mode, at the photo's size, 0..255)."""
+
+    def read(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
+        rgb, mask = read_pair(pair)
+        if global_net is None:
+            return rgb, mask
+        prob = global_net.predict(rgb).upsampled()
+        return np.dstack([rgb, np.clip(prob * 255.0 + 0.5, 0, 255).astype(np.uint8)]), mask
+
     with ThreadPoolExecutor(max(1, threads)) as pool:
-        return list(pool.map(read_pair, pairs))
+        return list(pool.map(read, pairs))
 
 
 class DecodedCache:
@@ -49,18 +61,19 @@ class DecodedCache:
 
     def __init__(self, path: Path, index: np.ndarray) -> None:
         self.path = Path(path)
-        self.index = index  # rows of (byte offset, height, width)
+        self.index = index  # rows of (byte offset, height, width, photo channels)
         self._map: np.ndarray | None = None
 
     @classmethod
-    def build(cls, pairs: Sequence[Pair], path: Path, threads: int, chunk: int = 64) -> "DecodedCache":
-        """Decode ``pairs`` (``threads`` at a time) into the file ``path``."""
+    def build(cls, pairs: Sequence[Pair], path: Path, threads: int, chunk: int = 64,
+              global_net: GlobalNet | None = None) -> "DecodedCache":
+        """Decode ``pairs`` (``threads`` at a time) into the file ``path`` (see :func:`read_all` for ``global_net``)."""
         rows = []
         with open(path, "wb") as f:
             for start in range(0, len(pairs), chunk):
-                for rgb, mask in read_all(pairs[start : start + chunk], threads):
-                    rows.append((f.tell(), mask.shape[0], mask.shape[1]))
-                    f.write(rgb.tobytes())
+                for img, mask in read_all(pairs[start : start + chunk], threads, global_net):
+                    rows.append((f.tell(), mask.shape[0], mask.shape[1], img.shape[2]))
+                    f.write(img.tobytes())
                     f.write(mask.tobytes())
         return cls(path, np.array(rows, dtype=np.int64))
 
@@ -70,10 +83,10 @@ class DecodedCache:
     def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         if self._map is None:
             self._map = np.memmap(self.path, dtype=np.uint8, mode="r")
-        offset, h, w = (int(v) for v in self.index[i])
-        rgb = self._map[offset : offset + h * w * 3].reshape(h, w, 3)
-        mask = self._map[offset + h * w * 3 : offset + h * w * 4].reshape(h, w)
-        return rgb, mask
+        offset, h, w, c = (int(v) for v in self.index[i])
+        img = self._map[offset : offset + h * w * c].reshape(h, w, c)
+        mask = self._map[offset + h * w * c : offset + h * w * (c + 1)].reshape(h, w)
+        return img, mask
 
     def __getstate__(self) -> dict[str, object]:
         return {"path": self.path, "index": self.index, "_map": None}  # workers map the file themselves
@@ -102,19 +115,24 @@ def _centre(mask: np.ndarray, out: int) -> np.ndarray:
     return mask[m : m + out, m : m + out]
 
 
-def _with_coarse(img: np.ndarray, msk: np.ndarray, rng: np.random.Generator | None) -> np.ndarray:
-    """``img`` with a fourth channel, a degraded copy of its whole-tile mask, when ``rng`` is given."""
+def _with_coarse(img: np.ndarray, msk: np.ndarray, rng: np.random.Generator | None, global_share: float = 0.0) -> np.ndarray:
+    """The tile's channels: RGB alone without ``rng``; with it, RGB and a coarse mask, which is the global
+    net's probability (the photo's fourth channel, if it has one) ``global_share`` of the time, else a
+    degraded copy of the tile's true mask."""
     if rng is None:
+        return img[..., :3]
+    if img.shape[2] == 4 and rng.random() < global_share:
         return img
-    return np.dstack([img, degrade_mask(np.ascontiguousarray(msk), rng)])
+    return np.dstack([img[..., :3], degrade_mask(np.ascontiguousarray(msk), rng)])
 
 
 def random_tile(
-    rgb: np.ndarray, mask: np.ndarray, tile: int, out: int, rng: np.random.Generator, coarse: bool = False
+    rgb: np.ndarray, mask: np.ndarray, tile: int, out: int, rng: np.random.Generator, coarse: bool = False,
+    global_share: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A training tile: random scale and position, random flips. Returns (tile x tile x 3, out x out) uint8.
 
-    With ``coarse`` the tile has a fourth channel: a degraded copy of the mask (the refiner's input).
+    With ``coarse`` the tile has a fourth channel: a coarse mask (the refiner's input, see :func:`_with_coarse`).
     """
     region = max(2, int(round(tile / rng.uniform(*SCALE_RANGE))))
     rgb, mask = _reflect_pad_to(rgb, mask, region)
@@ -126,7 +144,7 @@ def random_tile(
         interp = cv2.INTER_AREA if region > tile else cv2.INTER_LINEAR
         img = cv2.resize(img, (tile, tile), interpolation=interp)
         msk = cv2.resize(msk, (tile, tile), interpolation=interp)
-    img = _with_coarse(img, msk, rng if coarse else None)
+    img = _with_coarse(img, msk, rng if coarse else None, global_share)
     msk = _centre(msk, out)
     if rng.random() < 0.5:
         img, msk = img[:, ::-1], msk[:, ::-1]
@@ -138,25 +156,28 @@ def random_tile(
 def centre_tile(rgb: np.ndarray, mask: np.ndarray, tile: int, out: int, coarse_seed: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The validation tile: the photo's centre at scale 1 (mirror-padded if smaller).
 
-    With ``coarse_seed`` the tile has a fourth channel, a degraded mask drawn from that seed.
+    With ``coarse_seed`` the tile has a fourth channel: the global net's probability where the photo
+    carries it, else a degraded mask drawn from that seed.
     """
     rgb, mask = _reflect_pad_to(rgb, mask, tile)
     h, w = mask.shape
     top, left = (h - tile) // 2, (w - tile) // 2
     img = rgb[top : top + tile, left : left + tile]
     msk = mask[top : top + tile, left : left + tile]
-    img = _with_coarse(img, msk, None if coarse_seed is None else np.random.default_rng(coarse_seed))
+    img = _with_coarse(img, msk, None if coarse_seed is None else np.random.default_rng(coarse_seed), global_share=1.0)
     return np.ascontiguousarray(img), np.ascontiguousarray(_centre(msk, out))
 
 
 class TileDataset(Dataset):
     """Random training tiles of image/mask pairs, decoded from disk each time or read from a :class:`DecodedCache`."""
 
-    def __init__(self, pairs: Sequence[Pair], tile: int, out: int, cache: DecodedCache | None = None, coarse: bool = False) -> None:
+    def __init__(self, pairs: Sequence[Pair], tile: int, out: int, cache: DecodedCache | None = None, coarse: bool = False,
+                 global_share: float = 0.0) -> None:
         self.pairs = list(pairs)
         self.tile, self.out = tile, out
         self.cache = cache
         self.coarse = coarse
+        self.global_share = global_share
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -165,7 +186,7 @@ class TileDataset(Dataset):
         rgb, mask = self.cache[index] if self.cache is not None else read_pair(self.pairs[index])
         # Seeded from torch's RNG, which the DataLoader seeds per worker from its generator.
         rng = np.random.default_rng(int(torch.randint(0, 2**62, ()).item()))
-        img, msk = random_tile(rgb, mask, self.tile, self.out, rng, self.coarse)
+        img, msk = random_tile(rgb, mask, self.tile, self.out, rng, self.coarse, self.global_share)
         return torch.from_numpy(img), torch.from_numpy(msk)
 
 

@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader, RandomSampler
 
 from cutout_app.core.datasets import Pair, find_pairs, split_pairs
 from cutout_app.core.errors import CutoutError
-from cutout_app.core.inference import ModelInfo, Padding
+from cutout_app.core.inference import GlobalNet, ModelInfo, Padding
 from cutout_app.core.progress import CancelToken, ProgressCallback
 from cutout_app.model.checkpoint import load_checkpoint, save_checkpoint
 from cutout_app.model.device import resolve_device, training_precision
@@ -69,6 +69,10 @@ class TrainConfig:
     cache_gb: float = 8.0
     #: Train a refiner: a fourth input channel holds a degraded copy of the true mask.
     coarse_input: bool = False
+    #: Refiner: a trained global net (its global.onnx) whose own probability is the coarse input of
+    #: ``global_share`` of the tiles (the rest get degraded true masks); None: degraded masks only.
+    global_model: Path | None = None
+    global_share: float = 0.5
 
 
 @dataclass
@@ -177,6 +181,9 @@ def describe_training_data(config: TrainConfig, n_train: int, n_val: int) -> str
     """One line for the model's metadata: where the data came from and how much of it."""
     dirs = ", ".join(Path(d).name or str(d) for d in config.data_dirs)
     text = f"{n_train} train / {n_val} validation image-mask pairs from {dirs}"
+    if config.coarse_input and config.global_model is not None:
+        text += (f"; coarse input: the global net's own probability ({Path(config.global_model).name}) on "
+                 f"{config.global_share:.0%} of the tiles, degraded true masks on the rest")
     return f"{text}; {config.training_data_note}" if config.training_data_note else text
 
 
@@ -228,9 +235,17 @@ def train(
     threads = max(2, min(16, os.cpu_count() or 2))
     first_rgb, _ = read_pair(train_pairs[0])
     est_gb = first_rgb.size * 4 / 3 * len(train_pairs) / 2**30
+    global_net = None
+    if config.global_model is not None:
+        if not config.coarse_input:
+            raise CutoutError("A global model's predictions are the refiner's input: use it with the refiner stage")
+        global_net = GlobalNet(config.global_model, "cpu", threads=0)
+        if est_gb > config.cache_gb:
+            raise CutoutError(f"The global net's predictions are kept with the decoded photos, which need ~{est_gb:.1f} GiB "
+                              f"(more than cache_gb {config.cache_gb:g})")
     val_tiles = [
         centre_tile(rgb, mask, config.tile_size, out_size, i if config.coarse_input else None)
-        for i, (rgb, mask) in enumerate(read_all(val_pairs, threads))
+        for i, (rgb, mask) in enumerate(read_all(val_pairs, threads, global_net))
     ]
     out_dir = Path(config.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -239,7 +254,7 @@ def train(
         cache = None
         if est_gb <= config.cache_gb:
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix=".decoded-", dir=out_dir, ignore_cleanup_errors=True))
-            cache = DecodedCache.build(train_pairs, Path(tmp) / "pairs.raw", threads)
+            cache = DecodedCache.build(train_pairs, Path(tmp) / "pairs.raw", threads, global_net=global_net)
         log(
             f"data: {len(train_pairs)} train, {len(val_pairs)} validation pairs"
             f" ({'decoded once' if cache is not None else 'decoded on the fly'}, ~{est_gb:.1f} GiB); "
@@ -291,7 +306,8 @@ class _Run:
         generator = torch.Generator().manual_seed(config.seed)
         workers = config.workers
         self.loader: DataLoader | None = DataLoader(
-            TileDataset(train_pairs, config.tile_size, out_size, cache, config.coarse_input),
+            TileDataset(train_pairs, config.tile_size, out_size, cache, config.coarse_input,
+                        config.global_share if config.global_model is not None else 0.0),
             batch_size=config.batch_size,
             sampler=RandomSampler(range(len(train_pairs)), num_samples=self.steps_per_epoch * config.batch_size, generator=generator),
             num_workers=workers,

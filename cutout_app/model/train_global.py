@@ -18,26 +18,26 @@ and step); ``best.pt`` keeps the weights with the best automatic-mode validation
 
 from __future__ import annotations
 
+import collections
 import json
-import queue
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
 import torch
 
-from cutout_app.core.datasets import VAL_FRACTION, find_pairs, paste_subjects, split_pairs
-from cutout_app.core.errors import CutoutError
+from cutout_app.core.datasets import VAL_FRACTION, composite_cases, find_pairs, split_pairs
+from cutout_app.core.errors import Cancelled, CutoutError
 from cutout_app.core.inference import Click, ModelInfo, click_maps, next_click
 from cutout_app.core.progress import CancelToken, ProgressCallback
 from cutout_app.model.checkpoint import load_checkpoint, load_training_state, save_checkpoint
 from cutout_app.model.device import Precision, resolve_device, training_precision
 from cutout_app.model.encoder_unet import STRIDE, EncoderUNet
-from cutout_app.model.global_data import BatchSettings, GlobalBatches, fit_long_side, interior_points, load_set, pad_square
+from cutout_app.model.global_data import Batch, BatchSettings, GlobalBatches, fit_long_side, load_set, pad_square
 from cutout_app.model.losses import segmentation_loss
 from cutout_app.model.net_inputs import normalise
 from cutout_app.model.run_folder import CHECKPOINT_NAME, HISTORY_NAME, LAST_NAME, learning_rate, plain_config
@@ -84,6 +84,8 @@ class GlobalTrainConfig:
     val_count: int = 300
     val_composites: int = 100
     threads: int = 0  # torch CPU threads; 0: torch's default
+    #: Threads that prepare batches: 1 beside CPU training, which has the cores; more to keep a GPU fed.
+    loader_threads: int = 1
 
 
 @dataclass
@@ -159,19 +161,9 @@ def validation_views(data: Sequence[tuple[np.ndarray, np.ndarray]], size: int) -
     return views
 
 
-def composite_views(data: Sequence[tuple[np.ndarray, np.ndarray]], size: int, count: int, seed: int = 1) -> list[View]:
+def composite_views(data: Sequence[tuple[np.ndarray, np.ndarray]], size: int, count: int) -> list[View]:
     """``count`` held-out composites of validation photos, each with one keep click inside one object."""
-    rng = np.random.default_rng(seed)
-    views: list[View] = []
-    while len(views) < count and len(data) >= 2:
-        picks = rng.choice(len(data), size=min(len(data), int(rng.integers(2, 5))), replace=False)
-        comp = paste_subjects(data[picks[0]], [data[i] for i in picks[1:]], size, rng)
-        if len(comp.targets) < 2:
-            continue  # a neighbour must be in the picture
-        target = comp.targets[int(rng.integers(0, len(comp.targets)))]
-        clicks = [Click(x, y, True) for x, y in interior_points(comp.objects[target], rng, 1)]
-        views.append((comp.rgb, comp.objects[target], (size, size), clicks))
-    return views
+    return [(case.rgb, case.target, (size, size), [case.click]) for case in composite_cases(data, size, count)]
 
 
 @torch.no_grad()
@@ -212,36 +204,20 @@ def build_net(config: GlobalTrainConfig) -> EncoderUNet:
     return net
 
 
-def prefetch(batches: GlobalBatches, first_step: int, depth: int = 2) -> Iterator[Any]:
-    """The batches of steps ``first_step``, ``first_step + 1``, ... prepared on a background thread."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def work() -> None:
-        step = first_step
-        while not stop.is_set():
-            try:
-                item = batches.batch(step)
-            except BaseException as exc:  # surfaced in the training thread
-                item = exc
-            while not stop.is_set():
-                try:
-                    q.put(item, timeout=0.5)
-                    break
-                except queue.Full:
-                    continue
-            step += 1
-
-    thread = threading.Thread(target=work, name="global-batches", daemon=True)
-    thread.start()
+def prefetch(batches: GlobalBatches, first_step: int, threads: int = 1, ahead: int = 2) -> Iterator[Batch]:
+    """The batches of steps ``first_step``, ``first_step + 1``, ... prepared by ``threads`` background threads
+    (OpenCV and numpy release the GIL), ``ahead`` more than the threads in flight."""
+    pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="global-batches")
     try:
+        pending = collections.deque(pool.submit(batches.batch, s) for s in range(first_step, first_step + threads + ahead))
+        step = first_step + len(pending)
         while True:
-            item = q.get()
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+            ready = pending.popleft()
+            pending.append(pool.submit(batches.batch, step))
+            step += 1
+            yield ready.result()
     finally:
-        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def train_global(
@@ -309,6 +285,11 @@ def train_global(
     def trained_seconds() -> float:
         return seconds_before + time.perf_counter() - train_started
 
+    def save_last(**scores: float) -> None:
+        training_state = {"optimizer": optimizer.state_dict(), "step": step, "seconds": trained_seconds(), "best": best,
+                          "history": history, "torch_rng": torch.get_rng_state()}
+        save_checkpoint(net, out / LAST_NAME, training_state=training_state, **meta, steps=step, **scores)
+
     def check() -> None:
         nonlocal best, loss_sum, loss_n, last_check
         val_iou = validate(net, val_views, info, device, precision, config.batch_size)
@@ -322,17 +303,14 @@ def train_global(
         best = max(best, val_iou)
         log(f"step {step}: train loss {entry['train_loss']:.4f}, val IoU {val_iou:.4f}{' (best)' if improved else ''}, "
             f"composite 1-click IoU {click_iou:.4f}; {entry['samples_per_s']:.2f} samples/s, {elapsed:.0f}s")
-        training_state = {"optimizer": optimizer.state_dict(), "step": step, "seconds": elapsed, "best": best,
-                          "history": history, "torch_rng": torch.get_rng_state()}
-        save_checkpoint(net, out / LAST_NAME, training_state=training_state, **meta, steps=step, val_iou=val_iou,
-                        composite_1click_iou=click_iou)
+        save_last(val_iou=val_iou, composite_1click_iou=click_iou)
         if improved:
             save_checkpoint(net, out / CHECKPOINT_NAME, **meta, steps=step, val_iou=val_iou, composite_1click_iou=click_iou)
         (out / HISTORY_NAME).write_text(json.dumps(history, indent=1), encoding="utf-8")
         loss_sum, loss_n = 0.0, 0
         last_check = time.perf_counter()
 
-    stream = prefetch(batches, step)
+    stream = prefetch(batches, step, config.loader_threads)
     try:
         while True:
             elapsed = trained_seconds()
@@ -351,8 +329,12 @@ def train_global(
                 progress(step, config.max_steps)
             if time.perf_counter() - last_check >= config.checkpoint_every_s:
                 check()
-        if loss_n or state is None:
+        if loss_n or not history:
             check()
+    except (Cancelled, KeyboardInterrupt):
+        save_last()  # so that --resume goes on from this step
+        log(f"stopped at step {step}; {out / LAST_NAME} resumes it")
+        raise
     finally:
         stream.close()
     return GlobalTrainResult(out / CHECKPOINT_NAME, best, step, time.perf_counter() - started, len(train_pairs), len(val_pairs), history)
@@ -365,7 +347,7 @@ def _resumed_net(path: Path, config: GlobalTrainConfig) -> EncoderUNet:
     return net
 
 
-def _step(net: EncoderUNet, optimizer: torch.optim.Optimizer, batch: Any, info: ModelInfo,
+def _step(net: EncoderUNet, optimizer: torch.optim.Optimizer, batch: Batch, info: ModelInfo,
           device: torch.device, precision: Precision) -> float:
     """One optimisation step on a prepared batch (plus its iterative click rounds); returns the loss."""
     images = torch.from_numpy(batch.images).to(device)

@@ -2,6 +2,7 @@
 
 - ``folders``: image/mask folder pairs and the validation split that training never sees;
 - ``composites``: subjects cut from photos and pasted into others, one mask per object ("this object" clicks);
+  ``composite_eval``: the clicked object's IoU after one click on held-out composites;
 - ``synthetic``: textured synthetic composites (hair mattes for the edge benchmarks);
 - ``metrics``, ``evaluation``: scoring a model against human masks, automatic and with simulated clicks.
 """
@@ -14,7 +15,8 @@ from cutout_app.core._face import lazy_face
 
 _MODULES = {
     "folders": ["Pair", "VAL_FRACTION", "find_pairs", "split_pairs"],
-    "composites": ["Composite", "paste_subjects"],
+    "composites": ["Composite", "interior_points", "paste_subjects"],
+    "composite_eval": ["ClickCase", "composite_cases", "composite_click_scores"],
     "synthetic": ["coarse_probability", "ellipse_outline", "load_textures", "make_composite", "make_matting_composite", "random_texture", "rasterise", "write_dataset"],
     "metrics": ["iou", "precision_recall_counts"],
     "evaluation": ["EvalReport", "ImageScore", "evaluate", "list_pairs", "write_json"],
@@ -23,7 +25,8 @@ _MODULES = {
 __getattr__, __all__ = lazy_face(__name__, _MODULES)
 
 if TYPE_CHECKING:
-    from cutout_app.core.datasets.composites import Composite, paste_subjects  # noqa: F401
+    from cutout_app.core.datasets.composite_eval import ClickCase, composite_cases, composite_click_scores  # noqa: F401
+    from cutout_app.core.datasets.composites import Composite, interior_points, paste_subjects  # noqa: F401
     from cutout_app.core.datasets.evaluation import EvalReport, ImageScore, evaluate, list_pairs, write_json  # noqa: F401
     from cutout_app.core.datasets.folders import VAL_FRACTION, Pair, find_pairs, split_pairs  # noqa: F401
     from cutout_app.core.datasets.metrics import iou, precision_recall_counts  # noqa: F401

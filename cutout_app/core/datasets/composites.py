@@ -115,6 +115,17 @@ def visible_targets(masks: Sequence[np.ndarray], whole: Sequence[np.ndarray]) ->
     return targets
 
 
+def interior_points(mask: np.ndarray, rng: np.random.Generator, count: int, depth: float = 0.25) -> list[tuple[int, int]]:
+    """Up to ``count`` random (x, y) points of ``mask >= 128`` at least ``depth`` of its deepest distance inside."""
+    fg = mask >= 128
+    if count <= 0 or not fg.any():
+        return []
+    dist = cv2.distanceTransform(np.pad(fg.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    ys, xs = np.nonzero(dist >= max(1.0, depth * float(dist.max())))
+    picks = rng.choice(len(ys), size=min(len(ys), count), replace=False)
+    return [(int(xs[i]), int(ys[i])) for i in picks]
+
+
 def _placement(objects: Sequence[np.ndarray], ph: int, pw: int, size: int, rng: np.random.Generator) -> tuple[int, int]:
     """Top-left corner for a ``ph`` x ``pw`` piece: beside an existing object half the time, else anywhere."""
     if rng.random() < 0.5:
