@@ -14,6 +14,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from cutout_app.core.edges.edge_shape import MAX_EDGE_PX, MAX_SHIFT_PX, edge_reach, shape_edges
+
 #: Probabilities below/above these count as confident background/foreground; refinement may not
 #: move such pixels the wrong way when they lie farther than the filter radius from any uncertain one.
 CONFIDENT_LOW = 0.02
@@ -28,19 +30,28 @@ class MaskSettings:
     """How a probability becomes the soft mask (``refine``) and how the soft mask becomes alpha.
 
     ``threshold`` (0..1) is where the alpha ramp is centred; ``softness`` (0..1) is the ramp's width
-    (0 = hard cut-out). ``threshold=0.5, softness=1.0`` shows the soft mask unchanged.
+    (0 = hard cut-out). ``threshold=0.5, softness=1.0`` shows the soft mask unchanged. ``edge_px``
+    and ``shift_px`` then shape the outline in pixels (:mod:`cutout_app.core.edges.edge_shape`): a
+    feathered edge that never reaches the interior, and shrink (negative) or grow (positive).
+    Every value is checked here: anything else raises ValueError, whatever its type.
     """
 
     threshold: float = 0.5
     softness: float = 0.1
     refine: bool = True
+    edge_px: float = 0.0
+    shift_px: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("threshold", "softness"):
-            value = float(getattr(self, name))
-            if not 0.0 <= value <= 1.0 or math.isnan(value):
-                raise ValueError(f"{name} must be between 0 and 1, got {value}")
-            setattr(self, name, value)
+        self.threshold = _number("threshold", self.threshold, 0.0, 1.0)
+        self.softness = _number("softness", self.softness, 0.0, 1.0)
+        self.edge_px = _number("edge_px", self.edge_px, 0.0, MAX_EDGE_PX)
+        shift = _number("shift_px", self.shift_px, -MAX_SHIFT_PX, MAX_SHIFT_PX)
+        if shift != int(shift):
+            raise ValueError(f"shift_px must be a whole number of pixels, got {shift:g}")
+        self.shift_px = int(shift)
+        if not isinstance(self.refine, (bool, int)) or isinstance(self.refine, float):
+            raise ValueError(f"refine must be true or false, got {self.refine!r}")
         self.refine = bool(self.refine)
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,6 +63,30 @@ class MaskSettings:
         """Settings from :meth:`to_dict` output; unknown keys are ignored, missing ones take defaults."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """The names of the settings, in order."""
+        return tuple(f.name for f in fields(cls))
+
+    @property
+    def shapes_edges(self) -> bool:
+        """True when the outline is shifted or given a width (alpha then depends on the neighbours)."""
+        return self.edge_px > 0 or self.shift_px != 0
+
+
+def _number(name: str, value: object, low: float, high: float) -> float:
+    """``value`` as a float in ``[low, high]``; ValueError for anything else (None, a list, a string, NaN, 1e400)."""
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number between {low:g} and {high:g}, got {shown}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not low <= number <= high:  # NaN fails too
+        raise ValueError(f"{name} must be between {low:g} and {high:g}, got {shown}")
+    return number
 
 
 def default_radius(height: int, width: int) -> int:
@@ -182,3 +217,26 @@ def alpha_from_soft(soft: np.ndarray, threshold: float, softness: float) -> np.n
     if soft.dtype != np.uint8:
         raise ValueError(f"soft mask must be uint8, got {soft.dtype}")
     return cv2.LUT(soft, lut_for(threshold, softness))
+
+
+def mask_alpha(soft: np.ndarray, settings: MaskSettings, rect: tuple[int, int, int, int] | None = None,
+               scale: float = 1.0) -> np.ndarray:
+    """The alpha (uint8) that ``settings`` make of a soft mask: what is shown and exported.
+
+    The threshold/softness ramp, then the outline's shift and width. ``rect`` (x, y, w, h) asks for
+    that region only: it is computed from a window grown by the edge's reach, so it equals the same
+    region of the whole mask's alpha. ``scale`` is the size of ``soft`` relative to the photo (a
+    smaller preview level: 0.25), which scales the pixel widths.
+    """
+    if soft.dtype != np.uint8 or soft.ndim != 2:
+        raise ValueError(f"soft mask must be 2-D uint8, got {soft.dtype} {soft.shape}")
+    x, y, w, h = rect if rect is not None else (0, 0, soft.shape[1], soft.shape[0])
+    if not settings.shapes_edges:
+        return cv2.LUT(np.ascontiguousarray(soft[y : y + h, x : x + w]), lut_for(settings.threshold, settings.softness))
+    edge, shift = settings.edge_px * scale, settings.shift_px * scale
+    pad = edge_reach(edge, shift)
+    height, width = soft.shape
+    x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(width, x + w + pad), min(height, y + h + pad)
+    ramp = cv2.LUT(np.ascontiguousarray(soft[y0:y1, x0:x1]), lut_for(settings.threshold, settings.softness))
+    shaped = shape_edges(ramp, edge, shift)
+    return np.ascontiguousarray(shaped[y - y0 : y - y0 + h, x - x0 : x - x0 + w])
