@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cutout_app.core.editing.autosave_journal import AutosaveJournal, cleanup_stale, default_autosave_dir
+from cutout_app.core.editing.autosave_files import default_autosave_dir
+from cutout_app.core.editing.autosave_journal import AutosaveJournal, cleanup_stale
 from cutout_app.core.editing.geometry import Rect
 from cutout_app.core.editing.mask_edit import EditableMask
 
@@ -40,8 +41,9 @@ def test_restore_after_crash_equals_live_mask(photo_path: Path, tmp_path: Path) 
     data_dir = tmp_path / "autosave"
     mask, journal = _edit_session(photo_path, data_dir)
     assert journal.records_since_snapshot == 4
-    # "crash": drop the objects without closing, then look again from disk with new ones
-    del journal
+    # "crash": the process dies, its files are closed and the kernel drops its lock; look again from disk
+    journal._close_file()
+    journal._lock.release()
     info = AutosaveJournal.find_restorable(photo_path, data_dir)
     assert info is not None
     assert info.shape == (120, 160) and info.settings == SETTINGS and info.created > 0
@@ -61,6 +63,7 @@ def test_restored_journal_continues(photo_path: Path, tmp_path: Path) -> None:
     mask2 = EditableMask(soft, on_change=resumed.record)
     mask2.dab(100, 20, 9)
     mask2.end_stroke()
+    resumed.close()
     again, _ = AutosaveJournal.open_for(photo_path, tmp_path).restore()
     assert np.array_equal(again, mask2.soft)
 
@@ -129,8 +132,10 @@ def test_discard_removes_files(photo_path: Path, tmp_path: Path) -> None:
     _, journal = _edit_session(photo_path, data_dir)
     assert any(data_dir.iterdir())
     journal.discard()
-    assert list(data_dir.iterdir()) == []
+    assert [p.name for p in journal.folder.iterdir()] == [".lock"]  # the window still holds its (empty) slot
     assert AutosaveJournal.find_restorable(photo_path, data_dir) is None
+    journal.close()
+    assert list(data_dir.iterdir()) == []  # an empty slot goes when the window lets it go
 
 
 def test_snapshot_compacts_and_keeps_one_generation(photo_path: Path, tmp_path: Path) -> None:
@@ -138,11 +143,12 @@ def test_snapshot_compacts_and_keeps_one_generation(photo_path: Path, tmp_path: 
     journal.snapshot(mask.soft)
     assert journal.records_since_snapshot == 0
     folder = journal.folder
-    assert sorted(p.name for p in folder.iterdir()) == ["base.2.png", "journal.2.bin", "meta.json"]
-    assert (folder / "journal.2.bin").stat().st_size == 16  # header only
+    assert sorted(p.name for p in folder.iterdir()) == [".lock", "base.2.png", "journal.2.bin", "meta.json"]
+    assert (folder / "journal.2.bin").stat().st_size == 24  # header only
     mask.dab(80, 60, 5)
     mask.end_stroke()
     journal.update_settings({"threshold": 0.7})
+    journal.close()
     # a crash while writing the next generation (base written, meta not switched) changes nothing
     (folder / "base.3.png").write_bytes(b"half a png")
     soft, settings = AutosaveJournal.open_for(photo_path, tmp_path).restore()
@@ -153,6 +159,7 @@ def test_replace_all_becomes_a_snapshot(photo_path: Path, tmp_path: Path) -> Non
     mask, journal = _edit_session(photo_path, tmp_path)
     mask.replace_all(np.full(mask.soft.shape, 200, np.uint8))
     assert journal.records_since_snapshot == 0
+    journal.close()
     soft, _ = AutosaveJournal.open_for(photo_path, tmp_path).restore()
     assert (soft == 200).all()
 
@@ -183,4 +190,6 @@ def test_autosave_lives_outside_the_photo_folder(photo_path: Path, tmp_path: Pat
     journal.start(_start_mask(), {})
     assert journal.folder.is_relative_to(tmp_path / "user-data" / "autosave")
     assert set(photo_path.parent.iterdir()) - before == {tmp_path / "user-data"}  # tmp_path is the photo's folder
+    assert AutosaveJournal.find_restorable(photo_path) is None  # this window holds it
+    journal.close()
     assert AutosaveJournal.find_restorable(photo_path) is not None

@@ -183,6 +183,7 @@ def test_truncated_base_is_set_aside_with_a_message_and_autosave_starts_afresh(
 
     _stroke_document(document, 0)  # autosave is on, in a fresh folder
     assert errors == [] and not autosave.failed
+    autosave.close()
     info = AutosaveJournal.find_restorable(photo_path, tmp_path)
     assert info is not None and info.restorable
     soft, _ = info.restore()
@@ -207,26 +208,26 @@ def test_damaged_journal_restores_what_it_can_then_starts_afresh(document, photo
 
     _stroke_document(document, 1)
     assert errors == []
+    autosave.close()
     soft, _ = AutosaveJournal.find_restorable(photo_path, tmp_path).restore()
     assert np.array_equal(soft, document.soft)
 
 
-def test_missing_base_is_rewritten_at_the_first_stroke(document, photo_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
-    journal, _ = _edited_autosave(photo_path, tmp_path)
-    (base,) = journal.folder.glob("base.*.png")
-    base.unlink()  # meta.json still there
-
+def test_missing_base_is_rewritten_at_the_next_stroke(document, photo_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
     notices: list[str] = []
     errors: list[str] = []
     autosave = _autosave(document, photo_path, tmp_path, notices, errors)
     _stroke_document(document, 0)
+    (base,) = autosave.journal.folder.glob("base.*.png")
+    base.unlink()  # meta.json still there, the window still editing
     _stroke_document(document, 1)
+    _stroke_document(document, 2)
     assert errors == []
+    autosave.close()
     info = AutosaveJournal.find_restorable(photo_path, tmp_path)
-    assert info is not None and info.restorable  # before the fix: None, the strokes went to a journal without base
+    assert info is not None and info.restorable  # before the fix: the strokes went to a journal without base
     soft, _ = info.restore()
     assert np.array_equal(soft, document.soft)
-    autosave.close()
 
 
 def test_bad_settings_fall_back_to_defaults_with_a_message(document, photo_path: Path, tmp_path: Path) -> None:  # noqa: ANN001
@@ -243,8 +244,9 @@ def test_bad_settings_fall_back_to_defaults_with_a_message(document, photo_path:
     assert np.array_equal(document.soft, edited)
     assert document.settings.threshold == 0.5 and document.settings.softness == 0.3
     assert len(notices) == 1 and "threshold 7.5" in notices[0]
-    stored = json.loads((AutosaveJournal.open_for(photo_path, tmp_path).folder / "meta.json").read_text())
-    assert stored["settings"]["threshold"] == 0.5  # the bad value is not kept
+    assert len(list((tmp_path / DAMAGED_DIR).iterdir())) == 1  # set aside, as other damage is
+    stored = json.loads((autosave.journal.folder / "meta.json").read_text())
+    assert stored["settings"]["threshold"] == 0.5  # the restored mask is autosaved afresh, without the bad value
     assert errors == []
 
 

@@ -1,4 +1,5 @@
-"""Display maths: the numpy pixels the GUI draws — mask overlay, cut-out on a checkerboard, a preview pyramid.
+"""Display maths: the numpy pixels the GUI draws — mask overlay, cut-out on a checkerboard or a colour, the
+outline, a preview pyramid.
 
 Everything works on a region (a slice of the photo/mask plus its offset), so after an edit only the
 touched rectangle is recomputed.
@@ -104,6 +105,33 @@ def composite_on_checker(
     return cv2.blendLinear(
         np.ascontiguousarray(rgb[..., :3]), cv2.merge([board, board, board]), weight, np.float32(1.0) - weight
     )
+
+
+def composite_on_color(rgb: np.ndarray, alpha: np.ndarray, color: Sequence[int]) -> np.ndarray:
+    """The cut-out region (RGB uint8 H x W x 3) over a solid ``color``: holes and fringes show against it."""
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] < 3 or alpha.shape != rgb.shape[:2]:
+        raise ValueError(f"rgb {rgb.dtype} {rgb.shape} and alpha {alpha.shape} do not match")
+    h, w = alpha.shape
+    board = np.empty((h, w, 3), np.uint8)
+    board[...] = np.asarray(color, np.uint8)[:3]
+    weight = alpha.astype(np.float32)
+    weight *= np.float32(1.0 / 255.0)
+    return cv2.blendLinear(np.ascontiguousarray(rgb[..., :3]), board, weight, np.float32(1.0) - weight)
+
+
+def outline_rgba(alpha: np.ndarray, color: Sequence[int] = (0, 255, 255)) -> np.ndarray:
+    """The mask's outline as premultiplied RGBA (bytes R, G, B, A): opaque ``color`` on the pixels just inside it.
+
+    The outline is where alpha crosses 128, so a hole of a few pixels, invisible in a pale overlay, shows
+    as a ring. Like :func:`overlay_rgba` for ``QImage.Format_RGBA8888_Premultiplied``.
+    """
+    if alpha.dtype != np.uint8 or alpha.ndim != 2:
+        raise ValueError(f"alpha must be 2-D uint8, got {alpha.dtype} {alpha.shape}")
+    inside = cv2.compare(alpha, 127, cv2.CMP_GT)
+    ring = cv2.subtract(inside, cv2.erode(inside, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE))
+    out = np.zeros((*alpha.shape, 4), np.uint8)
+    out[ring > 0] = (*(int(c) for c in color[:3]), 255)
+    return out
 
 
 def scaled_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -421,6 +421,31 @@ class EditableMask:
         self._commit("replace", rect, before, region)
         return rect
 
+    def set_region(self, rect: Rect, after: np.ndarray, kind: str = "restore") -> Rect:
+        """Write ``after`` (uint8, ``rect``'s shape) into ``rect`` as one undo step (a restored edit)."""
+        self.end_stroke()
+        if rect.empty or rect.clip(*self.soft.shape) != rect or after.shape != (rect.h, rect.w) or after.dtype != np.uint8:
+            raise ValueError(f"region {rect} with {after.dtype} {after.shape} does not fit a {self.soft.shape} mask")
+        region = self.soft[rect.slices]
+        before = region.copy()
+        region[...] = after
+        self._commit(kind, rect, before, region)
+        return rect
+
+    def reset(self, soft: np.ndarray, *, clean: bool = True) -> None:
+        """Start over from ``soft``: no undo or redo history; ``clean`` says whether it counts as saved."""
+        soft = np.asarray(soft)
+        if soft.shape != self.soft.shape or soft.dtype != np.uint8:
+            raise ValueError(f"replacement must be uint8 {self.soft.shape}, got {soft.dtype} {soft.shape}")
+        self._in_stroke = False
+        self._stroke_rect, self._saved_tiles, self._tile_saved, self._last_point = None, {}, None, None
+        self.soft[...] = soft
+        self._undo.clear()
+        self._redo.clear()
+        self._undo_bytes = 0
+        self._state_id = 0
+        self._clean_id = 0 if clean else -1
+
     # ------------------------------------------------------------------ history
     def _commit(self, kind: str, rect: Rect, before: np.ndarray, after: np.ndarray) -> None:
         step = _UndoStep(kind, rect, _Blob(before), _Blob(after), self._next_id, self._state_id)
