@@ -146,3 +146,49 @@ def test_batch_runs_a_two_stage_model_in_automatic_mode(qtbot, tiny_two_stage_pa
     assert "corrupt.jpg" in dlg.summary_text()
     mask = cv2.imread(str(out / "one.png"), cv2.IMREAD_UNCHANGED)
     assert mask is not None and mask.shape == (60, 80)  # mask-only mode: one channel
+
+
+def test_failed_rows_stand_out_the_summary_comes_first_and_the_output_folder_opens(
+    qtbot, dialog: BatchDialog, folders: tuple[Path, Path]
+) -> None:
+    from PySide6.QtCore import QObject, QUrl, Slot
+    from PySide6.QtGui import QDesktopServices
+
+    from cutout_app.gui.batch_dialog import FAILED_BACKGROUND
+
+    src, out = folders
+    dialog.input_edit.setText(str(src))
+    dialog.output_edit.setText(str(out))
+    assert not dialog.open_output_folder()  # nothing there yet: said, not opened
+    with qtbot.waitSignal(dialog.batch_finished, timeout=60000):
+        assert dialog.start()
+    rows = {dialog.results_table.item(r, 0).text(): r for r in range(dialog.results_table.rowCount())}
+    failed = dialog.results_table.item(rows["corrupt.jpg"], 1)
+    done = dialog.results_table.item(rows["one.jpg"], 1)
+    assert failed.background().color() == FAILED_BACKGROUND and failed.font().bold()
+    assert done.background().color() != FAILED_BACKGROUND
+    layout = dialog.layout()
+    assert layout.indexOf(dialog.summary_label) < layout.indexOf(dialog.results_table)  # read without scrolling
+    assert dialog.summary_label.text().startswith("Done: 3") and dialog.summary_label.isVisible()
+
+    class Opened(QObject):
+        urls: list[QUrl] = []
+
+        @Slot(QUrl)
+        def show(self, url: QUrl) -> None:
+            self.urls.append(url)
+
+    opened = Opened()
+    QDesktopServices.setUrlHandler("file", opened, "show")  # the file manager, as Qt lets an app route it
+    try:
+        qtbot.mouseClick(dialog.open_folder_button, Qt.MouseButton.LeftButton)
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    assert [Path(u.toLocalFile()) for u in opened.urls] == [out.resolve()]
+
+
+def test_batch_edge_options_reach_the_mask_settings(dialog: BatchDialog) -> None:
+    dialog.edge_spin.setValue(5)
+    dialog.shift_spin.setValue(-2)
+    mask = dialog.options().mask
+    assert mask.edge_px == 5 and mask.shift_px == -2

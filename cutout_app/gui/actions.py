@@ -1,21 +1,24 @@
 """The window's actions, menus and toolbar (what each does lives in the window and its EditorState).
 
-Tool and view-mode actions set the editor state; their check marks follow ``state.changed``.
+Texts and keys come from the one table in :mod:`cutout_app.gui.shortcuts`; :meth:`Actions.retranslate`
+sets them again when the language changes. Tool and view-mode actions set the editor state; their check
+marks follow ``state.changed``. Tool tips name each command's keys.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol
 
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMenu, QMenuBar, QToolBar
 
 from cutout_app.gui.canvas import ImageCanvas
 from cutout_app.gui.editor_state import EditorState, Tool, ViewMode
 from cutout_app.gui.settings import PROVIDERS
+from cutout_app.gui.shortcuts import command, tooltip
 
 
 class ActionTarget(Protocol):
@@ -32,8 +35,11 @@ class ActionTarget(Protocol):
 
     # the window's commands
     def open_dialog(self) -> object: ...
+    def paste_photo(self) -> object: ...
+    def open_neighbour(self, step: int) -> object: ...
     def fill_recent_menu(self) -> None: ...
     def export_dialog(self) -> object: ...
+    def copy_cutout(self) -> object: ...
     def batch_export(self) -> object: ...
     def undo(self) -> object: ...
     def redo(self) -> object: ...
@@ -42,191 +48,218 @@ class ActionTarget(Protocol):
     def clear_clicks(self) -> None: ...
     def set_provider(self, provider: str) -> object: ...
     def fill_language_menu(self) -> None: ...
+    def show_shortcuts(self) -> None: ...
     def show_about(self) -> None: ...
+
+
+def _menu_texts() -> dict[str, str]:
+    return {
+        "file": QCoreApplication.translate("MainWindow", "&File"),
+        "recent": QCoreApplication.translate("MainWindow", "Open &Recent"),
+        "edit": QCoreApplication.translate("MainWindow", "&Edit"),
+        "mask": QCoreApplication.translate("MainWindow", "&Mask"),
+        "provider": QCoreApplication.translate("MainWindow", "Run the Model &On"),
+        "view": QCoreApplication.translate("MainWindow", "&View"),
+        "language": QCoreApplication.translate("MainWindow", "&Language"),
+        "help": QCoreApplication.translate("MainWindow", "&Help"),
+        "toolbar": QCoreApplication.translate("MainWindow", "Tools"),
+    }
+
+
+def _provider_names() -> dict[str, str]:
+    return {
+        "auto": QCoreApplication.translate("MainWindow", "Automatic (CUDA if available)"),
+        "cuda": QCoreApplication.translate("MainWindow", "CUDA (GPU)"),
+        "cpu": QCoreApplication.translate("MainWindow", "CPU"),
+    }
 
 
 @dataclass
 class Actions:
-    open: QAction
-    recent_menu: QMenu
-    export: QAction
-    batch: QAction
-    quit: QAction
-    undo: QAction
-    redo: QAction
-    segment: QAction
-    cancel: QAction
-    clear_clicks: QAction
+    """Every action of the window, by command name (see :data:`cutout_app.gui.shortcuts.COMMANDS`)."""
+
+    by_name: dict[str, QAction]
+    menus: dict[str, QMenu]
+    toolbar: QToolBar
     providers: dict[str, QAction]
-    tools: dict[Tool, QAction]
-    modes: dict[ViewMode, QAction]
-    zoom_in: QAction
-    zoom_out: QAction
-    fit: QAction
-    actual: QAction
-    brush_bigger: QAction
-    brush_smaller: QAction
-    language_menu: QMenu
+    tool_group: QActionGroup
+    tools: dict[Tool, QAction] = field(default_factory=dict)
+    modes: dict[ViewMode, QAction] = field(default_factory=dict)
 
+    def __getattr__(self, name: str) -> QAction:
+        by_name = self.__dict__.get("by_name", {})
+        if name in by_name:
+            return by_name[name]
+        raise AttributeError(name)
 
-def _action(window: ActionTarget, text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:
-    action = QAction(text, window)
-    if shortcut is not None:
-        action.setShortcut(QKeySequence(shortcut))
-    if tip:
-        action.setStatusTip(tip)
-    action.triggered.connect(lambda checked=False: slot())
-    window.addAction(action)  # shortcuts work while the menu bar is hidden or another widget has focus
-    return action
+    @property
+    def recent_menu(self) -> QMenu:
+        return self.menus["recent"]
+
+    @property
+    def language_menu(self) -> QMenu:
+        return self.menus["language"]
+
+    def enable_tools(self, enabled: bool, tool: Tool) -> None:
+        """The tools are usable only with a photo open: without one none is checked."""
+        self.tool_group.setEnabled(enabled)
+        for action in self.tools.values():
+            action.setChecked(enabled and action is self.tools[tool])
+
+    def retranslate(self) -> None:
+        """Set every text in the current language."""
+        for name, action in self.by_name.items():
+            cmd = command(name)
+            text = cmd.menu_text()
+            action.setText(f"{text}\t{cmd.canvas_key}" if cmd.canvas_key else text)
+            action.setIconText(cmd.toolbar_text())
+            action.setToolTip(tooltip(name))
+            action.setStatusTip(tooltip(name))
+        for name, text in _menu_texts().items():
+            if name == "toolbar":
+                self.toolbar.setWindowTitle(text)
+            else:
+                self.menus[name].setTitle(text)
+        for choice, text in _provider_names().items():
+            self.providers[choice].setText(text)
 
 
 def build_actions(window: ActionTarget) -> Actions:
     """Create every action and the menu bar and toolbar of ``window``."""
+    state = window.state
+    canvas = window.canvas
+    slots = {
+        "open": window.open_dialog,
+        "paste": window.paste_photo,
+        "next_photo": partial(window.open_neighbour, 1),
+        "previous_photo": partial(window.open_neighbour, -1),
+        "export": window.export_dialog,
+        "copy": window.copy_cutout,
+        "batch": window.batch_export,
+        "quit": window.close,
+        "undo": window.undo,
+        "redo": window.redo,
+        "segment": window.segment,
+        "cancel": window.cancel_task,
+        "clear_clicks": window.clear_clicks,
+        "brush_bigger": state.grow_brush,
+        "brush_smaller": state.shrink_brush,
+        "outline": lambda: state.set(show_outline=not state.show_outline),
+        "zoom_in": canvas.zoom_in,
+        "zoom_out": canvas.zoom_out,
+        "fit": canvas.fit_to_window,
+        "actual": partial(canvas.set_zoom, 1.0),
+        "shortcuts": window.show_shortcuts,
+        "about": window.show_about,
+        **{f"tool_{tool.value}": partial(state.set_tool, tool) for tool in Tool},
+        **{f"view_{mode.value}": partial(state.set_view_mode, mode) for mode in ViewMode},
+    }
+    by_name: dict[str, QAction] = {}
+    for name, slot in slots.items():
+        action = QAction(window)
+        action.setShortcuts(command(name).sequences())
+        action.triggered.connect(lambda checked=False, slot=slot: slot())
+        window.addAction(action)  # shortcuts work while the menu bar is hidden or another widget has focus
+        by_name[name] = action
+    a = by_name.__getitem__
+
     menu_bar = window.menuBar()
-
-    # File
-    file_menu = menu_bar.addMenu(QCoreApplication.translate("MainWindow", "&File"))
-    open_action = _action(window, QCoreApplication.translate("MainWindow", "&Open..."), window.open_dialog, QKeySequence.StandardKey.Open)
-    recent_menu = QMenu(QCoreApplication.translate("MainWindow", "Open &Recent"), window)
-    recent_menu.aboutToShow.connect(window.fill_recent_menu)
-    export_action = _action(window, QCoreApplication.translate("MainWindow", "&Export..."), window.export_dialog, "Ctrl+E")
-    batch_action = _action(window, QCoreApplication.translate("MainWindow", "&Batch Export..."), window.batch_export, "Ctrl+B")
-    quit_action = _action(window, QCoreApplication.translate("MainWindow", "&Quit"), window.close, QKeySequence.StandardKey.Quit)
-    file_menu.addAction(open_action)
-    file_menu.addMenu(recent_menu)
+    menus: dict[str, QMenu] = {}
+    menus["file"] = menu_bar.addMenu("")
+    menus["recent"] = QMenu(window)
+    menus["recent"].aboutToShow.connect(window.fill_recent_menu)
+    file_menu = menus["file"]
+    file_menu.addAction(a("open"))
+    file_menu.addMenu(menus["recent"])
+    file_menu.addAction(a("paste"))
+    file_menu.addAction(a("previous_photo"))
+    file_menu.addAction(a("next_photo"))
     file_menu.addSeparator()
-    file_menu.addAction(export_action)
-    file_menu.addAction(batch_action)
+    file_menu.addAction(a("export"))
+    file_menu.addAction(a("copy"))
+    file_menu.addAction(a("batch"))
     file_menu.addSeparator()
-    file_menu.addAction(quit_action)
+    file_menu.addAction(a("quit"))
 
-    # Edit
-    edit_menu = menu_bar.addMenu(QCoreApplication.translate("MainWindow", "&Edit"))
-    undo = _action(window, QCoreApplication.translate("MainWindow", "&Undo"), window.undo, "Ctrl+Z")
-    redo = _action(window, QCoreApplication.translate("MainWindow", "&Redo"), window.redo, "Ctrl+Shift+Z")
-    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-    edit_menu.addAction(undo)
-    edit_menu.addAction(redo)
+    menus["edit"] = edit_menu = menu_bar.addMenu("")
+    edit_menu.addAction(a("undo"))
+    edit_menu.addAction(a("redo"))
     edit_menu.addSeparator()
     tool_group = QActionGroup(window)
+    tool_group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)  # none checked without a photo
     tools: dict[Tool, QAction] = {}
-    state = window.state
-    for tool, key in ((Tool.CLICK, "C"), (Tool.ADD, "B"), (Tool.ERASE, "E"), (Tool.REGION, "K"), (Tool.PAN, "H")):
-        action = _action(window, tool.label(), partial(state.set_tool, tool), key)
+    for tool in Tool:
+        action = a(f"tool_{tool.value}")
         action.setCheckable(True)
         tool_group.addAction(action)
         edit_menu.addAction(action)
         tools[tool] = action
     edit_menu.addSeparator()
-    bigger = _action(window, QCoreApplication.translate("MainWindow", "Bigger brush"), state.grow_brush, "]")
-    smaller = _action(window, QCoreApplication.translate("MainWindow", "Smaller brush"), state.shrink_brush, "[")
-    edit_menu.addAction(bigger)
-    edit_menu.addAction(smaller)
+    edit_menu.addAction(a("brush_bigger"))
+    edit_menu.addAction(a("brush_smaller"))
 
-    # Mask
-    mask_menu = menu_bar.addMenu(QCoreApplication.translate("MainWindow", "&Mask"))
-    # Space is handled by the canvas (tap = segment, hold + drag = pan), so it is only shown in the text.
-    segment = _action(window, QCoreApplication.translate("MainWindow", "&Segment") + "\tSpace", window.segment)
-    segment.setIconText(QCoreApplication.translate("MainWindow", "Segment"))
+    menus["mask"] = mask_menu = menu_bar.addMenu("")
     # Esc cancels what runs; when nothing does it clears the clicks (only one of the two is enabled at a time).
-    cancel = _action(window, QCoreApplication.translate("MainWindow", "&Cancel"), window.cancel_task, "Esc")
-    cancel.setEnabled(False)
-    clear_clicks = _action(window, QCoreApplication.translate("MainWindow", "C&lear Clicks"), window.clear_clicks, "Esc")
-    mask_menu.addAction(segment)
-    mask_menu.addAction(cancel)
-    mask_menu.addAction(clear_clicks)
+    a("cancel").setEnabled(False)
+    for name in ("segment", "cancel", "clear_clicks"):
+        mask_menu.addAction(a(name))
     mask_menu.addSeparator()
-    provider_menu = mask_menu.addMenu(QCoreApplication.translate("MainWindow", "Run the Model &On"))
+    menus["provider"] = provider_menu = mask_menu.addMenu("")
     provider_group = QActionGroup(window)
     providers: dict[str, QAction] = {}
-    names = {
-        "auto": QCoreApplication.translate("MainWindow", "Automatic (CUDA if available)"),
-        "cuda": QCoreApplication.translate("MainWindow", "CUDA (GPU)"),
-        "cpu": QCoreApplication.translate("MainWindow", "CPU"),
-    }
     for choice in PROVIDERS:
-        action = _action(window, names[choice], partial(window.set_provider, choice))
+        action = QAction(window)
         action.setCheckable(True)
+        action.triggered.connect(lambda checked=False, c=choice: window.set_provider(c))
         provider_group.addAction(action)
         provider_menu.addAction(action)
         providers[choice] = action
 
-    # View
-    view_menu = menu_bar.addMenu(QCoreApplication.translate("MainWindow", "&View"))
+    menus["view"] = view_menu = menu_bar.addMenu("")
     mode_group = QActionGroup(window)
     modes: dict[ViewMode, QAction] = {}
-    for mode, key in ((ViewMode.OVERLAY, "1"), (ViewMode.CUTOUT, "2"), (ViewMode.SIDE_BY_SIDE, "3")):
-        action = _action(window, mode.label(), partial(state.set_view_mode, mode), key)
+    for mode in ViewMode:
+        action = a(f"view_{mode.value}")
         action.setCheckable(True)
         mode_group.addAction(action)
         view_menu.addAction(action)
         modes[mode] = action
+    a("outline").setCheckable(True)
+    view_menu.addAction(a("outline"))
     view_menu.addSeparator()
-    zoom_in = _action(window, QCoreApplication.translate("MainWindow", "Zoom &In"), window.canvas.zoom_in, QKeySequence.StandardKey.ZoomIn)
-    zoom_in.setShortcuts([QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")])
-    zoom_out = _action(window, QCoreApplication.translate("MainWindow", "Zoom &Out"), window.canvas.zoom_out, QKeySequence.StandardKey.ZoomOut)
-    zoom_out.setShortcuts([QKeySequence("Ctrl+-")])
-    fit = _action(window, QCoreApplication.translate("MainWindow", "&Fit to Window"), window.canvas.fit_to_window, "Ctrl+0")
-    actual = _action(window, QCoreApplication.translate("MainWindow", "&Actual Size (100%)"), partial(window.canvas.set_zoom, 1.0), "Ctrl+1")
-    for action in (zoom_in, zoom_out, fit, actual):
-        view_menu.addAction(action)
+    for name in ("zoom_in", "zoom_out", "fit", "actual"):
+        view_menu.addAction(a(name))
     view_menu.addSeparator()
-    language_menu = view_menu.addMenu(QCoreApplication.translate("MainWindow", "&Language"))
-    language_menu.aboutToShow.connect(window.fill_language_menu)
+    menus["language"] = view_menu.addMenu("")
+    menus["language"].aboutToShow.connect(window.fill_language_menu)
 
-    # Help
-    help_menu = menu_bar.addMenu(QCoreApplication.translate("MainWindow", "&Help"))
-    help_menu.addAction(_action(window, QCoreApplication.translate("MainWindow", "&About cutout"), window.show_about))
+    menus["help"] = help_menu = menu_bar.addMenu("")
+    help_menu.addAction(a("shortcuts"))
+    help_menu.addAction(a("about"))
 
-    # Toolbar
-    bar = QToolBar(QCoreApplication.translate("MainWindow", "Tools"), window)
+    bar = QToolBar(window)
     bar.setObjectName("main-toolbar")
     bar.setMovable(False)
     bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-    bar.addAction(open_action)
-    bar.addAction(export_action)
-    bar.addSeparator()
-    bar.addAction(segment)
-    bar.addSeparator()
-    for action in tools.values():
-        bar.addAction(action)
-    bar.addSeparator()
-    bar.addAction(undo)
-    bar.addAction(redo)
-    bar.addSeparator()
-    bar.addAction(fit)
-    bar.addAction(actual)
+    for group in (("open", "previous_photo", "next_photo", "export"), ("segment",), tuple(f"tool_{t.value}" for t in Tool),
+                  ("undo", "redo"), ("fit", "actual")):
+        for name in group:
+            bar.addAction(a(name))
+        bar.addSeparator()
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
+    actions = Actions(by_name, menus, bar, providers, tool_group, tools, modes)
+    actions.retranslate()
+
     def follow_state(name: str) -> None:
-        if name == "tool":
+        if name == "tool" and tool_group.isEnabled():
             tools[state.tool].setChecked(True)
         elif name == "view_mode":
             modes[state.view_mode].setChecked(True)
+        elif name == "show_outline":
+            a("outline").setChecked(state.show_outline)
 
-    for name in ("tool", "view_mode"):
+    for name in ("tool", "view_mode", "show_outline"):
         follow_state(name)
     state.changed.connect(follow_state)
-
-    return Actions(
-        open=open_action,
-        recent_menu=recent_menu,
-        export=export_action,
-        batch=batch_action,
-        quit=quit_action,
-        undo=undo,
-        redo=redo,
-        segment=segment,
-        cancel=cancel,
-        clear_clicks=clear_clicks,
-        providers=providers,
-        tools=tools,
-        modes=modes,
-        zoom_in=zoom_in,
-        zoom_out=zoom_out,
-        fit=fit,
-        actual=actual,
-        brush_bigger=bigger,
-        brush_smaller=smaller,
-        language_menu=language_menu,
-    )
+    return actions

@@ -1,25 +1,34 @@
-"""Glue between the open document and core.autosave_journal's autosave journal.
+"""Glue between the open document and core's autosave: what is journaled, and what a reopened photo offers.
 
 Every committed edit (end of a stroke, a click, a segmentation, undo/redo) is appended to the journal
-before the next one can happen, so a crash or kill loses at most the stroke in progress.
+before the next one can happen, with the clicks and strokes that guide the next click, so a crash or
+kill loses at most the stroke in progress, and a restore brings back the mask, the click dots, the
+painted strokes and the undo steps.
+
+Each window journals into its own slot (held for as long as the photo is open in it), so two windows
+on one photo never overwrite each other; the second is told so. Reopening a photo offers each
+autosave that no live window holds, newest first: declining one deletes that one only. An autosave
+whose edits were all exported is restored without a question.
 
 The autosave heals itself: a damaged autosave is restored as far as it can be, with a notice saying
-what was lost, then set aside and started afresh; a base image that went missing is rewritten at the
-next edit; view settings with bad values fall back to the defaults. Only a failure to *write* turns
-autosave off (``on_error``).
+what was lost, then set aside and started afresh from what was restored; a base image that went
+missing is rewritten at the next edit; view settings with bad values fall back to the defaults. Only a
+failure to *write* turns autosave off (``on_error``).
 """
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
 
 from cutout_app.core.edges import MaskSettings
-from cutout_app.core.editing import AutosaveJournal, EditRecord, RestoreInfo
+from cutout_app.core.editing import AutosaveJournal, EditRecord, Note, RestoreInfo, guidance_to_json
 from cutout_app.core.errors import CutoutError
+from cutout_app.core.wording import CONTEXT
 from cutout_app.gui.document import Document
 
 log = logging.getLogger(__name__)
@@ -27,22 +36,28 @@ log = logging.getLogger(__name__)
 #: After this many region records the journal is compacted into a new base snapshot.
 SNAPSHOT_EVERY = 100
 
+#: Asked before restoring an autosave: True to restore it.
+AskRestore = Callable[[RestoreInfo], bool]
+
 
 def describe_time(seconds: float) -> str:
-    """A timestamp in the user's locale (for "restore edits from ...")."""
+    """A moment in the user's locale, for "edits from ...": the long date (never the C locale's "30 11 2026") and the time."""
     moment = QDateTime.fromSecsSinceEpoch(int(seconds))
-    return QLocale().toString(moment, QLocale.FormatType.ShortFormat)
+    locale = QLocale()
+    return f"{locale.toString(moment.date(), QLocale.FormatType.LongFormat)} {locale.toString(moment.time(), QLocale.FormatType.ShortFormat)}"
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("DocumentAutosave", text)
+def _note_text(note: str) -> str:
+    """A core note in the user's language (plain strings are already translated)."""
+    return note.translated(partial(QCoreApplication.translate, CONTEXT)) if isinstance(note, Note) else note
 
 
 class DocumentAutosave:
-    """Journals the edits of one document.
+    """Journals the edits of one document, in a slot of its own.
 
     ``on_error(message)`` is called once if writing fails (autosave is then off); ``on_notice(message)``
-    tells the user what a restore could not bring back, or that a damaged autosave was set aside.
+    tells the user what a restore could not bring back, that a damaged autosave was set aside, or that
+    the photo is open in another window.
     """
 
     def __init__(
@@ -59,73 +74,157 @@ class DocumentAutosave:
         self.on_error = on_error
         self.on_notice = on_notice
         self.failed = False
-        self.journal = AutosaveJournal.open_for(photo_path, data_dir)
+        #: This window's journal: claimed at the first edit, or the autosave it restored.
+        self.journal: AutosaveJournal | None = None
+        self._written_guidance: Any = None
         document.add_edit_listener(self._on_edit)
+        document.guidance_committed.connect(self._on_guidance)
 
     @staticmethod
-    def find(photo_path: Path, data_dir: Path | None = None) -> RestoreInfo | None:
-        """An autosave of this exact photo version, if there is one (possibly a damaged one: see ``restorable``)."""
-        return AutosaveJournal.find_restorable(photo_path, data_dir)
+    def find(photo_path: Path, data_dir: Path | None = None) -> list[RestoreInfo]:
+        """The autosaves of this exact photo version that no live window holds, newest first."""
+        return AutosaveJournal.find_all_restorable(photo_path, data_dir)
 
-    def offer_restore(self, ask: Callable[[RestoreInfo], bool]) -> bool:
-        """Look for this photo's autosave and restore it if ``ask(info)`` says so; True if something was restored.
+    # ------------------------------------------------------------------ opening
+    def offer_restore(self, ask: AskRestore) -> bool:
+        """Offer each autosave of this photo (newest first) until one is restored; True if one was.
 
-        An autosave beyond restoring is not offered: it is set aside with a notice. Declining deletes it.
+        One whose edits were all exported is restored without asking; a damaged one beyond restoring is
+        set aside with a notice; declining one deletes it. Autosaves left after a restore stay on disk.
         """
-        info = self.find(self.photo_path, self.data_dir)
-        if info is None:
-            return False
-        if not info.restorable:
-            return self.restore(info)  # sets it aside and says why
-        if ask(info):
-            return self.restore(info)
-        self.discard()
-        return False
+        if AutosaveJournal.windows_editing(self.photo_path, self.data_dir):
+            self._notify([QCoreApplication.translate(
+                "DocumentAutosave",
+                "This photo is open in another cutout window. The edits made here are autosaved separately, and both are offered when the photo is opened again after a crash.")])
+        restored, left = False, 0
+        for info in self.find(self.photo_path, self.data_dir):
+            try:
+                journal = info.journal()
+            except CutoutError:
+                continue  # another window took it meanwhile
+            if restored:
+                journal.close()
+                left += 1
+            elif not info.restorable:
+                self._restore(info, journal, saved=False)  # sets it aside and says why
+                journal.close()
+            elif info.exported is not None and not info.edits_since_export:
+                restored = self._restore(info, journal, saved=True)
+            elif ask(info):
+                restored = self._restore(info, journal, saved=False)
+            else:
+                journal.discard()
+                journal.close()
+        if left:
+            kept = QCoreApplication.translate(
+                "DocumentAutosave",
+                "{count} more set(s) of unsaved edits of this photo, from other windows, are kept; they are offered when the photo is opened again.")
+            self._notify([kept.format(count=left)])
+        return restored
 
-    def restore(self, info: RestoreInfo) -> bool:
-        """Load the autosaved mask and view settings into the document (one undoable step).
-
-        Whatever could not be restored is named in a notice; a damaged autosave is set aside and a new
-        one starts from the restored mask. False if nothing was restored.
-        """
+    def _restore(self, info: RestoreInfo, journal: AutosaveJournal, saved: bool) -> bool:
+        """Load ``info``'s autosave into the document and go on journaling in ``journal``; False if nothing came back."""
         recovered = info.recover()
-        notes = list(recovered.notes)
+        notes = [_note_text(note) for note in recovered.notes]
         soft, damaged = recovered.soft, recovered.damaged
         if soft is not None and soft.shape != (self.document.height, self.document.width):
-            notes.append(_tr("the autosaved mask does not fit this photo"))
+            notes.append(QCoreApplication.translate("DocumentAutosave", "the autosaved mask does not fit this photo"))
             soft, damaged = None, True
-        moved = self.journal.set_aside() if damaged else None
+        moved = journal.set_aside() if damaged else None
         if notes:
-            self._notify(soft is not None, damaged, notes, moved)
-        if soft is None:
+            if soft is not None:  # what came back, before what did not
+                restored = QCoreApplication.translate(
+                    "DocumentAutosave",
+                    "restored: the mask with {edits} edit(s) to undo one by one, {clicks} click(s) and {strokes} brush stroke(s)")
+                guidance = recovered.guidance
+                notes.insert(0, restored.format(edits=len(recovered.steps), clicks=len(guidance.clicks),
+                                                strokes=len(guidance.strokes)))
+            self._notify_restore(soft is not None, damaged, notes, moved)
+        if soft is None or recovered.base is None:
             return False
+        self.journal = journal
         view = MaskSettings.from_dict({**self.document.settings.to_dict(), **recovered.settings})
-        self.document.set_view_settings(view.threshold, view.softness)
-        self.document.replace_mask(soft)  # journals itself as a snapshot (or a fresh start) through _on_edit
-        self.save_settings()  # bad stored values are replaced by the ones in use
+        self.document.set_view_settings(**{name: getattr(view, name) for name in view.field_names() if name != "refine"})
+        self.document.load_history(recovered.base, recovered.steps, recovered.base_guidance, recovered.guidance,
+                                   saved=saved and not damaged)
+        self._written_guidance = guidance_to_json(recovered.guidance)
+        if damaged:  # what was restored goes to a fresh autosave at once
+            self._guard(lambda: journal.start(self.document.soft, self.document.settings.to_dict(),
+                                              self._current_guidance()))
+        else:
+            journal.records_since_snapshot = len(recovered.steps)
+            self.save_settings()  # bad stored values are replaced by the ones in use
         return True
 
+    # ------------------------------------------------------------------ the document's life
     def discard(self) -> None:
-        """Delete the autosave (the user declined to restore it, or discarded the edits)."""
-        self.journal.discard()
+        """Delete this window's autosave (the user discarded the edits)."""
+        if self.journal is not None:
+            self.journal.discard()
+
+    def mark_exported(self) -> None:
+        """The document was exported as it stands: reopening it later asks nothing."""
+        if self.journal is not None and self.journal.started and not self.failed:
+            self._guard(self.journal.mark_exported)
 
     def save_settings(self) -> None:
-        """Store the current threshold/softness with the autosave (if one exists)."""
-        if self.journal.started and not self.failed:
-            self._guard(lambda: self.journal.update_settings(self.document.settings.to_dict()))
+        """Store the current threshold, softness, edge width and shift with the autosave (if one exists)."""
+        if self.journal is not None and self.journal.started and not self.failed:
+            journal = self.journal
+            self._guard(lambda: journal.update_settings(self.document.settings.to_dict()))
 
     def close(self) -> None:
+        """Stop journaling; the autosave stays on disk, free for another window to restore.
+
+        A document closed with nothing unsaved leaves nothing to offer: an autosave that was never
+        exported is deleted (its edits were undone), an exported one is marked as exported as it stands.
+        """
+        if self.journal is None:
+            return
+        if not self.document.unsaved and self.journal.started and not self.failed:
+            if self.journal.exported is None:
+                self.journal.discard()
+            else:
+                self._guard(self.journal.mark_exported)
         self.journal.close()
+
+    # ------------------------------------------------------------------ journaling
+    def _current_guidance(self) -> Any:
+        self._written_guidance = guidance_to_json(self.document.guidance)
+        return self._written_guidance
+
+    def _claimed(self) -> AutosaveJournal:
+        if self.journal is None:
+            self.journal = AutosaveJournal.open_new(self.photo_path, self.data_dir)
+        return self.journal
 
     def _on_edit(self, record: EditRecord) -> None:
         if self.failed:
             return
-        journal = self.journal
-        if not journal.started or record.full or journal.records_since_snapshot >= SNAPSHOT_EVERY or journal.base_missing:
-            self._guard(lambda: self.journal.start(self.document.soft, self.document.settings.to_dict())
-                        if not self.journal.started else self.journal.snapshot(self.document.soft))  # fmt: skip
-        else:
-            self._guard(lambda: self.journal.record(record))
+
+        def write() -> None:
+            journal = self._claimed()
+            soft, settings = self.document.soft, self.document.settings.to_dict()
+            if not journal.started:
+                journal.start(soft, settings, self._current_guidance())
+            elif record.full or journal.records_since_snapshot >= SNAPSHOT_EVERY or journal.base_missing:
+                journal.snapshot(soft, self._current_guidance())
+            else:
+                journal.record(record)
+                self._write_guidance(journal)
+
+        self._guard(write)
+
+    def _on_guidance(self) -> None:
+        if not self.failed and self.journal is not None and self.journal.started:
+            journal = self.journal
+            self._guard(lambda: self._write_guidance(journal))
+
+    def _write_guidance(self, journal: AutosaveJournal) -> None:
+        guidance = guidance_to_json(self.document.guidance)
+        if guidance != self._written_guidance:
+            journal.append_guidance(guidance)
+            self._written_guidance = guidance
 
     def _guard(self, action: Callable[[], None]) -> None:
         try:
@@ -133,16 +232,21 @@ class DocumentAutosave:
         except (CutoutError, OSError, ValueError) as exc:
             self._fail(str(exc))
 
-    def _notify(self, restored: bool, damaged: bool, notes: list[str], moved: Path | None) -> None:
+    # ------------------------------------------------------------------ telling the user
+    def _notify_restore(self, restored: bool, damaged: bool, notes: list[str], moved: Path | None) -> None:
         if not restored:
-            head = _tr("The unsaved edits could not be restored:")
+            head = QCoreApplication.translate("DocumentAutosave", "The unsaved edits could not be restored:")
         elif damaged:
-            head = _tr("Some unsaved edits could not be restored:")
+            head = QCoreApplication.translate("DocumentAutosave", "Some unsaved edits could not be restored:")
         else:
-            head = _tr("The unsaved edits were restored, but:")
+            head = QCoreApplication.translate("DocumentAutosave", "The unsaved edits were restored, but:")
         lines = [head, *(f"- {note}" for note in notes)]
         if moved is not None:
-            lines.append(_tr("The damaged autosave was moved to {folder}.").format(folder=moved))
+            moved_to = QCoreApplication.translate("DocumentAutosave", "The damaged autosave was moved to {folder}.")
+            lines.append(moved_to.format(folder=moved))
+        self._notify(lines)
+
+    def _notify(self, lines: list[str]) -> None:
         message = "\n".join(lines)
         log.warning("autosave: %s", message)
         if self.on_notice is not None:

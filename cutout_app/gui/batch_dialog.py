@@ -2,8 +2,10 @@
 
 The work is :func:`cutout_app.core.batch.local.run_pipelined` on a :class:`~cutout_app.gui.workers.TaskWorker`, like
 every background task of the window; the model is opened by the window's own loader, on the provider the
-window uses. The dialog only collects the options, shows per-file results as they arrive and summarises
-the failures at the end.
+window uses. The dialog only collects the options, shows per-file results as they arrive (failed rows in
+red) and summarises the run at the end, above the list, where it is seen without scrolling; "Open output
+folder" shows the results. Every text is set in :meth:`BatchDialog.retranslate`, which a language change
+calls again.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, Signal, Slot
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QBrush, QColor, QDesktopServices, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -31,6 +33,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -49,7 +52,7 @@ from cutout_app.core.batch import (
     plan_batch,
     run_pipelined,
 )
-from cutout_app.core.edges import MaskSettings
+from cutout_app.core.edges import MAX_EDGE_PX, MAX_SHIFT_PX, MaskSettings
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.files import ExportMode, ExportOptions
 from cutout_app.core.inference import ProviderChoice, Segmenter, open_model
@@ -59,6 +62,9 @@ from cutout_app.gui.settings import AppSettings
 from cutout_app.gui.workers import TaskWorker, WorkerPool
 
 _DEFAULT_OUTPUT_NAME = "cutouts"
+#: Failed rows of the results list stand out in this colour.
+FAILED_BACKGROUND = QColor(255, 214, 214)
+FAILED_TEXT = QColor(140, 0, 0)
 
 
 class BatchDialog(QDialog):
@@ -90,64 +96,83 @@ class BatchDialog(QDialog):
         self._report: BatchReport | None = None
         self._background = QColor(*ExportOptions().background)
 
-        self.setWindowTitle(self.tr("Batch cut-out"))
         self.setMinimumWidth(640)
         self._build()
+        self.retranslate()
         self._restore_folders()
         self._update_enabled()
 
     # --- layout ------------------------------------------------------------------------------------
     def _build(self) -> None:
         self.input_edit = QLineEdit()
-        self.input_edit.setPlaceholderText(self.tr("Folder with the photos to cut out"))
-        self.input_browse = QPushButton(self.tr("Browse…"))
+        self.input_browse = QPushButton()
         self.input_browse.clicked.connect(self._browse_input)
         self.output_edit = QLineEdit()
-        self.output_edit.setPlaceholderText(self.tr("Folder for the PNG results (created if needed)"))
-        self.output_browse = QPushButton(self.tr("Browse…"))
+        self.output_browse = QPushButton()
         self.output_browse.clicked.connect(self._browse_output)
-        self.recursive_check = QCheckBox(self.tr("Include sub-folders"))
+        self.recursive_check = QCheckBox()
         self.recursive_check.setChecked(BatchOptions().recursive)
-        self.overwrite_check = QCheckBox(self.tr("Overwrite existing results"))
-        self.overwrite_check.setToolTip(self.tr("When unchecked, photos whose PNG already exists are skipped."))
+        self.overwrite_check = QCheckBox()
 
-        folders = QGroupBox(self.tr("Folders"))
-        form = QFormLayout(folders)
-        form.addRow(self.tr("Input folder:"), self._row(self.input_edit, self.input_browse))
-        form.addRow(self.tr("Output folder:"), self._row(self.output_edit, self.output_browse))
-        form.addRow("", self._row(self.recursive_check, self.overwrite_check, stretch_first=False))
+        self.folders_box = QGroupBox()
+        self.folders_form = QFormLayout(self.folders_box)
+        self.folders_form.addRow(QLabel(), self._row(self.input_edit, self.input_browse))
+        self.folders_form.addRow(QLabel(), self._row(self.output_edit, self.output_browse))
+        self.folders_form.addRow(QLabel(), self._row(self.recursive_check, self.overwrite_check, stretch_first=False))
 
+        defaults = MaskSettings()
         self.mode_combo = QComboBox()
         for mode in ExportMode:
-            self.mode_combo.addItem(export_mode_label(mode), mode)
+            self.mode_combo.addItem("", mode)
         self.mode_combo.currentIndexChanged.connect(self._update_enabled)
-        self.color_button = QPushButton(self.tr("Colour…"))
+        self.color_button = QPushButton()
         self.color_button.clicked.connect(self._choose_color)
         self.threshold_spin = QDoubleSpinBox()
         self.threshold_spin.setRange(0.0, 1.0)
         self.threshold_spin.setSingleStep(0.05)
         self.threshold_spin.setDecimals(2)
-        self.threshold_spin.setValue(MaskSettings().threshold)
-        self.threshold_spin.setToolTip(self.tr("Pixels more likely than this to be foreground are kept."))
-        self.refine_check = QCheckBox(self.tr("Refine edges"))
-        self.refine_check.setChecked(MaskSettings().refine)
+        self.threshold_spin.setValue(defaults.threshold)
+        self.refine_check = QCheckBox()
+        self.refine_check.setChecked(defaults.refine)
+        self.edge_spin = QSpinBox()
+        self.edge_spin.setRange(0, int(MAX_EDGE_PX))
+        self.edge_spin.setValue(round(defaults.edge_px))
+        self.edge_spin.setSuffix(" px")
+        self.shift_spin = QSpinBox()
+        self.shift_spin.setRange(-MAX_SHIFT_PX, MAX_SHIFT_PX)
+        self.shift_spin.setValue(defaults.shift_px)
+        self.shift_spin.setSuffix(" px")
+        self.shift_label = QLabel()
         self.decontaminate_check, self.matting_check = edge_checkboxes(ExportOptions())
         self.set_background_color(self._background)
 
-        export_box = QGroupBox(self.tr("Export"))
-        export_form = QFormLayout(export_box)
-        export_form.addRow(self.tr("Output:"), self._row(self.mode_combo, self.color_button))
-        export_form.addRow(self.tr("Threshold:"), self._row(self.threshold_spin, self.refine_check, stretch_first=False))
-        export_form.addRow(self.tr("Edges:"), self._row(self.decontaminate_check, self.matting_check, stretch_first=False))
+        self.export_box = QGroupBox()
+        self.export_form = QFormLayout(self.export_box)
+        self.export_form.addRow(QLabel(), self._row(self.mode_combo, self.color_button))
+        self.export_form.addRow(QLabel(), self._row(self.threshold_spin, self.refine_check, stretch_first=False))
+        self.export_form.addRow(QLabel(), self._row(self.edge_spin, self.shift_label, self.shift_spin, stretch_first=False))
+        self.export_form.addRow(QLabel(), self._row(self.decontaminate_check, self.matting_check, stretch_first=False))
 
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
         self.progress_bar.setTextVisible(False)
-        self.status_label = QLabel(self.tr("Ready."))
+        self.status_label = QLabel()
+
+        # The summary sits above the list, so it is seen when the batch ends, however long the list is.
+        self.summary_label = QLabel()
+        self.summary_label.setWordWrap(True)
+        self.summary_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = self.summary_label.font()
+        font.setBold(True)
+        self.summary_label.setFont(font)
+        self.summary_view = QPlainTextEdit()
+        self.summary_view.setReadOnly(True)
+        self.summary_view.setMaximumHeight(90)
+        self.summary_view.hide()
 
         self.results_table = QTableWidget(0, 3)
-        self.results_table.setHorizontalHeaderLabels([self.tr("File"), self.tr("Status"), self.tr("Error")])
         self.results_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.results_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.results_table.verticalHeader().setVisible(False)
@@ -156,29 +181,72 @@ class BatchDialog(QDialog):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
 
-        self.summary_view = QPlainTextEdit()
-        self.summary_view.setReadOnly(True)
-        self.summary_view.setMaximumHeight(110)
-        self.summary_view.setPlaceholderText(self.tr("The summary appears here when the batch ends."))
-
-        self.start_button = QPushButton(self.tr("Start"))
+        self.start_button = QPushButton()
         self.start_button.setDefault(True)
         self.start_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton(self.tr("Cancel batch"))
+        self.cancel_button = QPushButton()
         self.cancel_button.clicked.connect(self.cancel)
+        self.open_folder_button = QPushButton()
+        self.open_folder_button.clicked.connect(self.open_output_folder)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.buttons.addButton(self.start_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.buttons.addButton(self.open_folder_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(folders)
-        layout.addWidget(export_box)
+        layout.addWidget(self.folders_box)
+        layout.addWidget(self.export_box)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status_label)
-        layout.addWidget(self.results_table, 1)
+        layout.addWidget(self.summary_label)
         layout.addWidget(self.summary_view)
+        layout.addWidget(self.results_table, 1)
         layout.addWidget(self.buttons)
+
+    def retranslate(self) -> None:
+        """Set every text in the current language (called again when the language changes)."""
+        self.setWindowTitle(self.tr("Batch cut-out"))
+        self.input_edit.setPlaceholderText(self.tr("Folder with the photos to cut out"))
+        self.output_edit.setPlaceholderText(self.tr("Folder for the PNG results (created if needed)"))
+        for button in (self.input_browse, self.output_browse):
+            button.setText(self.tr("Browse…"))
+        self.recursive_check.setText(self.tr("Include sub-folders"))
+        self.overwrite_check.setText(self.tr("Overwrite existing results"))
+        self.overwrite_check.setToolTip(self.tr("When unchecked, photos whose PNG already exists are skipped."))
+        self.folders_box.setTitle(self.tr("Folders"))
+        for row, text in enumerate((self.tr("Input folder:"), self.tr("Output folder:"))):
+            self._form_label(self.folders_form, row, text)
+        for i in range(self.mode_combo.count()):
+            self.mode_combo.setItemText(i, export_mode_label(self.mode_combo.itemData(i)))
+        self.color_button.setText(self.tr("Colour…"))
+        self.threshold_spin.setToolTip(self.tr("Pixels more likely than this to be foreground are kept."))
+        self.refine_check.setText(self.tr("Refine edges"))
+        self.edge_spin.setSpecialValueText(self.tr("as the model gives it"))
+        self.edge_spin.setToolTip(self.tr("Feather the outline over this many pixels; the inside stays solid."))
+        self.shift_label.setText(self.tr("Shift edge:"))
+        self.shift_spin.setToolTip(self.tr("Move the outline out (grow, +) or in (shrink, −) by this many pixels."))
+        self.export_box.setTitle(self.tr("Export"))
+        for row, text in enumerate((self.tr("Output:"), self.tr("Threshold:"), self.tr("Edge width:"), self.tr("Edges:"))):
+            self._form_label(self.export_form, row, text)
+        if self._report is None and self._worker is None and not self.summary_label.text():
+            self.status_label.setText(self.tr("Ready."))
+        self.results_table.setHorizontalHeaderLabels([self.tr("File"), self.tr("Status"), self.tr("Error")])
+        self.start_button.setText(self.tr("Start"))
+        self.cancel_button.setText(self.tr("Cancel batch"))
+        self.open_folder_button.setText(self.tr("Open output folder"))
+        self.open_folder_button.setToolTip(self.tr("Show the results in the file manager"))
+
+    @staticmethod
+    def _form_label(form: QFormLayout, row: int, text: str) -> None:
+        item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        if item is not None and isinstance(item.widget(), QLabel):
+            item.widget().setText(text)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     @staticmethod
     def _row(*widgets: QWidget, stretch_first: bool = True) -> QWidget:
@@ -203,7 +271,6 @@ class BatchDialog(QDialog):
         """The batch options the widgets describe."""
         mode = self.mode_combo.currentData()
         background = (self._background.red(), self._background.green(), self._background.blue())
-        defaults = MaskSettings()
         return BatchOptions(
             recursive=self.recursive_check.isChecked(),
             overwrite=self.overwrite_check.isChecked(),
@@ -211,8 +278,9 @@ class BatchDialog(QDialog):
                                  matting=self.matting_check.isChecked()),
             mask=MaskSettings(
                 threshold=float(self.threshold_spin.value()),
-                softness=defaults.softness,
                 refine=self.refine_check.isChecked(),
+                edge_px=float(self.edge_spin.value()),
+                shift_px=self.shift_spin.value(),
             ),
         )
 
@@ -224,8 +292,23 @@ class BatchDialog(QDialog):
         return self._report
 
     def summary_text(self) -> str:
-        """The text of the summary box (what the user reads when the batch ends)."""
-        return self.summary_view.toPlainText()
+        """The summary the user reads when the batch ends: the counts and, below them, the failures."""
+        details = self.summary_view.toPlainText() if self.summary_view.isVisibleTo(self) else ""
+        return "\n".join(filter(None, (self.summary_label.text(), details)))
+
+    def _show_summary(self, head: str, details: str = "") -> None:
+        self.summary_label.setText(head)
+        self.summary_view.setPlainText(details)
+        self.summary_view.setVisible(bool(details))
+
+    @Slot()
+    def open_output_folder(self) -> bool:
+        """Show the output folder in the file manager; False if it does not exist yet."""
+        folder = Path(self.output_edit.text().strip()).expanduser()
+        if not self.output_edit.text().strip() or not folder.is_dir():
+            self.status_label.setText(self.tr("The output folder does not exist yet."))
+            return False
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder.resolve())))
 
     # --- folders -----------------------------------------------------------------------------------
     def _restore_folders(self) -> None:
@@ -276,7 +359,7 @@ class BatchDialog(QDialog):
         self._remember_folders()
         self._report = None
         self.results_table.setRowCount(0)
-        self.summary_view.clear()
+        self._show_summary("")
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
         self.progress_bar.setTextVisible(False)
@@ -318,7 +401,7 @@ class BatchDialog(QDialog):
 
     def _show_problem(self, message: str) -> None:
         self.status_label.setText(message)
-        self.summary_view.setPlainText(message)
+        self._show_summary(message)
 
     @Slot(int, int)
     def _on_progress(self, done: int, total: int) -> None:
@@ -353,9 +436,16 @@ class BatchDialog(QDialog):
         row = self.results_table.rowCount()
         self.results_table.insertRow(row)
         cells = (self._display_name(result.src), self._status_text(result.status), result.error or "")
+        failed = result.status == "failed"
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
             item.setToolTip(str(result.src) if column == 0 else text)
+            if failed:
+                item.setBackground(QBrush(FAILED_BACKGROUND))
+                item.setForeground(QBrush(FAILED_TEXT))
+                font = item.font()
+                font.setBold(True)
+                item.setFont(font)
             self.results_table.setItem(row, column, item)
         self.results_table.scrollToBottom()
 
@@ -364,9 +454,11 @@ class BatchDialog(QDialog):
         report, self._engine, manifest = result
         self._report = report
         tr = partial(QCoreApplication.translate, CONTEXT)
-        lines = [report.summary(tr, self._display_name),
-                 self.tr("Results are in {folder}").format(folder=self.output_edit.text().strip()), manifest.text(tr)]
-        self.summary_view.setPlainText("\n".join(lines))
+        lines = report.summary(tr, self._display_name).splitlines()
+        first = 2 if report.cancelled else 1
+        head = [*lines[:first], self.tr("Results are in {folder}").format(folder=self.output_edit.text().strip()),
+                manifest.text(tr)]
+        self._show_summary("\n".join(head), "\n".join(lines[first:]))
         self.status_label.setText(self.tr("Cancelled.") if report.cancelled else self.tr("Finished."))
 
     @Slot(object)

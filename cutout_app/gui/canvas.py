@@ -4,7 +4,9 @@ Drawing is delegated to :class:`~cutout_app.gui.renderer.Renderer`, which compos
 the image from a pyramid level that suits the zoom. After an edit only the changed rect is repainted.
 In side-by-side mode the widget holds two panes (original left, cut-out right) that share one transform.
 The tool, brush, view mode and overlay come from the :class:`~cutout_app.gui.editor_state.EditorState`;
-the canvas repaints when it changes.
+the canvas repaints when it changes. Space is :class:`~cutout_app.gui.space_key.SpaceKey`'s: a tap asks
+for segmentation, a hold pans, and a pan never changes the mask. With no photo open the canvas says how
+to open one.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from cutout_app.core.edges import edge_reach
 from cutout_app.core.editing import Rect
 from cutout_app.gui.document import Document
 from cutout_app.gui.editor_state import EditorState, Tool, ViewMode
 from cutout_app.gui.gesture import Gesture
+from cutout_app.gui.region_preview import RegionPreview
 from cutout_app.gui.renderer import Content, Renderer
+from cutout_app.gui.space_key import SpaceKey
 from cutout_app.gui.view_transform import ZOOM_STEP, ViewTransform
 
 BACKGROUND = QColor(48, 48, 52)
@@ -42,12 +47,12 @@ class ImageCanvas(QWidget):
 
     #: The zoom or pan changed (the status bar shows the zoom).
     view_changed = Signal()
-    #: Space was pressed and released without dragging: the window runs segmentation.
+    #: Space was tapped (pressed and released quickly, the mouse untouched): the window runs segmentation.
     segment_requested = Signal()
     #: A click of the click tool at photo pixel (x, y): keep (True) or remove (False).
     click_requested = Signal(float, float, bool)
 
-    def __init__(self, state: EditorState, parent: QWidget | None = None) -> None:
+    def __init__(self, state: EditorState, regions: RegionPreview | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.state = state
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -62,9 +67,15 @@ class ImageCanvas(QWidget):
         self.gesture = Gesture(state, self.click_requested.emit)
         self._fitted = True  # the view follows the window (resize, view mode) until the user zooms or pans
         self._pan_from: QPointF | None = None
-        self._space_down = False
-        self._space_panned = False
+        self.space = SpaceKey(self)
+        self.space.tapped.connect(self.segment_requested)
+        self.space.held_changed.connect(lambda held: self._update_cursor_shape())
+        self.regions = regions
+        if regions is not None:
+            regions.changed.connect(self.update)
         self._cursor_pos: QPointF | None = None
+        #: The text shown while no photo is open (the window translates it).
+        self.empty_text = ""
         state.changed.connect(self._on_state_changed)
         self._update_cursor_shape()
 
@@ -77,7 +88,10 @@ class ImageCanvas(QWidget):
             self.document.clicks_changed.disconnect(self.update)
             self.document.preview_changed.disconnect(self.update)
         self.document = document
-        self.renderer = Renderer(document) if document is not None else None
+        self.renderer = Renderer(document, self.state, self.regions) if document is not None else None
+        if self.regions is not None:
+            self.regions.set_document(document)
+            self.regions.set_active(document is not None and self.tool is Tool.REGION)
         if document is not None:
             document.changed.connect(self._on_document_changed)
             document.view_changed.connect(self.update)
@@ -87,13 +101,14 @@ class ImageCanvas(QWidget):
         self.update()
 
     def _on_document_changed(self, rect: Rect | None) -> None:
-        if self.renderer is None:
+        if self.renderer is None or self.document is None:
             return
         self.renderer.invalidate(rect)
         if rect is None:
             self.update()
         else:
-            for widget_rect in self.image_rect_to_widget(rect):
+            settings = self.document.settings  # a shaped edge reaches beyond the pixels that changed
+            for widget_rect in self.image_rect_to_widget(rect.grow(edge_reach(settings.edge_px, settings.shift_px) + 1)):
                 self.update(widget_rect)
 
     # ------------------------------------------------------------------ editor state
@@ -104,6 +119,8 @@ class ImageCanvas(QWidget):
     def _on_state_changed(self, name: str) -> None:
         if name == "tool":
             self._update_cursor_shape()
+            if self.regions is not None:
+                self.regions.set_active(self.document is not None and self.tool is Tool.REGION)
         if name == "view_mode" and self._fitted:
             self.fit_to_window()
         self.update()
@@ -207,16 +224,15 @@ class ImageCanvas(QWidget):
                 painter.save()
                 painter.setClipRect(area)
                 painter.translate(pane.topLeft())
-                self.renderer.draw(
-                    painter,
-                    self.transform,
-                    area.translated(-pane.topLeft()),
-                    content,
-                    self.state.overlay_color,
-                    self.state.overlay_opacity,
-                )
+                self.renderer.draw(painter, self.transform, area.translated(-pane.topLeft()), content)
                 painter.restore()
             self._paint_clicks(painter)
+        elif self.empty_text:
+            painter.setPen(QColor(200, 200, 205))
+            font = painter.font()
+            font.setPointSizeF(font.pointSizeF() * 1.4)
+            painter.setFont(font)
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.empty_text)
         self._paint_cursor(painter)
         painter.end()
 
@@ -254,7 +270,7 @@ class ImageCanvas(QWidget):
         """Widget rect of the brush outline, or None when it is not shown."""
         if self._cursor_pos is None or self.document is None or self.tool not in (Tool.ADD, Tool.ERASE):
             return None
-        if self._pan_from is not None or self._space_down:
+        if self._pan_from is not None or self.space.held:
             return None
         r = self.state.brush_radius * self.transform.scale + 3
         c = self._cursor_pos
@@ -269,7 +285,7 @@ class ImageCanvas(QWidget):
     def _update_cursor_shape(self) -> None:
         if self._pan_from is not None:
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
-        elif self._space_down or self.tool is Tool.PAN:
+        elif self.space.held or self.tool is Tool.PAN:
             self.setCursor(Qt.CursorShape.OpenHandCursor)
         elif self.tool in (Tool.REGION, Tool.CLICK):
             self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -280,11 +296,11 @@ class ImageCanvas(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         pos = event.position()
         button = event.button()
+        self.space.use()  # Space held with a mouse button is a pan, never a tap
         if button == Qt.MouseButton.MiddleButton or (
-            button == Qt.MouseButton.LeftButton and (self._space_down or self.tool is Tool.PAN)
+            button == Qt.MouseButton.LeftButton and (self.space.held or self.tool is Tool.PAN)
         ):
             self._pan_from = pos
-            self._space_panned = self._space_down
             self._update_cursor_shape()
             return
         if button in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton) and self.document is not None:
@@ -299,6 +315,10 @@ class ImageCanvas(QWidget):
         pos = event.position()
         old_cursor = self._cursor_rect()
         self._cursor_pos = pos
+        if event.buttons() != Qt.MouseButton.NoButton:
+            self.space.use()
+        if self.regions is not None and self.regions.active:
+            self.regions.hover(self.widget_to_image(pos) if self._pan_from is None else None)
         if self._pan_from is not None:
             delta = pos - self._pan_from
             self._pan_from = pos
@@ -310,6 +330,7 @@ class ImageCanvas(QWidget):
         self._update_cursor_area(old_cursor)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        self.space.use()
         if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
             self._pan_from = None
             self._update_cursor_shape()
@@ -323,6 +344,8 @@ class ImageCanvas(QWidget):
         old = self._cursor_rect()
         self._cursor_pos = None
         self._update_cursor_area(old)
+        if self.regions is not None:
+            self.regions.hover(None)
         super().leaveEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API
@@ -338,33 +361,12 @@ class ImageCanvas(QWidget):
 
     # ------------------------------------------------------------------ keys: Space = segment (tap) or pan (hold)
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
-        if self.handle_space(event, pressed=True):
-            return
-        super().keyPressEvent(event)
+        if not self.space.key(event, pressed=True):
+            super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
-        if self.handle_space(event, pressed=False):
-            return
-        super().keyReleaseEvent(event)
-
-    def handle_space(self, event: QKeyEvent, pressed: bool) -> bool:
-        """Space held + drag pans; a Space tap asks for segmentation. True if the event was Space."""
-        if event.key() != Qt.Key.Key_Space or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
-            return False
-        if event.isAutoRepeat():
-            return True
-        if pressed:
-            self._space_down = True
-            self._space_panned = False
-        else:
-            self._space_down = False
-            if self._pan_from is not None:
-                self._pan_from = None
-                self._space_panned = True
-            if not self._space_panned:
-                self.segment_requested.emit()
-        self._update_cursor_shape()
-        return True
+        if not self.space.key(event, pressed=False):
+            super().keyReleaseEvent(event)
 
     def grab_point(self, x: float, y: float) -> QPoint:
         """Widget point over image pixel (x, y) of the first pane (tests and scripts drive the mouse with it)."""

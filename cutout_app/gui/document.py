@@ -10,13 +10,14 @@ or Esc first makes the preview the mask, so what is shown is what is edited and 
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+import dataclasses
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from cutout_app.core.edges import MaskSettings, alpha_from_soft
-from cutout_app.core.editing import EditableMask, EditRecord, Rect
+from cutout_app.core.edges import MaskSettings, mask_alpha
+from cutout_app.core.editing import EditableMask, EditRecord, Rect, RestoredStep
 from cutout_app.core.files import Photo
 from cutout_app.core.inference import Click, Guidance, Stroke, full_size_mask, painted_pixels
 
@@ -37,6 +38,8 @@ class Document(QObject):
     clicks_changed = Signal()
     #: A click preview appeared or went (see ``preview``).
     preview_changed = Signal()
+    #: The committed guidance changed without a mask edit (a click that changed nothing, Esc): autosave it.
+    guidance_committed = Signal()
 
     def __init__(self, photo: Photo, settings: MaskSettings | None = None, soft: np.ndarray | None = None) -> None:
         super().__init__()
@@ -131,6 +134,7 @@ class Document(QObject):
         self.pending = None
         self.guidance = Guidance(strokes=self.guidance.strokes)
         self.clicks_changed.emit()
+        self.guidance_committed.emit()
 
     def _follow_history(self, kind: str) -> None:
         """Keep the guidance in step with the mask's undo history (one entry per mask step)."""
@@ -150,18 +154,23 @@ class Document(QObject):
         self.clicks_changed.emit()
 
     # --- view mapping ----------------------------------------------------------------------
-    def set_view_settings(self, threshold: float | None = None, softness: float | None = None) -> None:
-        """Change how the soft mask maps to alpha (a view setting: not an edit, not undoable)."""
-        if threshold is not None:
-            self.settings.threshold = min(1.0, max(0.0, float(threshold)))
-        if softness is not None:
-            self.settings.softness = min(1.0, max(0.0, float(softness)))
-        self.view_changed.emit()
+    def set_view_settings(self, **changes: Any) -> None:
+        """Change how the soft mask maps to alpha (threshold, softness, edge_px, shift_px: a view setting, not an
+        edit, not undoable). ValueError for a value :class:`MaskSettings` refuses."""
+        settings = dataclasses.replace(self.settings, **changes)
+        if settings != self.settings:
+            self.settings = settings
+            self.view_changed.emit()
 
     def alpha(self, rect: Rect | None = None) -> np.ndarray:
         """The alpha (uint8) of the whole mask or of ``rect``: what is shown and exported."""
-        soft = self.mask.soft if rect is None else np.ascontiguousarray(self.mask.soft[rect.slices])
-        return alpha_from_soft(soft, self.settings.threshold, self.settings.softness)
+        box = None if rect is None else (rect.x, rect.y, rect.w, rect.h)
+        return mask_alpha(self.mask.soft, self.settings, box)
+
+    @property
+    def shows_mask(self) -> bool:
+        """True once there is a mask to show (an edit, a segmentation, a click's preview)."""
+        return self.has_mask or self.preview is not None
 
     def _refresh(self, rect: Rect | None, full: bool = False) -> None:
         """Tell the views where the soft mask changed."""
@@ -193,6 +202,7 @@ class Document(QObject):
             self._next_guidance = None
             self.guidance = guidance
             self.clicks_changed.emit()
+            self.guidance_committed.emit()
             return
         self._refresh(rect, full=rect == self.mask.full_rect)
         self._edited()
@@ -259,6 +269,33 @@ class Document(QObject):
         full = rect is None or rect == self.mask.full_rect
         self._refresh(rect, full=full)
         self.state_changed.emit()
+
+    def load_history(self, base: np.ndarray, steps: Sequence[RestoredStep], base_guidance: Guidance,
+                     final_guidance: Guidance, saved: bool = False) -> None:
+        """Take a restored autosave: ``base`` with no history below it, then each step as an undo step with its
+        guidance, so undo steps back through what was restored and stops at ``base``.
+
+        Edit listeners (the autosave) do not hear these steps: they are already on disk. ``saved`` says the
+        result was exported as it is (closing then asks nothing). ``final_guidance`` is the guidance after
+        the last step (it may change without a step: a click that changed nothing).
+        """
+        self.drop_preview()
+        self.pending = None
+        listeners, self._listeners = self._listeners, []
+        try:
+            self.mask.reset(base, clean=saved and not steps)
+            self.guidance, self._guidance_undo, self._guidance_redo = base_guidance, [], []
+            for step in steps:
+                self._next_guidance = step.guidance
+                self.mask.set_region(step.rect, np.ascontiguousarray(step.after))
+            self.guidance = final_guidance
+            if saved:
+                self.mask.mark_clean()
+        finally:
+            self._listeners = listeners
+        self._refresh(None, full=True)
+        self._edited()
+        self.clicks_changed.emit()
 
     def mark_saved(self) -> None:
         """The current mask was exported: closing needs no question until the next edit."""

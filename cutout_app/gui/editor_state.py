@@ -16,6 +16,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtGui import QColor
 
 from cutout_app.gui.settings import AppSettings
+from cutout_app.gui.shortcuts import command
 
 MIN_BRUSH = 1
 MAX_BRUSH = 1000
@@ -23,41 +24,57 @@ BRUSH_STEP = 1.25
 
 
 class Tool(Enum):
-    """What the left mouse button does on the canvas."""
+    """What the left mouse button does on the canvas (keys: :mod:`cutout_app.gui.shortcuts`)."""
 
-    CLICK = "click"  # left click: keep, right or Shift+left: remove; the model segments (C)
-    ADD = "add"  # paint foreground (B)
-    ERASE = "erase"  # paint background (E)
-    REGION = "region"  # click: keep the region (left) / remove it (right) (K)
-    PAN = "pan"  # drag to pan (H)
+    CLICK = "click"  # left click: keep, right or Shift+left: remove; the model segments
+    ADD = "add"  # paint foreground
+    ERASE = "erase"  # paint background
+    REGION = "region"  # click: keep the region (left) / remove it (right)
+    PAN = "pan"  # drag to pan
 
     def label(self) -> str:
         """The tool's name as the menu shows it."""
-        labels = {
-            Tool.CLICK: QCoreApplication.translate("Tool", "Click to segment"),
-            Tool.ADD: QCoreApplication.translate("Tool", "Add brush"),
-            Tool.ERASE: QCoreApplication.translate("Tool", "Erase brush"),
-            Tool.REGION: QCoreApplication.translate("Tool", "Keep / remove region"),
-            Tool.PAN: QCoreApplication.translate("Tool", "Pan"),
-        }
-        return labels[self]
+        return command(f"tool_{self.value}").menu_text()
 
 
 class ViewMode(Enum):
     """How the canvas shows the photo and its mask."""
 
     OVERLAY = "overlay"  # photo with the mask as a coloured overlay
-    CUTOUT = "cutout"  # the cut-out on a checkerboard
+    CUTOUT = "cutout"  # the cut-out on a checkerboard (or a colour)
     SIDE_BY_SIDE = "side"  # original left, cut-out right, same zoom and pan
 
     def label(self) -> str:
         """The mode's name as the menu and the panel show it."""
-        labels = {
-            ViewMode.OVERLAY: QCoreApplication.translate("ViewMode", "Overlay"),
-            ViewMode.CUTOUT: QCoreApplication.translate("ViewMode", "Cutout"),
-            ViewMode.SIDE_BY_SIDE: QCoreApplication.translate("ViewMode", "Side by side"),
-        }
-        return labels[self]
+        return command(f"view_{self.value}").menu_text()
+
+
+class OverlayTint(Enum):
+    """What the overlay colours: what is kept (the default), or what is removed (as Photoshop's quick mask)."""
+
+    KEPT = "kept"
+    REMOVED = "removed"
+
+    def label(self) -> str:
+        return {
+            OverlayTint.KEPT: QCoreApplication.translate("ViewMode", "What is kept"),
+            OverlayTint.REMOVED: QCoreApplication.translate("ViewMode", "What is removed"),
+        }[self]
+
+
+class Backdrop(Enum):
+    """What the cut-out is shown on: a checkerboard, or a solid colour that makes holes and fringes stand out."""
+
+    CHECKER = "checker"
+    WHITE = "white"
+    BLACK = "black"
+
+    def label(self) -> str:
+        return {
+            Backdrop.CHECKER: QCoreApplication.translate("ViewMode", "Checkerboard"),
+            Backdrop.WHITE: QCoreApplication.translate("ViewMode", "White"),
+            Backdrop.BLACK: QCoreApplication.translate("ViewMode", "Black"),
+        }[self]
 
 
 def _clamped(low: float, high: float) -> Callable[[Any], float]:
@@ -103,6 +120,9 @@ OPTIONS: dict[str, Option] = {
     "view_mode": Option(ViewMode.OVERLAY, ViewMode, "view/mode", lambda mode: mode.value),
     "overlay_color": Option(QColor("#ff2060"), _color, "view/overlay_color", lambda color: color.name()),
     "overlay_opacity": Option(0.5, _clamped(0.0, 1.0), "view/overlay_opacity"),
+    "overlay_tint": Option(OverlayTint.KEPT, OverlayTint, "view/overlay_tint", lambda tint: tint.value),
+    "cutout_backdrop": Option(Backdrop.CHECKER, Backdrop, "view/cutout_backdrop", lambda backdrop: backdrop.value),
+    "show_outline": Option(False, _flag, "view/show_outline"),
     "refine_clicks": Option(True, _flag, "clicks/refine"),
 }
 
@@ -118,6 +138,9 @@ class EditorState(QObject):
     view_mode: ViewMode
     overlay_color: QColor
     overlay_opacity: float  # 0..1
+    overlay_tint: OverlayTint  # the overlay colours what is kept or what is removed
+    cutout_backdrop: Backdrop  # what the cut-out view shows behind the subject
+    show_outline: bool  # draw the mask's outline (small holes show as rings)
     refine_clicks: bool  # run the full-resolution refinement after each click
 
     def __init__(self, parent: QObject | None = None) -> None:

@@ -2,7 +2,9 @@
 
 Translations live in ``resources/translations/cutout_<code>.qm`` (compiled from the ``.ts`` files by
 ``resources/translations/update.py``). Qt's own strings (standard buttons, file dialogs) come from
-the ``qtbase_<code>.qm`` that PySide6 ships.
+the ``qtbase_<code>.qm`` that PySide6 ships. Installing translators while the window is open switches
+it at once: Qt sends every widget a LanguageChange event, and the window's widgets set their texts again.
+Dates follow the chosen language too (the default QLocale).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def saved_language(settings: QSettings | None = None) -> str | None:
 
 
 def set_language(code: str | None, settings: QSettings | None = None) -> None:
-    """Remember ``code`` (None: follow the system) for the next start; it takes effect on restart."""
+    """Remember ``code`` (None: follow the system) for the next start (:func:`install_translator` switches now)."""
     if code is not None and code not in dict(_LANGUAGES):
         raise ValueError(f"Unknown language {code!r}; available: {', '.join(c for c, _ in _LANGUAGES)}")
     store = settings if settings is not None else _default_settings()
@@ -90,14 +92,19 @@ def install_translator(app: QCoreApplication, language: str | None = None, setti
     if language is None:
         language = saved_language(settings) or language_for_locale(QLocale.system())
     remove_translators(app)
+    system = QLocale.system()
     if language == SOURCE_LANGUAGE or language not in dict(_LANGUAGES):
+        QLocale.setDefault(system)
         return SOURCE_LANGUAGE
 
     own = QTranslator(app)
     if not own.load(str(translation_file(language))):
+        QLocale.setDefault(system)
         return SOURCE_LANGUAGE
     app.installTranslator(own)
     _installed.append(own)
+    chosen = QLocale(language)
+    QLocale.setDefault(system if system.language() == chosen.language() else chosen)
 
     qt_dir = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     qt_base = QTranslator(app)

@@ -2,10 +2,11 @@
 
 Two models, the views bound to them, and the window: :class:`~cutout_app.gui.document.Document` (the photo
 and its mask) and :class:`~cutout_app.gui.editor_state.EditorState` (tool, brush, view); the canvas, the tool
-panel and the actions bind to them. The window opens, segments (Space, and clicks through
-:class:`~cutout_app.gui.click_segmenter.ClickSegmenter`), exports and closes; background tasks run as
-:mod:`cutout_app.gui.workers` TaskWorkers, edits are autosaved by :mod:`cutout_app.gui.autosave`, and
-questions to the user go through ``self.prompter``.
+panel and the actions bind to them. The window opens (a file, a dropped file, a pasted photo, the next
+photo of the folder), segments (Space, and clicks through :class:`~cutout_app.gui.click_segmenter.ClickSegmenter`),
+exports or copies the cut-out, and closes; background tasks run as :mod:`cutout_app.gui.workers` TaskWorkers,
+edits are autosaved by :mod:`cutout_app.gui.autosave`, and questions to the user go through ``self.prompter``.
+A language change retranslates the window at once (:meth:`MainWindow.retranslate`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QEventLoop, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QScrollArea
 
-from cutout_app.core.edges import MaskSettings
+from cutout_app.core.editing import RestoreInfo, default_autosave_dir
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.files import (
     SUPPORTED_EXTENSIONS,
@@ -25,6 +26,7 @@ from cutout_app.core.files import (
     cutout_path,
     export_result,
     is_supported_image,
+    neighbour_photo,
     read_image_protected,
 )
 from cutout_app.core.inference import ProviderChoice, Segmenter, open_model, segment_photo
@@ -33,10 +35,12 @@ from cutout_app.gui.actions import build_actions
 from cutout_app.gui.autosave import DocumentAutosave, describe_time
 from cutout_app.gui.canvas import ImageCanvas
 from cutout_app.gui.click_segmenter import ClickSegmenter
+from cutout_app.gui.clipboard import cutout_png, pasted_photo, put_on_clipboard
 from cutout_app.gui.document import Document
 from cutout_app.gui.editor_state import EditorState, Tool
 from cutout_app.gui.export_dialog import ExportDialog
 from cutout_app.gui.prompts import DialogPrompter, Prompter, SaveChoice
+from cutout_app.gui.region_preview import RegionPreview
 from cutout_app.gui.settings import AppSettings
 from cutout_app.gui.status_bar import StatusBar, model_text
 from cutout_app.gui.tool_panel import ToolPanel
@@ -60,6 +64,8 @@ class MainWindow(QMainWindow):
     segmentation_finished = Signal(str)
     #: Export ended: the written Path, or None if it failed.
     export_finished = Signal(object)
+    #: Copying the cut-out to the clipboard ended: True if it is there.
+    copy_finished = Signal(bool)
 
     def __init__(
         self,
@@ -90,6 +96,7 @@ class MainWindow(QMainWindow):
         self.clicks.set_model(self.engine)
         self.segment_worker: TaskWorker | None = None
         self.export_worker: TaskWorker | None = None
+        self.copy_worker: TaskWorker | None = None
         self._batch_dialog = None
         self._export_options = ExportOptions()
         self._export_result: Path | None = None
@@ -97,21 +104,24 @@ class MainWindow(QMainWindow):
 
         self.setWindowTitle("cutout")
         self.setAcceptDrops(True)
-        self.canvas = ImageCanvas(self.state, self)
+        self.regions = RegionPreview(self.workers, self)
+        self.canvas = ImageCanvas(self.state, self.regions, self)
         self.setCentralWidget(self.canvas)
         self.panel = ToolPanel(self.state)
-        dock = QDockWidget(self.tr("Mask and view"), self)
-        dock.setObjectName("tool-dock")
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.dock = QDockWidget(self)
+        self.dock.setObjectName("tool-dock")
+        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.panel)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        dock.setWidget(scroll)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.dock.setWidget(scroll)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self.ui_actions = build_actions(self)
+        self._shortcuts_dialog = None
+        self.retranslate()
         self._connect()
         self._show_model()
         self._update_actions()
@@ -152,9 +162,9 @@ class MainWindow(QMainWindow):
         c.click_requested.connect(self.click_at)
         c.view_changed.connect(lambda: self.status.show_zoom(c.zoom))
         p.segment_clicked.connect(self.segment)
-        p.threshold_changed.connect(lambda value: self.set_mask_view(threshold=value))
-        p.softness_changed.connect(lambda value: self.set_mask_view(softness=value))
-        p.threshold_committed.connect(self._store_view_settings)
+        p.mask_changed.connect(lambda name, value: self.set_mask_view(**{name: value}))
+        p.mask_committed.connect(self._store_view_settings)
+        self.regions.changed.connect(self._show_region_hint)
         k.applied.connect(self._click_applied)
         k.failed.connect(lambda exc: self.prompter.error(self.tr("Segmentation failed"), str(exc)))
         k.progress.connect(lambda done, total: self.status.set_progress(done, total, self.tr("tiles")))
@@ -172,12 +182,15 @@ class MainWindow(QMainWindow):
         a.cancel.setEnabled(running)
         a.clear_clicks.setEnabled(doc is not None and bool(doc.clicks) and not running)
         a.providers[self.provider].setChecked(True)
-        a.export.setEnabled(doc is not None and (doc.has_mask or doc.preview is not None) and self.export_worker is None)
+        a.export.setEnabled(doc is not None and doc.shows_mask and self.export_worker is None)
+        a.copy.setEnabled(doc is not None and doc.shows_mask and self.copy_worker is None)
         a.undo.setEnabled(doc is not None and (doc.preview is not None or doc.mask.can_undo))
         a.redo.setEnabled(doc is not None and doc.mask.can_redo)
         a.batch.setEnabled(self.engine is not None)
-        for action in (a.zoom_in, a.zoom_out, a.fit, a.actual):
+        for action in (a.zoom_in, a.zoom_out, a.fit, a.actual, a.next_photo, a.previous_photo):
             action.setEnabled(doc is not None)
+        if a.tool_group.isEnabled() != (doc is not None):
+            a.enable_tools(doc is not None, self.state.tool)
 
     def _update_title(self) -> None:
         doc = self.document
@@ -190,6 +203,21 @@ class MainWindow(QMainWindow):
     def _on_document_state(self) -> None:
         self._update_actions()
         self._update_title()
+
+    def retranslate(self) -> None:
+        """Set the window's own texts in the current language (the panel and dialogs follow by themselves)."""
+        self.ui_actions.retranslate()
+        self.dock.setWindowTitle(self.tr("Mask and view"))
+        self.canvas.empty_text = self.tr("Open a photo or drop one here\n\nFile > Open ({open}) · paste one ({paste})").format(
+            open=self.ui_actions.open.shortcut().toString(), paste=self.ui_actions.paste.shortcut().toString())
+        self.canvas.update()
+        self.status.retranslate()
+        self._show_model()
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     # ------------------------------------------------------------------ opening
     def open_dialog(self) -> None:
@@ -229,8 +257,7 @@ class MainWindow(QMainWindow):
         QApplication.restoreOverrideCursor()
         if not self.close_document():
             return False
-        settings = MaskSettings(threshold=self.panel.threshold.value(), softness=self.panel.softness.value())
-        self._set_document(Document(photo, settings))
+        self._set_document(Document(photo, self.panel.mask_settings()))
         if self.clicks.takes_clicks(self.engine):
             self.state.set_tool(Tool.CLICK)
         self.settings.add_recent_file(path)
@@ -258,15 +285,18 @@ class MainWindow(QMainWindow):
 
     def _offer_restore(self, path: Path) -> None:
         assert self.document is not None
-        try:
-            self.autosave = DocumentAutosave(self.document, path, self.autosave_dir, self._on_autosave_error,
-                                             self._on_autosave_notice)
-        except CutoutError as exc:
-            self._on_autosave_error(str(exc))
-            return
-        if self.autosave.offer_restore(lambda info: self.prompter.ask_restore(describe_time(info.updated))):
+        self.autosave = DocumentAutosave(self.document, path, self.autosave_dir, self._on_autosave_error,
+                                         self._on_autosave_notice)
+        if self.autosave.offer_restore(self._ask_restore):
             self.panel.show_mask_settings(self.document.settings)
-            self.status.showMessage(self.tr("Restored the unsaved edits"), 5000)
+            if self.document.unsaved:
+                self.status.showMessage(self.tr("Restored the unsaved edits"), 5000)
+            else:
+                self.status.showMessage(self.tr("Reopened with the mask you exported"), 5000)
+
+    def _ask_restore(self, info: RestoreInfo) -> bool:
+        exported = describe_time(info.exported) if info.exported is not None else None
+        return self.prompter.ask_restore(describe_time(info.updated), exported)
 
     def _on_autosave_notice(self, message: str) -> None:
         self.prompter.info(self.tr("Autosave"), message)
@@ -291,6 +321,8 @@ class MainWindow(QMainWindow):
             elif choice is SaveChoice.DISCARD and self.autosave is not None:
                 self.autosave.discard()
         self.cancel_task()  # a running segmentation's result is dropped: it belongs to the closed photo
+        if self.copy_worker is not None:
+            self.copy_worker.cancel()
         if self.autosave is not None:
             self.autosave.close()
             self.autosave = None
@@ -309,6 +341,31 @@ class MainWindow(QMainWindow):
         else:
             menu.addSeparator()
             menu.addAction(self.tr("Clear list")).triggered.connect(self.settings.clear_recent_files)
+
+    def open_neighbour(self, step: int) -> bool:
+        """Open the next (``step`` 1, PageDown) or previous (-1, PageUp) photo of the open photo's folder."""
+        doc = self.document
+        if doc is None or doc.photo.path is None:
+            return False
+        target = neighbour_photo(doc.photo.path, step)
+        if target is None:
+            message = self.tr("This is the last photo in the folder") if step > 0 else self.tr("This is the first photo in the folder")
+            self.status.showMessage(message, 4000)
+            return False
+        return self.open_path(target)
+
+    def paste_photo(self) -> bool:
+        """Edit > Paste Photo (Ctrl+V): open the photo on the clipboard (a file, or image data saved as a PNG)."""
+        folder = (self.autosave_dir or default_autosave_dir()).parent / "pasted"
+        try:
+            path = pasted_photo(folder)
+        except (OSError, CutoutError) as exc:
+            self.prompter.error(self.tr("Cannot paste"), str(exc))
+            return False
+        if path is None:
+            self.status.showMessage(self.tr("The clipboard holds no photo"), 4000)
+            return False
+        return self.open_path(path)
 
     # drag and drop ----------------------------------------------------------------------
     @staticmethod
@@ -344,8 +401,7 @@ class MainWindow(QMainWindow):
         if doc is None or engine is None or self.segment_worker is not None:
             return False
         self.clicks.cancel()  # the whole photo in automatic mode: the clicks' work is dropped
-        settings = MaskSettings(threshold=doc.settings.threshold, softness=doc.settings.softness)
-        photo = doc.photo
+        settings, photo = doc.settings, doc.photo
 
         def task(progress, cancel):
             return segment_photo(engine, photo, settings, progress, cancel)
@@ -447,7 +503,9 @@ class MainWindow(QMainWindow):
         doc = self.document
         if doc is None or doc.photo.path is None:
             return False
-        dialog = ExportDialog(cutout_path(doc.photo.path), self._export_options, self)
+        pasted = doc.photo.path.parent == (self.autosave_dir or default_autosave_dir()).parent / "pasted"
+        folder = self.settings.last_open_dir() if pasted else None
+        dialog = ExportDialog(cutout_path(doc.photo.path, folder), self._export_options, self)
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return False
         self._export_options = dialog.options()
@@ -500,6 +558,8 @@ class MainWindow(QMainWindow):
     def _export_done(self, doc: Document, written: Path, edit_count: int) -> None:
         if doc is self.document and doc.edit_count == edit_count:
             doc.mark_saved()
+            if self.autosave is not None:
+                self.autosave.mark_exported()
         self.status.showMessage(self.tr("Exported {path}").format(path=written), 8000)
         self._export_result = Path(written)
 
@@ -513,6 +573,40 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.export_finished.emit(self._export_result)
 
+    def copy_cutout(self) -> TaskWorker | None:
+        """Edit > Copy Cut-out (Ctrl+C): the cut-out with its transparency, as PNG data other applications paste."""
+        doc = self.document
+        if doc is None or not doc.shows_mask or self.copy_worker is not None:
+            return None
+        self.clicks.cancel()  # what is shown is what is copied
+        alpha, photo, options = doc.alpha(), doc.photo, self._export_options
+
+        def task(progress, cancel):
+            return cutout_png(photo, alpha, options)
+
+        worker = TaskWorker(task, "copy")
+        worker.signals.succeeded.connect(self._copied)
+        worker.signals.failed.connect(lambda exc: (self.prompter.error(self.tr("Copy failed"), str(exc)),
+                                                   self.copy_finished.emit(False)))
+        worker.signals.cancelled.connect(lambda: self.copy_finished.emit(False))
+        worker.signals.finished.connect(self._copy_ended)
+        self.copy_worker = worker
+        self.status.showMessage(self.tr("Copying the cut-out..."))
+        self._update_actions()
+        self.workers.start(worker)
+        return worker
+
+    def _copied(self, result) -> None:
+        png, image = result
+        put_on_clipboard(png, image)
+        self.status.showMessage(self.tr("Copied the cut-out ({width} × {height}, with transparency)").format(
+            width=image.width(), height=image.height()), 5000)
+        self.copy_finished.emit(True)
+
+    def _copy_ended(self) -> None:
+        self.copy_worker = None
+        self._update_actions()
+
     # ------------------------------------------------------------------ editing
     def undo(self) -> None:
         if self.document is not None and self.document.undo():
@@ -523,15 +617,23 @@ class MainWindow(QMainWindow):
             self.status.showMessage(self.tr("Redone"), 2000)
 
     def _on_state_changed(self, name: str) -> None:
-        if name == "tool":
+        if name == "tool" and self.document is not None:
             self.status.showMessage(self.state.tool.label(), 2000)
         elif name == "brush_size":
             self.status.showMessage(self.tr("Brush size {size} px").format(size=round(self.state.brush_size)), 2000)
 
-    def set_mask_view(self, threshold: float | None = None, softness: float | None = None) -> None:
-        """Change the threshold and/or softness of the open photo's mask (a view setting: brush work is kept)."""
+    def set_mask_view(self, **changes: float) -> None:
+        """Change the threshold, softness, edge width or shift of the open photo's mask (a view setting: edits are kept)."""
         if self.document is not None:
-            self.document.set_view_settings(threshold, softness)
+            self.document.set_view_settings(**changes)
+
+    def _show_region_hint(self) -> None:
+        regions = self.regions
+        if regions.label:
+            self.status.showMessage(self.tr("Click: keep this region, remove {count} other(s) · right click: remove "
+                                            "this region").format(count=regions.others()))
+        else:
+            self.status.clearMessage()
 
     def _store_view_settings(self) -> None:
         if self.autosave is not None:
@@ -570,11 +672,22 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda checked=False, c=code: self.choose_language(c))
 
     def choose_language(self, code: str | None) -> None:
-        """Remember the interface language; it applies the next time cutout starts."""
+        """Switch the interface language now (None: follow the system) and remember it."""
         from cutout_app.gui import i18n
 
         i18n.set_language(code, self.settings.store)
-        self.prompter.info(self.tr("Language"), self.tr("The new language applies after cutout is restarted."))
+        app = QApplication.instance()
+        if app is not None:
+            i18n.install_translator(app, code, self.settings.store)  # Qt retranslates every window (LanguageChange)
+
+    def show_shortcuts(self) -> None:
+        """Help > Keyboard Shortcuts (F1)."""
+        from cutout_app.gui.shortcuts_dialog import ShortcutsDialog
+
+        if self._shortcuts_dialog is None:
+            self._shortcuts_dialog = ShortcutsDialog(self)
+        self._shortcuts_dialog.show()
+        self._shortcuts_dialog.raise_()
 
     def show_about(self) -> None:
         QMessageBox.about(
@@ -588,11 +701,11 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ keys and closing
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
         # Space reaches the window when a side widget has focus: give it to the canvas.
-        if not self.canvas.handle_space(event, pressed=True):
+        if not self.canvas.space.key(event, pressed=True):
             super().keyPressEvent(event)
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
-        if not self.canvas.handle_space(event, pressed=False):
+        if not self.canvas.space.key(event, pressed=False):
             super().keyReleaseEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API

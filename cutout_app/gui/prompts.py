@@ -14,6 +14,16 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 
+def restore_question(when: str, exported: str | None = None) -> str:
+    """The question put before restoring an autosave: what it holds, truthfully."""
+    if exported is None:
+        return QCoreApplication.translate("Prompter", "This photo has unsaved edits, last made on {when}. Restore them?").format(
+            when=when)
+    return QCoreApplication.translate(
+        "Prompter", "This photo has edits made since you exported it on {exported}, the last on {when}. Restore them?"
+    ).format(when=when, exported=exported)
+
+
 class SaveChoice(Enum):
     """Answer to "the photo has unsaved edits" when closing it."""
 
@@ -31,8 +41,9 @@ class Prompter:
     def info(self, title: str, text: str) -> None:
         raise NotImplementedError
 
-    def ask_restore(self, when: str) -> bool:
-        """Restore the autosaved edits from ``when`` (a readable time)?"""
+    def ask_restore(self, when: str, exported: str | None = None) -> bool:
+        """Restore the autosaved edits last made at ``when`` (a readable time)? ``exported``: when the photo was
+        last exported, if it was (the edits are then those made since)."""
         raise NotImplementedError
 
     def ask_save_changes(self, name: str) -> SaveChoice:
@@ -52,11 +63,11 @@ class DialogPrompter(Prompter):
     def info(self, title: str, text: str) -> None:
         QMessageBox.information(self.parent, title, text)
 
-    def ask_restore(self, when: str) -> bool:
+    def ask_restore(self, when: str, exported: str | None = None) -> bool:
         answer = QMessageBox.question(
             self.parent,
             QCoreApplication.translate("Prompter", "Restore edits"),
-            QCoreApplication.translate("Prompter", "This photo has unsaved edits from {when}. Restore them?").format(when=when),
+            restore_question(when, exported),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.Yes,
         )
@@ -96,8 +107,8 @@ class ScriptedPrompter(Prompter):
     def info(self, title: str, text: str) -> None:
         self.infos.append((title, text))
 
-    def ask_restore(self, when: str) -> bool:
-        self.questions.append(f"restore:{when}")
+    def ask_restore(self, when: str, exported: str | None = None) -> bool:
+        self.questions.append(f"restore:{restore_question(when, exported)}")
         return self.restore
 
     def ask_save_changes(self, name: str) -> SaveChoice:

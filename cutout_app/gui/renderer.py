@@ -1,7 +1,9 @@
 """Draws the exposed part of a document with QPainter, from the pyramid level that suits the zoom.
 
-The pixels come from core.display (overlay colours, checkerboard composite, the pyramids); this module only
-picks the region, wraps the numpy results in QImages and draws them at the right place.
+The pixels come from core (the alpha with its edge width and shift, overlay colours, the cut-out on a
+checkerboard or a colour, the outline, the pyramids); this module only picks the region, wraps the numpy
+results in QImages and draws them at the right place. Until the photo has a mask, the cut-out shows
+the photo itself: an empty checkerboard would look like a photo that failed to open.
 """
 
 from __future__ import annotations
@@ -10,12 +12,26 @@ from enum import Enum
 
 import numpy as np
 from PySide6.QtCore import QRect, QRectF
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QImage, QPainter
 
-from cutout_app.core.edges import alpha_from_soft, lut_for
-from cutout_app.core.editing import PreviewPyramid, Rect, composite_on_checker, overlay_rgba, scaled_mask
+from cutout_app.core.edges import mask_alpha
+from cutout_app.core.editing import (
+    PreviewPyramid,
+    Rect,
+    composite_on_checker,
+    composite_on_color,
+    outline_rgba,
+    overlay_rgba,
+    scaled_mask,
+)
 from cutout_app.gui.document import Document
+from cutout_app.gui.editor_state import Backdrop, EditorState, OverlayTint
+from cutout_app.gui.region_preview import RegionPreview
 from cutout_app.gui.view_transform import ViewTransform
+
+#: The region tool's preview: the region a click takes.
+REGION_COLOR = (255, 200, 0)
+BACKDROP_COLORS = {Backdrop.WHITE: (255, 255, 255), Backdrop.BLACK: (0, 0, 0)}
 
 
 class Content(Enum):
@@ -40,13 +56,13 @@ def numpy_to_qimage(arr: np.ndarray, fmt: QImage.Format) -> QImage:
 class Renderer:
     """Pyramids of a document's photo and soft mask, and drawing of any region of them."""
 
-    def __init__(self, document: Document) -> None:
+    def __init__(self, document: Document, state: EditorState, regions: RegionPreview | None = None) -> None:
         self.document = document
+        self.state = state
+        self.regions = regions
         self.photo = PreviewPyramid(document.rgb)
         # Level 0 is the mask's own array, edited in place; the smaller levels follow via invalidate().
         self.mask = PreviewPyramid(document.soft)
-        self._lut_key: tuple[float, float] | None = None
-        self._lut: np.ndarray | None = None
         # The preview scaled to one level: its source array (held, so that identity is a safe key) and level.
         self._preview_key: tuple[np.ndarray, int] | None = None
         self._preview_level: np.ndarray | None = None
@@ -57,13 +73,6 @@ class Renderer:
             self.mask.set_base(self.document.soft)
             return
         self.mask.update(rect if rect is not None else self.document.mask.full_rect)
-
-    def view_lut(self) -> np.ndarray:
-        """The soft -> alpha table of the document's current threshold and softness."""
-        key = (self.document.settings.threshold, self.document.settings.softness)
-        if key != self._lut_key or self._lut is None:
-            self._lut, self._lut_key = lut_for(*key), key
-        return self._lut
 
     def soft_level(self, level: int) -> np.ndarray:
         """The soft mask shown at pyramid ``level``: the document's click preview while it has one."""
@@ -88,15 +97,7 @@ class Renderer:
         lh, lw = self.mask.level(level).shape[:2]
         return PreviewPyramid.rect_at_level(Rect.from_bounds(x0, y0, x1, y1), level).grow(1).clip(lh, lw)
 
-    def draw(
-        self,
-        painter: QPainter,
-        transform: ViewTransform,
-        area: QRect,
-        content: Content,
-        overlay_color: QColor,
-        overlay_opacity: float,
-    ) -> None:
+    def draw(self, painter: QPainter, transform: ViewTransform, area: QRect, content: Content) -> None:
         """Draw ``content`` for widget ``area`` (pane coordinates; the painter is translated to the pane)."""
         level = self.level_for(transform.scale)
         r = self.visible_rect(transform, area, level)
@@ -108,17 +109,43 @@ class Renderer:
         # Smooth when shrinking or slightly enlarging; from 200% up show crisp pixels for precise editing.
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, transform.scale < 2.0)
         rgb = np.ascontiguousarray(self.photo.level(level)[r.slices])
-        soft = self.soft_level(level)[r.slices]
+        state = self.state
+        if not self.document.shows_mask:
+            content = Content.ORIGINAL
+        alpha = self._alpha(level, r) if content is not Content.ORIGINAL or state.show_outline else None
         if content is Content.CUTOUT:
-            alpha = alpha_from_soft(np.ascontiguousarray(soft), *self._lut_key_now())
-            pixels = composite_on_checker(rgb, alpha, r.x, r.y)
+            assert alpha is not None
+            backdrop = BACKDROP_COLORS.get(state.cutout_backdrop)
+            pixels = composite_on_checker(rgb, alpha, r.x, r.y) if backdrop is None else composite_on_color(rgb, alpha, backdrop)
             painter.drawImage(target, numpy_to_qimage(pixels, QImage.Format.Format_RGB888))
-            return
-        painter.drawImage(target, numpy_to_qimage(rgb, QImage.Format.Format_RGB888))
-        if content is Content.OVERLAY and overlay_opacity > 0:
-            color = (overlay_color.red(), overlay_color.green(), overlay_color.blue())
-            over = overlay_rgba(np.ascontiguousarray(soft), color, overlay_opacity, view_lut=self.view_lut())
+        else:
+            painter.drawImage(target, numpy_to_qimage(rgb, QImage.Format.Format_RGB888))
+        if content is Content.OVERLAY and state.overlay_opacity > 0:
+            assert alpha is not None
+            color = state.overlay_color
+            over = overlay_rgba(alpha, (color.red(), color.green(), color.blue()), state.overlay_opacity,
+                                invert=state.overlay_tint is OverlayTint.REMOVED)
             painter.drawImage(target, numpy_to_qimage(over, QImage.Format.Format_RGBA8888_Premultiplied))
+        if alpha is not None and state.show_outline and self.document.shows_mask:
+            painter.drawImage(target, numpy_to_qimage(outline_rgba(alpha), QImage.Format.Format_RGBA8888_Premultiplied))
+        self._draw_region(painter, target, r, level)
 
-    def _lut_key_now(self) -> tuple[float, float]:
-        return self.document.settings.threshold, self.document.settings.softness
+    def _alpha(self, level: int, r: Rect) -> np.ndarray:
+        """The alpha of level-``level`` rect ``r``: what the export will hold there, at this level's scale."""
+        return mask_alpha(self.soft_level(level), self.document.settings, (r.x, r.y, r.w, r.h), scale=1.0 / (1 << level))
+
+    def _draw_region(self, painter: QPainter, target: QRectF, r: Rect, level: int) -> None:
+        """The region tool's preview: the hovered region tinted."""
+        preview = self.regions
+        if preview is None or not preview.label or preview.regions is None:
+            return
+        if preview.regions.shape != self.document.soft.shape:
+            return
+        bounds = PreviewPyramid.rect_at_level(preview.regions.bounds(preview.label), level).intersect(r)
+        if bounds.empty:
+            return
+        region = preview.regions.mask(preview.label, bounds, level)
+        tint = overlay_rgba(region, REGION_COLOR, 0.55)
+        s = target.width() / r.w
+        box = QRectF(target.x() + (bounds.x - r.x) * s, target.y() + (bounds.y - r.y) * s, bounds.w * s, bounds.h * s)
+        painter.drawImage(box, numpy_to_qimage(tint, QImage.Format.Format_RGBA8888_Premultiplied))

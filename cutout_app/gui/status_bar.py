@@ -27,7 +27,7 @@ class StatusBar(QStatusBar):
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
         self.progress.setTextVisible(True)
-        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.cancel_button = QPushButton()
         self.cancel_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.cancel_button.clicked.connect(self.cancel_clicked)
         self.zoom_label = QLabel()
@@ -39,6 +39,11 @@ class StatusBar(QStatusBar):
         self.addPermanentWidget(self.zoom_label)
         self.addPermanentWidget(self.model_label)
         self.end_task()
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Set the texts in the current language."""
+        self.cancel_button.setText(self.tr("Cancel"))
 
     def start_task(self, text: str) -> None:
         """Show an indeterminate progress bar labelled ``text`` and the Cancel button."""

@@ -5,6 +5,7 @@
     <name>BatchDialog</name>
     <message>
         <source>Batch cut-out</source>
+        <extracomment>Failed rows of the results list stand out in this colour.</extracomment>
         <translation>批量抠图</translation>
     </message>
     <message>
@@ -56,6 +57,22 @@
         <translation>优化边缘</translation>
     </message>
     <message>
+        <source>as the model gives it</source>
+        <translation>按模型结果</translation>
+    </message>
+    <message>
+        <source>Feather the outline over this many pixels; the inside stays solid.</source>
+        <translation>将轮廓在这么多像素内羽化；内部保持不透明。</translation>
+    </message>
+    <message>
+        <source>Shift edge:</source>
+        <translation>移动边缘：</translation>
+    </message>
+    <message>
+        <source>Move the outline out (grow, +) or in (shrink, −) by this many pixels.</source>
+        <translation>将轮廓向外（扩展，+）或向内（收缩，−）移动这么多像素。</translation>
+    </message>
+    <message>
         <source>Export</source>
         <translation>导出</translation>
     </message>
@@ -66,6 +83,22 @@
     <message>
         <source>Threshold:</source>
         <translation>阈值：</translation>
+    </message>
+    <message>
+        <source>Edge width:</source>
+        <translation>边缘宽度：</translation>
+    </message>
+    <message>
+        <source>Open output folder</source>
+        <translation>打开输出文件夹</translation>
+    </message>
+    <message>
+        <source>Show the results in the file manager</source>
+        <translation>在文件管理器中显示结果</translation>
+    </message>
+    <message>
+        <source>The output folder does not exist yet.</source>
+        <translation>输出文件夹尚不存在。</translation>
     </message>
     <message>
         <source>%v of %m files</source>
@@ -90,10 +123,6 @@
     <message>
         <source>Error</source>
         <translation>错误</translation>
-    </message>
-    <message>
-        <source>The summary appears here when the batch ends.</source>
-        <translation>批处理结束后将在此处显示汇总。</translation>
     </message>
     <message>
         <source>Start</source>
@@ -166,6 +195,42 @@
     <message>
         <source>The batch could not run: {reason}</source>
         <translation>批处理无法运行：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>DocumentAutosave</name>
+    <message>
+        <source>This photo is open in another cutout window. The edits made here are autosaved separately, and both are offered when the photo is opened again after a crash.</source>
+        <extracomment>After this many region records the journal is compacted into a new base snapshot. Asked before restoring an autosave: True to restore it. This window&apos;s journal: claimed at the first edit, or the autosave it restored.</extracomment>
+        <translation>这张照片已在另一个 cutout 窗口中打开。此处的编辑会单独自动保存；若程序崩溃，再次打开照片时两份编辑都会提供恢复。</translation>
+    </message>
+    <message>
+        <source>{count} more set(s) of unsaved edits of this photo, from other windows, are kept; they are offered when the photo is opened again.</source>
+        <translation>这张照片还有 {count} 份来自其他窗口的未保存编辑已被保留；再次打开照片时会提供恢复。</translation>
+    </message>
+    <message>
+        <source>the autosaved mask does not fit this photo</source>
+        <translation>自动保存的蒙版与这张照片不匹配</translation>
+    </message>
+    <message>
+        <source>restored: the mask with {edits} edit(s) to undo one by one, {clicks} click(s) and {strokes} brush stroke(s)</source>
+        <translation>已恢复：蒙版及可逐步撤销的 {edits} 次编辑、{clicks} 次点击和 {strokes} 笔画笔</translation>
+    </message>
+    <message>
+        <source>The unsaved edits could not be restored:</source>
+        <translation>未保存的编辑无法恢复：</translation>
+    </message>
+    <message>
+        <source>Some unsaved edits could not be restored:</source>
+        <translation>部分未保存的编辑无法恢复：</translation>
+    </message>
+    <message>
+        <source>The unsaved edits were restored, but:</source>
+        <translation>未保存的编辑已恢复，但是：</translation>
+    </message>
+    <message>
+        <source>The damaged autosave was moved to {folder}.</source>
+        <translation>已损坏的自动保存已移至 {folder}。</translation>
     </message>
 </context>
 <context>
@@ -252,64 +317,16 @@
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <source>&amp;Open...</source>
-        <translation>打开(&amp;O)...</translation>
-    </message>
-    <message>
         <source>Open &amp;Recent</source>
         <translation>最近打开(&amp;R)</translation>
-    </message>
-    <message>
-        <source>&amp;Export...</source>
-        <translation>导出(&amp;E)...</translation>
-    </message>
-    <message>
-        <source>&amp;Batch Export...</source>
-        <translation>批量导出(&amp;B)...</translation>
-    </message>
-    <message>
-        <source>&amp;Quit</source>
-        <translation>退出(&amp;Q)</translation>
     </message>
     <message>
         <source>&amp;Edit</source>
         <translation>编辑(&amp;E)</translation>
     </message>
     <message>
-        <source>&amp;Undo</source>
-        <translation>撤销(&amp;U)</translation>
-    </message>
-    <message>
-        <source>&amp;Redo</source>
-        <translation>重做(&amp;R)</translation>
-    </message>
-    <message>
-        <source>Bigger brush</source>
-        <translation>增大画笔</translation>
-    </message>
-    <message>
-        <source>Smaller brush</source>
-        <translation>减小画笔</translation>
-    </message>
-    <message>
         <source>&amp;Mask</source>
         <translation>蒙版(&amp;M)</translation>
-    </message>
-    <message>
-        <source>&amp;Segment</source>
-        <translation>分割(&amp;S)</translation>
-    </message>
-    <message>
-        <source>Segment</source>
-        <translation>分割</translation>
-    </message>
-    <message>
-        <source>&amp;Cancel</source>
-        <translation>取消(&amp;C)</translation>
-    </message>
-    <message>
-        <source>C&amp;lear Clicks</source>
-        <translation>清除点击(&amp;L)</translation>
     </message>
     <message>
         <source>Run the Model &amp;On</source>
@@ -332,22 +349,6 @@
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <source>Zoom &amp;In</source>
-        <translation>放大(&amp;I)</translation>
-    </message>
-    <message>
-        <source>Zoom &amp;Out</source>
-        <translation>缩小(&amp;O)</translation>
-    </message>
-    <message>
-        <source>&amp;Fit to Window</source>
-        <translation>适应窗口(&amp;F)</translation>
-    </message>
-    <message>
-        <source>&amp;Actual Size (100%)</source>
-        <translation>实际大小（100%）(&amp;A)</translation>
-    </message>
-    <message>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
@@ -356,20 +357,16 @@
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <source>&amp;About cutout</source>
-        <translation>关于 cutout(&amp;A)</translation>
-    </message>
-    <message>
         <source>Tools</source>
         <translation>工具</translation>
     </message>
     <message>
         <source>Mask and view</source>
-        <extracomment>A photo was opened (its path). Segmentation ended: &quot;done&quot;, &quot;cancelled&quot; or &quot;failed&quot;. Export ended: the written Path, or None if it failed.</extracomment>
         <translation>蒙版与视图</translation>
     </message>
     <message>
         <source>Model not available</source>
+        <extracomment>A photo was opened (its path). Segmentation ended: &quot;done&quot;, &quot;cancelled&quot; or &quot;failed&quot;. Export ended: the written Path, or None if it failed. Copying the cut-out to the clipboard ended: True if it is there.</extracomment>
         <translation>模型不可用</translation>
     </message>
     <message>
@@ -437,8 +434,36 @@
         <translation>分割失败</translation>
     </message>
     <message>
+        <source>Open a photo or drop one here
+
+File &gt; Open ({open}) · paste one ({paste})</source>
+        <translation>打开一张照片，或把照片拖到这里
+
+文件 &gt; 打开（{open}）· 粘贴照片（{paste}）</translation>
+    </message>
+    <message>
+        <source>Reopened with the mask you exported</source>
+        <translation>已重新打开，并带回你导出时的蒙版</translation>
+    </message>
+    <message>
         <source>Autosave</source>
         <translation>自动保存</translation>
+    </message>
+    <message>
+        <source>This is the last photo in the folder</source>
+        <translation>这是文件夹中的最后一张照片</translation>
+    </message>
+    <message>
+        <source>This is the first photo in the folder</source>
+        <translation>这是文件夹中的第一张照片</translation>
+    </message>
+    <message>
+        <source>Cannot paste</source>
+        <translation>无法粘贴</translation>
+    </message>
+    <message>
+        <source>The clipboard holds no photo</source>
+        <translation>剪贴板中没有照片</translation>
     </message>
     <message>
         <source>Cancelling...</source>
@@ -489,6 +514,18 @@
         <translation>导出失败</translation>
     </message>
     <message>
+        <source>Copy failed</source>
+        <translation>复制失败</translation>
+    </message>
+    <message>
+        <source>Copying the cut-out...</source>
+        <translation>正在复制抠图结果...</translation>
+    </message>
+    <message>
+        <source>Copied the cut-out ({width} × {height}, with transparency)</source>
+        <translation>已复制抠图结果（{width} × {height}，含透明度）</translation>
+    </message>
+    <message>
         <source>Undone</source>
         <translation>已撤销</translation>
     </message>
@@ -501,6 +538,10 @@
         <translation>画笔大小 {size} 像素</translation>
     </message>
     <message>
+        <source>Click: keep this region, remove {count} other(s) · right click: remove this region</source>
+        <translation>单击：保留此区域，移除其他 {count} 个 · 右键单击：移除此区域</translation>
+    </message>
+    <message>
         <source>Batch export</source>
         <translation>批量导出</translation>
     </message>
@@ -511,14 +552,6 @@
     <message>
         <source>System default</source>
         <translation>跟随系统</translation>
-    </message>
-    <message>
-        <source>Language</source>
-        <translation>语言</translation>
-    </message>
-    <message>
-        <source>The new language applies after cutout is restarted.</source>
-        <translation>新语言将在重新启动 cutout 后生效。</translation>
     </message>
     <message>
         <source>About cutout</source>
@@ -540,8 +573,12 @@
         <translation>恢复编辑</translation>
     </message>
     <message>
-        <source>This photo has unsaved edits from {when}. Restore them?</source>
-        <translation>此照片有 {when} 留下的未保存编辑。是否恢复？</translation>
+        <source>This photo has unsaved edits, last made on {when}. Restore them?</source>
+        <translation>这张照片有未保存的编辑，最后一次编辑于 {when}。要恢复吗？</translation>
+    </message>
+    <message>
+        <source>This photo has edits made since you exported it on {exported}, the last on {when}. Restore them?</source>
+        <translation>这张照片在你于 {exported} 导出之后又有编辑，最后一次编辑于 {when}。要恢复吗？</translation>
     </message>
     <message>
         <source>Unsaved edits</source>
@@ -554,6 +591,219 @@
     <message>
         <source>Export them before closing?</source>
         <translation>关闭前是否导出？</translation>
+    </message>
+</context>
+<context>
+    <name>Shortcuts</name>
+    <message>
+        <source>File</source>
+        <extracomment>The sections of the help dialog, in order.</extracomment>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
+        <source>Mask</source>
+        <translation>蒙版</translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation>编辑</translation>
+    </message>
+    <message>
+        <source>View</source>
+        <translation>视图</translation>
+    </message>
+    <message>
+        <source>Help</source>
+        <translation>帮助</translation>
+    </message>
+    <message>
+        <source> or </source>
+        <translation> 或 </translation>
+    </message>
+    <message>
+        <source>&amp;Open...</source>
+        <extracomment>Every command with its keys; ``tool_&lt;tool&gt;`` and ``view_&lt;mode&gt;`` also name the tools and view modes.</extracomment>
+        <translation>打开(&amp;O)...</translation>
+    </message>
+    <message>
+        <source>&amp;Paste Photo</source>
+        <translation>粘贴照片(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Next Photo in Folder</source>
+        <translation>文件夹中的下一张照片(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Pre&amp;vious Photo in Folder</source>
+        <translation>文件夹中的上一张照片(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Export...</source>
+        <translation>导出(&amp;E)...</translation>
+    </message>
+    <message>
+        <source>&amp;Copy Cut-out</source>
+        <translation>复制抠图结果(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Batch Export...</source>
+        <translation>批量导出(&amp;B)...</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>Click to segment</source>
+        <translation>点击分割</translation>
+    </message>
+    <message>
+        <source>Click</source>
+        <translation>点击</translation>
+    </message>
+    <message>
+        <source>Add brush</source>
+        <translation>添加画笔</translation>
+    </message>
+    <message>
+        <source>Erase brush</source>
+        <translation>擦除画笔</translation>
+    </message>
+    <message>
+        <source>Keep / remove region</source>
+        <translation>保留 / 移除区域</translation>
+    </message>
+    <message>
+        <source>Region</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <source>Pan</source>
+        <translation>平移</translation>
+    </message>
+    <message>
+        <source>Smaller brush</source>
+        <translation>减小画笔</translation>
+    </message>
+    <message>
+        <source>Bigger brush</source>
+        <translation>增大画笔</translation>
+    </message>
+    <message>
+        <source>&amp;Segment Automatically</source>
+        <translation>自动分割(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Segment</source>
+        <translation>分割</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <source>C&amp;lear Clicks</source>
+        <translation>清除点击(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation>撤销(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation>重做(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Overlay</source>
+        <translation>叠加</translation>
+    </message>
+    <message>
+        <source>Cutout</source>
+        <translation>抠图结果</translation>
+    </message>
+    <message>
+        <source>Side by side</source>
+        <translation>并排对比</translation>
+    </message>
+    <message>
+        <source>Show &amp;Outline</source>
+        <translation>显示轮廓(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;In</source>
+        <translation>放大(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;Out</source>
+        <translation>缩小(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;Fit to Window</source>
+        <translation>适应窗口(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Actual Size (100%)</source>
+        <translation>实际大小（100%）(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard Shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;About cutout</source>
+        <translation>关于 cutout(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Left click</source>
+        <extracomment>What Space and the mouse do on the canvas.</extracomment>
+        <translation>左键单击</translation>
+    </message>
+    <message>
+        <source>Click tool: keep what is clicked · brushes: paint · region tool: keep the region</source>
+        <translation>点击工具：保留所点之处 · 画笔：绘制 · 区域工具：保留该区域</translation>
+    </message>
+    <message>
+        <source>Right click or Shift+click</source>
+        <translation>右键单击或 Shift+单击</translation>
+    </message>
+    <message>
+        <source>Click tool: remove what is clicked · brushes: paint the opposite · region tool: remove the region</source>
+        <translation>点击工具：移除所点之处 · 画笔：反向绘制 · 区域工具：移除该区域</translation>
+    </message>
+    <message>
+        <source>Space + drag, middle button drag</source>
+        <translation>空格 + 拖动，中键拖动</translation>
+    </message>
+    <message>
+        <source>Pan (never changes the mask)</source>
+        <translation>平移（绝不改变蒙版）</translation>
+    </message>
+    <message>
+        <source>Mouse wheel</source>
+        <translation>鼠标滚轮</translation>
+    </message>
+    <message>
+        <source>Zoom at the pointer</source>
+        <translation>以指针为中心缩放</translation>
+    </message>
+</context>
+<context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <source>Keyboard Shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>按键</translation>
+    </message>
+    <message>
+        <source>Does</source>
+        <translation>作用</translation>
     </message>
 </context>
 <context>
@@ -572,41 +822,10 @@
     </message>
 </context>
 <context>
-    <name>Tool</name>
-    <message>
-        <source>Click to segment</source>
-        <translation>点击分割</translation>
-    </message>
-    <message>
-        <source>Add brush</source>
-        <translation>添加画笔</translation>
-    </message>
-    <message>
-        <source>Erase brush</source>
-        <translation>擦除画笔</translation>
-    </message>
-    <message>
-        <source>Keep / remove region</source>
-        <translation>保留 / 移除区域</translation>
-    </message>
-    <message>
-        <source>Pan</source>
-        <translation>平移</translation>
-    </message>
-</context>
-<context>
     <name>ToolPanel</name>
-    <message>
-        <source>Segment (Space)</source>
-        <translation>分割（空格键）</translation>
-    </message>
     <message>
         <source>Brush</source>
         <translation>画笔</translation>
-    </message>
-    <message>
-        <source>Size ([ ]):</source>
-        <translation>大小（[ ]）：</translation>
     </message>
     <message>
         <source>Hardness:</source>
@@ -621,12 +840,13 @@
         <translation>每次点击后逐块精细化蒙版（较慢，边缘更清晰）。</translation>
     </message>
     <message>
-        <source>Click (C)</source>
-        <translation>点击 (C)</translation>
+        <source>Left click: keep · right or Shift+click: remove · Esc: clear clicks</source>
+        <extracomment>The user changed a mask setting: its MaskSettings field name and value. A mask setting was set (slider released, spin box changed): store it with the autosave.</extracomment>
+        <translation>左键：保留 · 右键或 Shift+点击：移除 · Esc：清除点击</translation>
     </message>
     <message>
-        <source>Left click: keep · right or Shift+click: remove · Esc: clear clicks</source>
-        <translation>左键：保留 · 右键或 Shift+点击：移除 · Esc：清除点击</translation>
+        <source>Size ({keys}):</source>
+        <translation>大小（{keys}）：</translation>
     </message>
     <message>
         <source>Mask</source>
@@ -641,6 +861,30 @@
         <translation>边缘柔和度：</translation>
     </message>
     <message>
+        <source>How much of the model&apos;s soft transition the edge keeps. With an edge width, only within that width: the inside stays solid.</source>
+        <translation>边缘保留多少模型给出的柔和过渡。设置了边缘宽度时只在该宽度内生效：内部保持不透明。</translation>
+    </message>
+    <message>
+        <source>Edge width:</source>
+        <translation>边缘宽度：</translation>
+    </message>
+    <message>
+        <source>as the model gives it</source>
+        <translation>按模型结果</translation>
+    </message>
+    <message>
+        <source>Feather the outline over this many pixels. Everything farther inside stays fully opaque, everything farther outside fully clear.</source>
+        <translation>将轮廓在这么多像素内羽化。更靠内的部分完全不透明，更靠外的部分完全透明。</translation>
+    </message>
+    <message>
+        <source>Shift edge:</source>
+        <translation>移动边缘：</translation>
+    </message>
+    <message>
+        <source>Move the outline out (grow, +) or in (shrink, −) by this many pixels.</source>
+        <translation>将轮廓向外（扩展，+）或向内（收缩，−）移动这么多像素。</translation>
+    </message>
+    <message>
         <source>View</source>
         <translation>视图</translation>
     </message>
@@ -653,8 +897,24 @@
         <translation>叠加不透明度：</translation>
     </message>
     <message>
+        <source>Overlay colours:</source>
+        <translation>叠加着色：</translation>
+    </message>
+    <message>
         <source>Overlay colour:</source>
         <translation>叠加颜色：</translation>
+    </message>
+    <message>
+        <source>Cut-out on:</source>
+        <translation>抠图背景：</translation>
+    </message>
+    <message>
+        <source>A solid colour shows holes and fringes that a checkerboard hides.</source>
+        <translation>纯色背景能显出棋盘格会掩盖的小洞和杂边。</translation>
+    </message>
+    <message>
+        <source>Draw the mask&apos;s outline: small holes show as rings.</source>
+        <translation>绘制蒙版轮廓：小洞会显示为圆圈。</translation>
     </message>
     <message>
         <source>Overlay colour</source>
@@ -664,16 +924,24 @@
 <context>
     <name>ViewMode</name>
     <message>
-        <source>Overlay</source>
-        <translation>叠加</translation>
+        <source>What is kept</source>
+        <translation>保留的部分</translation>
     </message>
     <message>
-        <source>Cutout</source>
-        <translation>抠图结果</translation>
+        <source>What is removed</source>
+        <translation>移除的部分</translation>
     </message>
     <message>
-        <source>Side by side</source>
-        <translation>并排对比</translation>
+        <source>Checkerboard</source>
+        <translation>棋盘格</translation>
+    </message>
+    <message>
+        <source>White</source>
+        <translation>白色</translation>
+    </message>
+    <message>
+        <source>Black</source>
+        <translation>黑色</translation>
     </message>
 </context>
 <context>
@@ -695,8 +963,57 @@
         <translation>未重试，它们在之前的运行中失败（--retry-failed 可重试）：{count}</translation>
     </message>
     <message>
+        <source>These folders could not be searched; the photos in them are not in this batch:</source>
+        <translation>无法搜索以下文件夹，其中的照片未包含在本次批处理中：</translation>
+    </message>
+    <message>
         <source>All runs into this folder ({manifest}): {done} done, {failed} failed.</source>
         <translation>此文件夹的全部运行（{manifest}）：{done} 个完成，{failed} 个失败。</translation>
+    </message>
+    <message>
+        <source>the saved view settings were unreadable; the defaults are used</source>
+        <extracomment>Damaged autosaves are moved into this sub-folder of the autosave folder.</extracomment>
+        <translation>保存的视图设置无法读取；已使用默认值</translation>
+    </message>
+    <message>
+        <source>the saved {name} {value} is not valid; the default {default} is used</source>
+        <translation>保存的 {name} 值 {value} 无效；已使用默认值 {default}</translation>
+    </message>
+    <message>
+        <source>the autosave is damaged: {problem}</source>
+        <translation>自动保存已损坏：{problem}</translation>
+    </message>
+    <message>
+        <source>the autosave is gone</source>
+        <translation>自动保存已不存在</translation>
+    </message>
+    <message>
+        <source>its description file was missing, so the view settings are the defaults</source>
+        <translation>其描述文件丢失，视图设置已恢复为默认值</translation>
+    </message>
+    <message>
+        <source>the autosaved mask {problem}</source>
+        <translation>自动保存的蒙版{problem}</translation>
+    </message>
+    <message>
+        <source>the journal of edits is missing: edits made after {time} are lost</source>
+        <translation>编辑日志丢失：{time} 之后的编辑已丢失</translation>
+    </message>
+    <message>
+        <source>the journal of edits is {state}: edits made after {time} are lost</source>
+        <translation>编辑日志{state}：{time} 之后的编辑已丢失</translation>
+    </message>
+    <message>
+        <source>the last edits could not be read ({count} bytes of the journal are damaged or cut short)</source>
+        <translation>最后的编辑无法读取（日志中有 {count} 字节损坏或被截断）</translation>
+    </message>
+    <message>
+        <source>the last {count} edit(s) are missing: the journal was cut short</source>
+        <translation>最后 {count} 次编辑丢失：日志被截断</translation>
+    </message>
+    <message>
+        <source>the saved clicks and strokes could not be read ({reason}); the mask is restored without them</source>
+        <translation>保存的点击和笔画无法读取（{reason}）；蒙版已恢复，但不含它们</translation>
     </message>
 </context>
 </TS>
