@@ -4,7 +4,10 @@ The encoder gives features at strides 2, 4, 8, 16 and 32; the decoder goes back 
 time (bilinear x2, concatenate the skip, two 3x3 conv + BatchNorm + ReLU), and a last full-resolution
 step joins a small convolution of the input itself, so that thin parts and edges seen at the input's
 own resolution are not lost in the stride-2 stem. All six input channels (RGB, the two click maps and
-the previous mask) enter both the encoder's stem and that full-resolution skip.
+the previous mask) enter the encoder's stem and that full-resolution skip, and the guidance channels
+(clicks and previous mask, max-pooled to each stride) also enter every decoder step: the stem's route
+through a pretrained encoder is a long one to learn at the encoder's low rate, while the decoder sees
+"which object is under the click" right beside the features that describe the objects.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ DECODER_WIDTHS = (96, 64, 40, 24, 16)
 FULL_RES_WIDTH = 16
 #: The encoder's output stride: input sizes must be multiples of it.
 STRIDE = 32
+#: The stride of each decoder step's output.
+DECODER_STRIDES = (16, 8, 4, 2, 1)
 
 
 def conv_bn_relu(c_in: int, c_out: int) -> list[nn.Module]:
@@ -30,18 +35,21 @@ def conv_bn_relu(c_in: int, c_out: int) -> list[nn.Module]:
 
 
 class UpBlock(nn.Module):
-    """Upsample x2 (bilinear), concatenate the skip, then ``convs`` 3x3 conv-BN-ReLU layers."""
+    """Upsample x2 (bilinear), concatenate the skip and the guidance, then ``convs`` 3x3 conv-BN-ReLU layers."""
 
-    def __init__(self, c_in: int, c_skip: int, c_out: int, convs: int = 2) -> None:
+    def __init__(self, c_in: int, c_skip: int, c_out: int, convs: int = 2, c_guide: int = 0) -> None:
         super().__init__()
-        layers = conv_bn_relu(c_in + c_skip, c_out)
+        layers = conv_bn_relu(c_in + c_skip + c_guide, c_out)
         for _ in range(convs - 1):
             layers += conv_bn_relu(c_out, c_out)
         self.conv = nn.Sequential(*layers)
+        if c_guide:
+            with torch.no_grad():  # the guidance starts with no say, as in the stem
+                self.conv[0].weight[:, c_in + c_skip :] = 0.0
 
-    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, skip: torch.Tensor, guide: torch.Tensor | None = None) -> torch.Tensor:
         x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-        return self.conv(torch.cat([x, skip], dim=1))
+        return self.conv(torch.cat([x, skip] if guide is None else [x, skip, guide], dim=1))
 
 
 class EncoderUNet(nn.Module):
@@ -57,9 +65,10 @@ class EncoderUNet(nn.Module):
         widths = DECODER_WIDTHS
         ins = (skips[4],) + widths[:-1]
         skip_channels = (skips[3], skips[2], skips[1], skips[0], FULL_RES_WIDTH)
+        guide = in_channels - 3
         # One conv at full resolution, where a second would cost as much as the rest of the decoder.
         self.up = nn.ModuleList(
-            UpBlock(c_in, c_skip, c_out, convs=1 if i == len(widths) - 1 else 2)
+            UpBlock(c_in, c_skip, c_out, convs=1 if i == len(widths) - 1 else 2, c_guide=guide)
             for i, (c_in, c_skip, c_out) in enumerate(zip(ins, skip_channels, widths))
         )
         self.head = nn.Conv2d(widths[-1], 1, 1)
@@ -78,7 +87,9 @@ class EncoderUNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f2, f4, f8, f16, f32 = self.encoder(x)
+        guide = x[:, 3:] if self.in_channels > 3 else None
         y = f32
-        for block, skip in zip(self.up, (f16, f8, f4, f2, self.full_res(x))):
-            y = block(y, skip)
+        for block, skip, stride in zip(self.up, (f16, f8, f4, f2, self.full_res(x)), DECODER_STRIDES):
+            g = None if guide is None else guide if stride == 1 else F.max_pool2d(guide, stride)
+            y = block(y, skip, g)
         return self.head(y)
