@@ -1,15 +1,24 @@
-"""A seeded mutation fuzzer for cutout's image reader (``imageio.decode_image``).
+"""A seeded, structure-aware fuzzer for cutout's readers: ``decode_image``, ``read_mask`` and the autosave loader.
 
 The seed corpus is built here, from OpenCV's encoders where they exist and from hand-written bytes
 where they do not: JPEG (baseline, progressive, EXIF), PNG (8/16-bit, gray+alpha, eXIf), an animated
-PNG, WebP (lossy, lossless, EXIF, animated), TIFF (multi-page, 16-bit, CMYK) and BMP. Each case is
-one seed file mutated by a few random operations, some of them aware of PNG chunks, RIFF chunks and
-TIFF directories so that the mutants get past the first checks.
+PNG, WebP (lossy, lossless, EXIF, animated), TIFF (multi-page, 16-bit, CMYK) and BMP; and one real
+autosave (``meta.json``, base image, journal) written by :class:`AutosaveJournal` itself.
 
-Cases run in child processes (``python fuzz_support.py worker ...``), a chunk of cases per child, so
-that a decoder crash ends only that child: the parent notes the case that was running and starts a
-new child after it. Case ``i`` of seed ``s`` is the same bytes on every run, so any finding can be
-rebuilt with :func:`case_bytes`. Used by tests/test_fuzz_imageio.py and bench/fuzz_imageio.py.
+Each case is one seed mutated by a few random operations. Most know the format's structure, so that
+the mutants get past the first checks: PNG chunks inserted, deleted and duplicated with their CRCs
+fixed, well-formed ``acTL``/``fcTL``/``fdAT``/``eXIf`` chunks injected, chunk lengths and trailing
+chunk headers that lie; crafted EXIF (zero and huge counts, odd types, offsets out of the block,
+directories that loop) in JPEG, PNG, WebP and TIFF; JPEG frame headers (SOF) duplicated and segment
+lengths changed; RIFF/VP8X, VP8 and VP8L sizes; TIFF directory fields and entries. Autosave cases
+damage ``meta.json`` field by field (null, lists, dicts, huge numbers), the journal record by record
+(with the CRC fixed, so the damage gets past it), and the base image like any PNG.
+
+Cases run in child processes (``python fuzz_support.py worker ...``), a chunk of cases per child and
+``jobs`` children at once, so that a crash ends only that child: the parent notes the case that was
+running and starts a new child after it. Case ``i`` of seed ``s`` is the same on every run over the
+same corpus folder, so any finding can be rebuilt with :func:`case_files`. Used by
+tests/test_fuzz_imageio.py and bench/fuzz_imageio.py.
 """
 
 from __future__ import annotations
@@ -18,10 +27,13 @@ import json
 import os
 import random
 import selectors
+import shutil
 import signal
 import struct
 import subprocess
 import sys
+import tempfile
+import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,8 +46,12 @@ import numpy as np
 #: would only measure how fast the machine allocates memory.
 WORKER_MAX_PIXELS = 4_000_000
 
+#: What a run can fuzz: the photo reader, the mask reader, the autosave loader, or bare cv2.imdecode.
+TARGETS = ("decode", "mask", "autosave", "opencv")
+
 _INTERESTING = [0, 1, 2, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x10000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF]
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_AUTOSAVE_DIR = "autosave"  # the autosave seed's sub-folder of the corpus folder
 
 
 # --- the seed corpus ------------------------------------------------------------------------------
@@ -190,6 +206,10 @@ def apng_crashers() -> dict[str, bytes]:
 # --- mutation -------------------------------------------------------------------------------------
 
 
+def _interesting(rng: random.Random, bits: int = 32) -> int:
+    return rng.choice(_INTERESTING + [rng.getrandbits(bits)]) & ((1 << bits) - 1)
+
+
 def _put_int(buf: bytearray, rng: random.Random) -> None:
     if len(buf) < 4:
         return
@@ -230,11 +250,74 @@ def _byte_ops(buf: bytearray, rng: random.Random, others: list[bytes]) -> bytear
     return buf
 
 
+def crafted_exif(rng: random.Random, prefix: bool = False) -> bytes:
+    """A TIFF-structured EXIF block built to trip its readers.
+
+    Entries with zero or huge value counts, odd and unknown types, offsets out of the block; a
+    directory count that lies, a first directory out of the block, a next-directory link to itself.
+    ``prefix`` puts JPEG's ``Exif\\0\\0`` in front.
+    """
+    bo = rng.choice("<>")
+    entries = []
+    for _ in range(rng.choice((0, 1, 1, 2, 3, 6))):
+        tag = rng.choice((0x0112, 0x0112, 0x0112, 0x8769, 0x8825, 0x0100, 0x0101, 0x0201, 0x0202, rng.getrandbits(16)))
+        typ = rng.choice((3, 3, 4, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 17, 0, 255, rng.getrandbits(16)))
+        count = rng.choice((0, 0, 1, 1, 2, 4, 255, 0x3FFFFFFF, 0x7FFFFFFF, 0xFFFFFFFF, rng.getrandbits(32)))
+        value = rng.choice((1, 3, 6, 8, 9, 0, 0xFFFF, 8, 26, 0x7FFFFFFF, 0xFFFFFFF0, rng.getrandbits(32)))
+        if typ == 3 and count == 1 and rng.random() < 0.5:  # a SHORT where readers look for it
+            entries.append(struct.pack(bo + "HHIH2x", tag, typ, count, value & 0xFFFF))
+        else:
+            entries.append(struct.pack(bo + "HHII", tag, typ, count, value))
+    claimed = rng.choice((len(entries),) * 4 + (0, 0xFFFF, len(entries) + 1, rng.getrandbits(16)))
+    first = rng.choice((8,) * 6 + (0, 4, 7, 0xFFFFFFFF, 0x7FFFFFF0, rng.getrandbits(8)))
+    head = (b"II*\x00" if bo == "<" else b"MM\x00*") + struct.pack(bo + "I", first)
+    ifd = struct.pack(bo + "H", claimed) + b"".join(entries)
+    ifd += struct.pack(bo + "I", rng.choice((0, 0, 8, 0xFFFFFFFF)))  # next directory: none, itself, far away
+    tail = rng.randbytes(rng.choice((0, 0, 2, 16, 64)))
+    return (b"Exif\x00\x00" if prefix else b"") + head + ifd + tail
+
+
+def png_chunks_and_tail(data: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """The chunks of a PNG (up to the first that runs past the end) and the bytes after them."""
+    chunks, pos = [], 8
+    while pos + 12 <= len(data):
+        length, ctype = struct.unpack_from(">I4s", data, pos)
+        if pos + 12 + length > len(data):
+            break
+        chunks.append((ctype, data[pos + 8 : pos + 8 + length]))
+        pos += 12 + length
+    return chunks, data[pos:]
+
+
+def _apng_chunks(rng: random.Random, chunks: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """Well-formed animation chunks (acTL, fcTL, fdAT) with plausible or hostile numbers."""
+    ihdr = next((body for ctype, body in chunks if ctype == b"IHDR" and len(body) >= 8), struct.pack(">II", 16, 16))
+    w, h = struct.unpack_from(">II", ihdr)
+    idat = next((body for ctype, body in chunks if ctype == b"IDAT"), rng.randbytes(16))
+
+    def dim(full: int) -> int:
+        return rng.choice((full, full, max(1, full // 2), 0, full + 1, _interesting(rng))) & 0xFFFFFFFF
+
+    made = []
+    if rng.random() < 0.7:
+        made.append((b"acTL", struct.pack(">II", rng.choice((1, 2, 3, 0, 0xFFFFFFFF)), rng.choice((0, 1)))))
+    for seq in range(rng.randint(1, 3)):
+        fw, fh = dim(w), dim(h)
+        x, y = rng.choice((0, 0, 1, w, _interesting(rng))), rng.choice((0, 0, 1, h, _interesting(rng)))
+        fctl = struct.pack(">IIIIIHHBB", 2 * seq, fw, fh, x, y, 1, rng.choice((0, 10, 100)),
+                           rng.choice((0, 1, 2, 3)), rng.choice((0, 1, 2)))  # fmt: skip
+        made.append((b"fcTL", fctl if rng.random() < 0.9 else fctl[: rng.randrange(len(fctl))]))
+        payload = idat if rng.random() < 0.7 else rng.randbytes(rng.randrange(64))
+        fdat = struct.pack(">I", 2 * seq + 1) + payload
+        made.append((b"fdAT", fdat if rng.random() < 0.8 else fdat[: rng.randrange(5)]))
+    return made
+
+
 def _png_ops(data: bytes, rng: random.Random) -> bytes | None:
-    chunks = png_chunks(data)
+    chunks, tail = png_chunks_and_tail(data)
     if len(chunks) < 2:
         return None
-    op = rng.randrange(7)
+    op = rng.randrange(11)
     i = rng.randrange(len(chunks))
     ctype, body = chunks[i]
     if op == 0:
@@ -254,14 +337,105 @@ def _png_ops(data: bytes, rng: random.Random) -> bytes | None:
             mutable = _byte_ops(mutable, rng, [body or b"x"])
         chunks[i] = (ctype, bytes(mutable))
     elif op == 5:
-        kinds = [b"acTL", b"fcTL", b"fdAT", b"IHDR", b"IDAT", b"PLTE", b"tRNS", b"eXIf", b"iCCP", b"IEND"]
-        chunks.insert(rng.randrange(len(chunks) + 1), (rng.choice(kinds), rng.randbytes(rng.choice((0, 4, 8, 26)))))
-    else:
+        kinds = [b"acTL", b"fcTL", b"fdAT", b"IHDR", b"IDAT", b"PLTE", b"tRNS", b"eXIf", b"iCCP", b"IEND", b"tEXt", b"zTXt"]
+        chunks.insert(rng.randrange(len(chunks) + 1), (rng.choice(kinds), rng.randbytes(rng.choice((0, 4, 8, 13, 26)))))
+    elif op == 6:
         chunks[i] = (rng.randbytes(4), body)
-    out = png_from_chunks(chunks)
+    elif op == 7:  # animation chunks, well formed, anywhere
+        at = rng.randrange(1, len(chunks) + 1)
+        chunks[at:at] = _apng_chunks(rng, chunks)
+    elif op == 8:  # crafted EXIF
+        chunks.insert(rng.randrange(1, len(chunks) + 1), (b"eXIf", crafted_exif(rng, prefix=rng.random() < 0.2)))
+    elif op == 9:  # after IEND: a chunk header that claims gigabytes, a whole chunk, or noise
+        tail += rng.choice((struct.pack(">I", _interesting(rng)) + rng.choice((b"IDAT", b"IEND", b"fdAT", b"tEXt")),
+                            png_chunk(b"IDAT", rng.randbytes(8)), rng.randbytes(rng.randrange(1, 16))))  # fmt: skip
+    else:  # a chunk's length field that lies (the CRC does not cover it)
+        out = bytearray(png_from_chunks(chunks) + tail)
+        at = 8 + sum(12 + len(b) for _, b in chunks[:i])
+        out[at : at + 4] = struct.pack(">I", _interesting(rng))
+        return bytes(out)
+    out = png_from_chunks(chunks) + tail
     if rng.random() < 0.1:  # now and then a stale CRC too
         out = bytes(_byte_ops(bytearray(out), rng, [out]))
     return out
+
+
+_JPEG_SOF = (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF)
+
+
+def jpeg_segments(data: bytes) -> tuple[list[tuple[int, bytes]], bytes] | None:
+    """The marker segments of a JPEG before its first SOS, as ``(marker, payload)``, and the bytes from SOS on."""
+    segments, pos = [], 2
+    while pos + 4 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker == 0xDA:
+            return segments, data[pos:]
+        (length,) = struct.unpack_from(">H", data, pos + 2)
+        if length < 2 or pos + 2 + length > len(data):
+            return None
+        segments.append((marker, data[pos + 4 : pos + 2 + length]))
+        pos += 2 + length
+    return None
+
+
+def _jpeg_from(segments: list[tuple[int, bytes]], scan: bytes) -> bytes:
+    parts = [b"\xff\xd8"] + [bytes([0xFF, m]) + struct.pack(">H", (len(p) + 2) & 0xFFFF) + p for m, p in segments]
+    return b"".join(parts) + scan
+
+
+def _jpeg_ops(data: bytes, rng: random.Random) -> bytes | None:
+    parsed = jpeg_segments(data)
+    if parsed is None or not parsed[0]:
+        return None
+    segments, scan = parsed
+    op = rng.randrange(8)
+    sofs = [k for k, (m, _) in enumerate(segments) if m in _JPEG_SOF]
+    if op <= 1 and sofs:  # a second frame header, before or after the first, after SOS or before EOI
+        marker, payload = segments[sofs[0]]
+        copy = bytearray(payload)
+        if len(copy) >= 5:
+            copy[1:5] = struct.pack(">HH", _interesting(rng, 16), _interesting(rng, 16))
+        copy_segment = bytes([0xFF, rng.choice((marker,) + _JPEG_SOF)]) + struct.pack(">H", len(copy) + 2) + bytes(copy)
+        where = rng.randrange(4)
+        if where < 2:
+            segments.insert(sofs[0] + where, (copy_segment[1], bytes(copy)))
+            return _jpeg_from(segments, scan)
+        if where == 2 and scan.endswith(b"\xff\xd9"):
+            return _jpeg_from(segments, scan[:-2] + copy_segment + b"\xff\xd9")
+        (sos_len,) = struct.unpack_from(">H", scan, 2) if len(scan) >= 4 else (0,)
+        return _jpeg_from(segments, scan[: 2 + sos_len] + copy_segment + scan[2 + sos_len :])
+    if op == 2 and sofs:  # the frame's size
+        marker, payload = segments[sofs[0]]
+        copy = bytearray(payload)
+        if len(copy) >= 5:
+            copy[1:5] = struct.pack(">HH", _interesting(rng, 16), _interesting(rng, 16))
+        segments[sofs[0]] = (marker, bytes(copy))
+        return _jpeg_from(segments, scan)
+    if op == 3:  # a segment length that lies
+        out = bytearray(_jpeg_from(segments, scan))
+        k = rng.randrange(len(segments))
+        at = 2 + sum(4 + len(p) for _, p in segments[:k]) + 2
+        out[at : at + 2] = struct.pack(">H", rng.choice((0, 1, 2, 3, 7, 0xFFFF, _interesting(rng, 16))))
+        return bytes(out)
+    if op == 4:  # crafted EXIF in APP1
+        segments.insert(rng.randrange(len(segments) + 1), (0xE1, crafted_exif(rng, prefix=True)[:65533]))
+        return _jpeg_from(segments, scan)
+    if op == 5:  # delete or duplicate a segment
+        k = rng.randrange(len(segments))
+        if rng.random() < 0.5:
+            del segments[k]
+        else:
+            segments.insert(k, segments[k])
+        return _jpeg_from(segments, scan)
+    if op == 6:  # an ICC piece that does not fit the others, or junk tables
+        junk = (0xE2, b"ICC_PROFILE\x00" + bytes([rng.randrange(4), rng.randrange(4)]) + rng.randbytes(rng.randrange(64)))
+        segments.insert(rng.randrange(len(segments) + 1), rng.choice((junk, (rng.choice((0xDB, 0xC4, 0xDD)), rng.randbytes(rng.randrange(70))))))
+        return _jpeg_from(segments, scan)
+    # the end: no EOI, bytes after it, or a second image after it
+    end = rng.randrange(3)
+    if end == 0 and scan.endswith(b"\xff\xd9"):
+        return _jpeg_from(segments, scan[:-2])
+    return _jpeg_from(segments, scan) + (rng.randbytes(rng.randrange(1, 32)) if end == 1 else data)
 
 
 def _riff_ops(data: bytes, rng: random.Random) -> bytes | None:
@@ -273,45 +447,83 @@ def _riff_ops(data: bytes, rng: random.Random) -> bytes | None:
     if not chunks:
         return None
     i = rng.randrange(len(chunks))
-    op = rng.randrange(4)
+    op = rng.randrange(9)
+    kinds = [c[0] for c in chunks]
+    riff_size = None
     if op == 0 and len(chunks) > 1:
         del chunks[i]
     elif op == 1:
         chunks.insert(rng.randrange(len(chunks) + 1), [chunks[i][0], bytearray(chunks[i][1])])
     elif op == 2:
         _put_int(chunks[i][1], rng)
+    elif op == 3 and b"VP8X" in kinds:  # the canvas size (24 bits each, stored minus one)
+        body = chunks[kinds.index(b"VP8X")][1]
+        if len(body) >= 10:
+            body[4:7] = _interesting(rng, 24).to_bytes(3, "little")
+            body[7:10] = _interesting(rng, 24).to_bytes(3, "little")
+    elif op == 4:  # a VP8X header where there was none, with a size of its own
+        flags = rng.choice((0, 0x08, 0x02, 0x20, 0xFF))
+        vp8x = bytes([flags, 0, 0, 0]) + _interesting(rng, 24).to_bytes(3, "little") + _interesting(rng, 24).to_bytes(3, "little")
+        chunks.insert(0, [b"VP8X", bytearray(vp8x)])
+    elif op == 5 and (b"VP8 " in kinds or b"VP8L" in kinds):  # the bitstream's own size
+        k = kinds.index(b"VP8 ") if b"VP8 " in kinds else kinds.index(b"VP8L")
+        body = chunks[k][1]
+        if chunks[k][0] == b"VP8 " and len(body) >= 10:
+            body[6:10] = struct.pack("<HH", _interesting(rng, 16), _interesting(rng, 16))
+        elif len(body) >= 5:
+            body[1:5] = struct.pack("<I", _interesting(rng))
+    elif op == 6:  # crafted EXIF
+        chunks.insert(rng.randrange(len(chunks) + 1), [b"EXIF", bytearray(crafted_exif(rng, prefix=rng.random() < 0.3))])
+    elif op == 7:  # a RIFF size that lies
+        riff_size = _interesting(rng)
     else:
         chunks[i][1] = _byte_ops(chunks[i][1], rng, [data])
     body = b"WEBP" + b"".join(c + struct.pack("<I", len(b)) + bytes(b) + b"\x00" * (len(b) & 1) for c, b in chunks)
-    return b"RIFF" + struct.pack("<I", len(body)) + body
+    return b"RIFF" + struct.pack("<I", len(body) if riff_size is None else riff_size) + body
+
+
+_TIFF_TAGS = (256, 257, 258, 259, 262, 273, 274, 277, 278, 279, 284, 322, 323, 324, 325, 338, 339)
 
 
 def _tiff_ops(data: bytes, rng: random.Random) -> bytes | None:
     order = {b"II": "<", b"MM": ">"}.get(data[:2])
-    if order is None or len(data) < 8:
+    if order is None or len(data) < 8 or data[2:4] not in (b"*\x00", b"\x00*"):
         return None
     (ifd,) = struct.unpack_from(order + "I", data, 4)
     if ifd + 2 > len(data):
         return None
     (count,) = struct.unpack_from(order + "H", data, ifd)
-    if count == 0 or ifd + 2 + 12 * count > len(data):
+    if count == 0 or ifd + 2 + 12 * count + 4 > len(data):
         return None
     buf = bytearray(data)
     entry = ifd + 2 + 12 * rng.randrange(count)
-    field_at = entry + rng.choice((2, 4, 8))  # type, count or value/offset
-    size = 2 if field_at == entry + 2 else 4
-    value = rng.choice(_INTERESTING) & ((1 << (8 * size)) - 1)
-    buf[field_at : field_at + size] = value.to_bytes(size, "little" if order == "<" else "big")
+    op = rng.randrange(6)
+    if op <= 1:  # one field of an entry: type, count or value/offset
+        field_at = entry + rng.choice((2, 4, 8))
+        size = 2 if field_at == entry + 2 else 4
+        buf[field_at : field_at + size] = _interesting(rng, 8 * size).to_bytes(size, "little" if order == "<" else "big")
+    elif op == 2:  # a whole entry: a tag readers use, with an odd type, count or offset
+        typ = rng.choice((1, 3, 4, 16, 2, 5, 7, 9, 12, 0, 255))
+        buf[entry : entry + 12] = struct.pack(order + "HHII", rng.choice(_TIFF_TAGS), typ, _interesting(rng), _interesting(rng))
+    elif op == 3:  # the entry count
+        buf[ifd : ifd + 2] = struct.pack(order + "H", rng.choice((0, count - 1, count + 1, 0xFFFF, _interesting(rng, 16))) & 0xFFFF)
+    elif op == 4:  # where the first directory is
+        buf[4:8] = struct.pack(order + "I", rng.choice((0, 4, 8, ifd + 1, len(data), _interesting(rng))))
+    else:  # the next directory: itself (a loop), far away, or garbage
+        at = ifd + 2 + 12 * count
+        buf[at : at + 4] = struct.pack(order + "I", rng.choice((ifd, 8, _interesting(rng))))
     return bytes(buf)
 
 
 def mutate(data: bytes, rng: random.Random, others: list[bytes]) -> bytes:
-    """``data`` after 1 to 4 random mutations (mostly structure-aware ones for PNG, WebP and TIFF)."""
+    """``data`` after 1 to 4 random mutations (mostly structure-aware ones for JPEG, PNG, WebP and TIFF)."""
     for _ in range(rng.randint(1, 4)):
         aware = None
         if rng.random() < 0.7:
             if data[:8] == _PNG_SIGNATURE:
                 aware = _png_ops(data, rng)
+            elif data[:3] == b"\xff\xd8\xff":
+                aware = _jpeg_ops(data, rng)
             elif data[:4] == b"RIFF":
                 aware = _riff_ops(data, rng)
             elif data[:2] in (b"II", b"MM"):
@@ -321,9 +533,155 @@ def mutate(data: bytes, rng: random.Random, others: list[bytes]) -> bytes:
 
 
 def case_bytes(corpus: list[bytes], seed: int, index: int) -> bytes:
-    """The bytes of case ``index`` of a run with ``seed``: the same on every run and machine."""
+    """The bytes of image case ``index`` of a run with ``seed``: the same on every run and machine."""
     rng = random.Random(f"{seed}:{index}")
     return mutate(corpus[index % len(corpus)], rng, corpus)
+
+
+# --- the autosave seed and its cases ----------------------------------------------------------------
+
+#: Values that a damaged or hand-edited meta.json might hold where a number, a list or a string belongs.
+_HOSTILE_JSON = [None, [], {}, [1], {"a": 1}, 10**30, -(10**30), -1, 0, 1, 2, 0.5, 1e308, float("inf"), float("nan"),
+                 "", "x", "\x1b[2J", True, [10**9, 10**9], [0, 0], [-1, 5], [1.5, 2], [1, 2, 3]]  # fmt: skip
+_META_KEYS = ["format", "source", "size", "mtime_ns", "shape", "settings", "created", "updated", "generation"]
+_SETTING_KEYS = ["threshold", "softness", "refine", "edge_px", "shift_px", "view"]
+
+
+def write_autosave_seed(corpus_dir: Path) -> Path:
+    """Write a photo and a real autosave of it (base, mask and guidance records) under ``corpus_dir``; return its folder."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from cutout_app.core.editing.autosave_journal import AutosaveJournal
+
+    root = corpus_dir / _AUTOSAVE_DIR
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    photo = root / "photo.png"
+    photo.write_bytes(_encode(".png", _photo(24, 32)))
+    journal = AutosaveJournal.open_for(photo, root / "data")
+    soft = np.zeros((24, 32), np.uint8)
+    soft[4:20, 6:26] = 200
+    journal.start(soft, {"threshold": 0.4, "softness": 0.2, "refine": True}, {"clicks": [[12.0, 9.0, True]], "strokes": []})
+    journal.append((2, 3, 5, 4), np.full((4, 5), 255, np.uint8))
+    journal.append_guidance({"clicks": [[12.0, 9.0, True], [3.5, 2.0, False]],
+                             "strokes": [{"radius": 3.0, "points": [[1.0, 2.0], [5.0, 6.0]]}]})
+    journal.append((10, 8, 6, 6), np.arange(36, dtype=np.uint8).reshape(6, 6))
+    journal.close()
+    return journal.folder
+
+
+def _autosave_seed(corpus_dir: Path) -> tuple[Path, Path, dict[str, bytes]]:
+    """The seed autosave: its photo, its data folder, and its files by name."""
+    root = corpus_dir / _AUTOSAVE_DIR
+    folder = _autosave_folder(root / "data")
+    return root / "photo.png", root / "data", {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _autosave_folder(data_dir: Path) -> Path:
+    """The folder of the autosave under ``data_dir`` (the one that holds its meta.json)."""
+    return next(p.parent for p in sorted(data_dir.rglob("meta.json")))
+
+
+def _meta_ops(text: bytes, rng: random.Random) -> bytes:
+    try:
+        meta = json.loads(text)
+    except ValueError:
+        return bytes(_byte_ops(bytearray(text), rng, [text]))
+    op = rng.randrange(5)
+    if not isinstance(meta, dict) or op == 4:
+        return bytes(_byte_ops(bytearray(text), rng, [text]))
+    if op <= 1:
+        settings = meta.get("settings")
+        if isinstance(settings, dict):
+            settings[rng.choice(_SETTING_KEYS)] = rng.choice(_HOSTILE_JSON)
+        else:
+            meta["settings"] = rng.choice(_HOSTILE_JSON)
+    elif op == 2:
+        meta[rng.choice(("shape", "generation", "created", "updated", "format", "settings"))] = rng.choice(_HOSTILE_JSON)
+    else:
+        meta.pop(rng.choice(_META_KEYS), None)
+    return json.dumps(meta).encode()
+
+
+#: Guidance payloads (the click tool's clicks and strokes, as JSON) that a damaged journal might hold.
+_HOSTILE_GUIDANCE = [
+    {"clicks": [[float("nan"), 1.0, True]], "strokes": []}, {"clicks": [[1e308, -1e308, False]]},
+    {"clicks": [[1, 2, 3]]}, {"clicks": [[1, 2]]}, {"clicks": "x"}, {"clicks": [[2.0, 2.0, True]] * 10_001},
+    {"strokes": [{"radius": -1, "points": [[1, 1]]}]}, {"strokes": [{"radius": float("inf"), "points": [[1, 1]]}]},
+    {"strokes": [{"radius": 2, "points": []}]}, {"strokes": [{"radius": 2, "points": [[1, 1]] * 100_000}]},
+    {"strokes": [{"radius": 2, "points": [[1, "a"]]}]}, [], None, 7, "text", {"clicks": [], "strokes": {}},
+]  # fmt: skip
+
+
+def _journal_ops(data: bytes, rng: random.Random) -> bytes:
+    """A journal damaged record by record: fields that lie with the CRC fixed, payloads that inflate to the
+    wrong size or to hostile guidance, a header that lies, cuts at and between records."""
+    version = struct.unpack_from("<I", data, 4)[0] if len(data) >= 8 else 2
+    header, record = (24 if version == 2 else 16), struct.Struct("<4sIIIIII")
+    starts, pos = [], header
+    while pos + record.size <= len(data):
+        starts.append(pos)
+        pos += record.size + record.unpack_from(data, pos)[5]
+    op = rng.randrange(7)
+    if op == 0 or not starts:
+        cut = rng.choice((0, 1, header - 1, header, *starts, len(data) - 1))
+        return data[: max(0, cut)]
+    at = rng.choice(starts)
+    magic, x, y, w, h, length, crc = record.unpack_from(data, at)
+    payload = data[at + record.size : at + record.size + length]
+
+    def with_record(rect: list[int], new_payload: bytes, kind: bytes = magic, claimed: int | None = None) -> bytes:
+        """The journal with this record rewritten, its CRC fixed (``claimed``: a payload length that lies)."""
+        head = record.pack(kind, *rect, len(new_payload) if claimed is None else claimed, 0)[:-4]
+        fixed = head + struct.pack("<I", zlib.crc32(new_payload, zlib.crc32(head)))
+        return data[:at] + fixed + new_payload + data[at + record.size + length :]
+
+    if op <= 2:  # a field that lies, with the CRC fixed so that the damage gets past it
+        fields = [x, y, w, h, length]
+        fields[rng.randrange(5)] = _interesting(rng)
+        return with_record(fields[:4], payload, claimed=fields[4])
+    if op == 3:  # a mask payload that inflates to something else (a bomb, junk, nothing), CRC fixed
+        raw = rng.choice((bytes(rng.choice((0, 1, min(w * h + 1, 1 << 20), 1 << 20))), rng.randbytes(32)))
+        return with_record([x, y, w, h], zlib.compress(raw, 9) if rng.random() < 0.8 else raw)
+    if op == 4:  # guidance that is not one, CRC fixed
+        raw = json.dumps(rng.choice(_HOSTILE_GUIDANCE)).encode()
+        return with_record([0, 0, 0, 0], zlib.compress(raw, 1), rng.choice((b"CGDN", b"CGDN", magic)))
+    if op == 5:  # the header: version, generation, records promised
+        buf = bytearray(data.ljust(header, b"\x00"))
+        buf[4:8] = struct.pack("<I", rng.choice((1, 2, 2, 0, 3)))
+        buf[8:16] = struct.pack("<Q", rng.choice((1, 2, 0, _interesting(rng))))
+        if header == 24:
+            buf[16:24] = struct.pack("<Q", rng.choice((0, len(starts) - 1, len(starts) + 1, _interesting(rng), 1 << 63)))
+        return bytes(buf)
+    return bytes(_byte_ops(bytearray(data), rng, [data]))
+
+
+def autosave_case(files: dict[str, bytes], corpus: list[bytes], seed: int, index: int) -> dict[str, bytes | None]:
+    """The files of autosave case ``index`` (name -> bytes; None: the file is deleted), from the seed's ``files``."""
+    rng = random.Random(f"{seed}:autosave:{index}")
+    case: dict[str, bytes | None] = dict(files)
+    base = next(n for n in files if n.startswith("base."))
+    journal = next(n for n in files if n.startswith("journal."))
+    for _ in range(rng.randint(1, 3)):
+        which = rng.randrange(10)  # mostly the journal and meta.json: a damaged base leaves them unread
+        if which <= 2:
+            case["meta.json"] = _meta_ops(case["meta.json"] or b"{}", rng)
+        elif which <= 6:
+            case[journal] = _journal_ops(case[journal] or b"", rng)
+        elif which == 7:
+            case[base] = mutate(case[base] or files[base], rng, corpus)
+        elif which == 8:  # another image in the base's place: an APNG, a JPEG, a 16-bit PNG...
+            case[base] = mutate(rng.choice(corpus), rng, corpus) if rng.random() < 0.5 else rng.choice(corpus)
+        else:
+            case[rng.choice(list(files))] = None
+    return case
+
+
+def case_files(target: str, corpus_dir: Path, seed: int, index: int) -> dict[str, bytes | None]:
+    """What case ``index`` of ``target`` puts on disk, by file name (to save a finding)."""
+    corpus = load_corpus(corpus_dir)
+    if target == "autosave":
+        return autosave_case(_autosave_seed(corpus_dir)[2], corpus, seed, index)
+    return {"case.bin": case_bytes(corpus, seed, index)}
 
 
 # --- running cases in child processes -------------------------------------------------------------
@@ -333,6 +691,7 @@ def case_bytes(corpus: list[bytes], seed: int, index: int) -> bytes:
 class FuzzReport:
     """Counts of a fuzzing run by outcome; crashes and hangs list their case numbers."""
 
+    target: str = "decode"
     cases: int = 0
     clean: int = 0
     own_error: int = 0
@@ -340,12 +699,20 @@ class FuzzReport:
     other_cases: list[tuple[int, str]] = field(default_factory=list)
     crashes: list[tuple[int, str]] = field(default_factory=list)  # (case, signal or exit status)
     hangs: list[int] = field(default_factory=list)
+    #: Cases the fuzzer itself failed to make (a bug of the fuzzer, not of a reader), with the error.
+    fuzzer_errors: list[tuple[int, str]] = field(default_factory=list)
+    #: The largest resident memory any child reached, in bytes (as it last said: a crash loses the last case's).
+    peak_rss: int = 0
+    seconds: float = 0.0
 
     def line(self) -> str:
         """A one-line summary."""
-        return (f"cases {self.cases}: clean {self.clean}, own error {self.own_error}, "
+        rate = self.cases / self.seconds if self.seconds else 0.0
+        return (f"{self.target}: cases {self.cases}: clean {self.clean}, clear errors {self.own_error}, "
                 f"other exceptions {sum(self.other.values())} {dict(self.other) or ''}, "
-                f"crashes {len(self.crashes)}, hangs {len(self.hangs)}")  # fmt: skip
+                f"crashes {len(self.crashes)}, hangs {len(self.hangs)}, peak memory {self.peak_rss / 2**20:.0f} MB, "
+                f"{self.seconds:.0f} s ({rate:.0f} cases/s)"
+                + (f"; NOT RUN, the fuzzer failed to make {len(self.fuzzer_errors)}" if self.fuzzer_errors else ""))  # fmt: skip
 
 
 def write_corpus(folder: Path, files: dict[str, bytes]) -> Path:
@@ -368,68 +735,120 @@ def run_fuzzer(
     chunk: int = 1000,
     hang_s: float = 20.0,
     start: int = 0,
-    target: str = "cutout",
+    target: str = "decode",
+    jobs: int = 1,
 ) -> FuzzReport:
-    """Run cases ``start .. start+cases-1`` of ``seed`` over the corpus in ``corpus_dir``, ``chunk`` per child.
+    """Run cases ``start .. start+cases-1`` of ``seed`` for ``target`` (see :data:`TARGETS`), ``chunk`` per child.
 
-    ``target`` is "cutout" (``imageio.decode_image``) or "opencv" (bare ``cv2.imdecode``, to see what
-    the reader guards against). A child that dies marks its running case as a crash; one silent for
-    ``hang_s`` seconds marks it as a hang and is killed. Either way the next child starts after that case.
+    ``jobs`` children run at once. The corpus folder needs :func:`write_corpus` and, for the autosave
+    target, :func:`write_autosave_seed`. A child that dies marks its running case as a crash; one
+    silent for ``hang_s`` seconds marks it as a hang and is killed. Either way a new child goes on
+    after that case.
     """
-    report = FuzzReport()
-    stop = start + cases
-    while start < stop:
-        end = min(stop, start + chunk)
-        start = _run_child([str(corpus_dir), str(seed), str(start), str(end), target], start, end, hang_s, report)
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}")
+    report = FuzzReport(target)
+    began = time.perf_counter()
+    pending = [(s, min(start + cases, s + chunk)) for s in range(start, start + cases, chunk)]
+    pending.reverse()
+    running: list[_Child] = []
+    selector = selectors.DefaultSelector()
+    try:
+        while pending or running:
+            while pending and len(running) < max(1, jobs):
+                lo, hi = pending.pop()
+                child = _Child(corpus_dir, seed, lo, hi, target)
+                running.append(child)
+                selector.register(child.stdout, selectors.EVENT_READ, child)
+            for key, _ in selector.select(timeout=1.0):
+                key.data.read(report)
+            now = time.monotonic()
+            for child in list(running):
+                if child.eof or now - child.last > hang_s:
+                    selector.unregister(child.stdout)
+                    running.remove(child)
+                    resume = child.finish(report, hung=not child.eof)
+                    if resume is not None and resume < child.end:
+                        pending.append((resume, child.end))
+    finally:
+        for child in running:
+            child.kill()
+        selector.close()
+    report.seconds = time.perf_counter() - began
     return report
 
 
-def _run_child(args: list[str], start: int, end: int, hang_s: float, report: FuzzReport) -> int:
-    """Run one child over cases ``[start, end)``; returns where the next child must begin."""
-    proc = subprocess.Popen(
-        [sys.executable, __file__, "worker", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    assert proc.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
-    running: int | None = None
-    pending = b""
-    try:
-        while True:
-            if not selector.select(timeout=hang_s):
-                proc.kill()
-                proc.wait()
-                report.cases += 1
-                report.hangs.append(running if running is not None else start)
-                return (running if running is not None else start) + 1
-            chunk = os.read(proc.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                try:
-                    message = json.loads(line)
-                except ValueError:
-                    continue  # not ours: the protocol has its own descriptor, but be safe
-                running = _note(message, report, running)
-    finally:
-        selector.close()
-        proc.stdout.close()
-    code = proc.wait()
-    if running is None:
-        return end
-    report.cases += 1
-    report.crashes.append((running, _exit_name(code)))
-    return running + 1
+class _Child:
+    """One worker process over cases ``[start, end)``, with its own scratch folder, and what it has said so far."""
+
+    def __init__(self, corpus_dir: Path, seed: int, start: int, end: int, target: str) -> None:
+        self.start, self.end = start, end
+        shm = "/dev/shm" if os.path.isdir("/dev/shm") else None  # case files on a RAM disk where there is one
+        self.scratch = Path(tempfile.mkdtemp(prefix="cutout-fuzz-", dir=shm))
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "worker", str(corpus_dir), str(seed), str(start), str(end), target, str(self.scratch)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert self.proc.stdout is not None
+        self.stdout = self.proc.stdout
+        self.running: int | None = None  # the case started and not yet finished
+        self.next = start  # the first case without a result
+        self.pending = b""
+        self.eof = False
+        self.last = time.monotonic()
+
+    def read(self, report: FuzzReport) -> None:
+        data = os.read(self.stdout.fileno(), 65536)
+        self.last = time.monotonic()
+        if not data:
+            self.eof = True
+            return
+        self.pending += data
+        *lines, self.pending = self.pending.split(b"\n")
+        for line in lines:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue  # not ours: the protocol has its own descriptor, but be safe
+            if "start" in message:
+                self.running = int(message["start"])
+            else:
+                _note(message, report)
+                report.peak_rss = max(report.peak_rss, int(message.get("peak", 0)))
+                self.running, self.next = None, int(message["case"]) + 1
+
+    def finish(self, report: FuzzReport, hung: bool) -> int | None:
+        """Reap the child; count the case it died or hung on. Returns where a new child must go on, or None."""
+        if hung:
+            self.proc.kill()
+        _, status = os.waitpid(self.proc.pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        self.stdout.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        if self.running is None:
+            if self.next < self.end:  # died between cases: the fuzzer itself is broken, not a reader
+                raise RuntimeError(f"a fuzz worker stopped before case {self.next} ({_exit_name(self.proc.returncode)})")
+            return None
+        report.cases += 1
+        if hung:
+            report.hangs.append(self.running)
+        else:
+            report.crashes.append((self.running, _exit_name(self.proc.returncode)))
+        return self.running + 1
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        self.stdout.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def _note(message: dict, report: FuzzReport, running: int | None) -> int | None:
-    if "start" in message:
-        return int(message["start"])
-    report.cases += 1
+def _note(message: dict, report: FuzzReport) -> None:
     outcome = message["outcome"]
+    if outcome == "fuzzer":
+        report.fuzzer_errors.append((int(message["case"]), message.get("detail", "")))
+        return
+    report.cases += 1
     if outcome == "clean":
         report.clean += 1
     elif outcome == "own":
@@ -437,7 +856,6 @@ def _note(message: dict, report: FuzzReport, running: int | None) -> int | None:
     else:
         report.other[outcome] += 1
         report.other_cases.append((int(message["case"]), f"{outcome}: {message.get('detail', '')}"))
-    return None
 
 
 def _exit_name(code: int) -> str:
@@ -449,37 +867,81 @@ def _exit_name(code: int) -> str:
     return f"exit status {code}"
 
 
-def _worker(corpus_dir: Path, seed: int, start: int, end: int, target: str) -> None:
-    """Child: decode cases ``start .. end-1``, telling the parent before and after each one."""
+def _worker(corpus_dir: Path, seed: int, start: int, end: int, target: str, scratch: Path) -> None:
+    """Child: run cases ``start .. end-1`` in ``scratch``, telling the parent before and after each one."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from cutout_app.core.errors import ImageReadError
+    from cutout_app.core.editing.autosave_journal import AutosaveJournal
+    from cutout_app.core.errors import CutoutError
     from cutout_app.core.files import imageio
 
     imageio.MAX_PIXELS = WORKER_MAX_PIXELS
     corpus = load_corpus(corpus_dir)
+    mask_path = scratch / "mask.png"
+    if target == "autosave":
+        photo, seed_data, files = _autosave_seed(corpus_dir)
+        data_dir = scratch / "data"
+        shutil.copytree(seed_data, data_dir)
+        folder = _autosave_folder(data_dir)
+        if AutosaveJournal.find_restorable(photo, data_dir) is None:
+            raise RuntimeError("the autosave seed is not found: the fuzzer would test nothing")
     out = os.fdopen(os.dup(1), "w")  # the protocol's own copy of stdout; stray C output goes to stderr
     os.dup2(2, 1)
     for index in range(start, end):
-        data = case_bytes(corpus, seed, index)
+        # The case is made before it is announced: a failure here is the fuzzer's own, not a finding.
+        try:
+            if target == "autosave":
+                folder.mkdir(parents=True, exist_ok=True)  # the loader may tidy away a slot left with nothing in it
+                for name, data in autosave_case(files, corpus, seed, index).items():
+                    (folder / name).unlink(missing_ok=True)
+                    if data is not None:
+                        (folder / name).write_bytes(data)
+            else:
+                data = case_bytes(corpus, seed, index)
+                if target == "mask":
+                    mask_path.write_bytes(data)
+        except Exception as exc:  # noqa: BLE001 - reported apart from the findings
+            out.write(json.dumps({"case": index, "outcome": "fuzzer", "detail": f"{type(exc).__name__}: {exc}"[:200]}) + "\n")
+            out.flush()
+            continue
         out.write(json.dumps({"start": index}) + "\n")
         out.flush()
         try:
-            if target == "opencv":
-                if cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) is None:
-                    raise ImageReadError(index, "not decoded")
+            if target == "autosave":
+                info = AutosaveJournal.find_restorable(photo, data_dir)
+                if info is not None:  # the base is decoded here, not in a decoder child: this worker is one
+                    info.recover(read=imageio.read_image)
             else:
-                imageio.decode_image(data, f"case-{index}")
+                if target == "opencv":
+                    if cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) is None:
+                        raise CutoutError("not decoded")
+                elif target == "mask":
+                    imageio.read_mask(mask_path)
+                else:
+                    imageio.decode_image(data, f"case-{index}")
             result = {"outcome": "clean"}
-        except ImageReadError:
+        except CutoutError:
             result = {"outcome": "own"}
         except Exception as exc:  # noqa: BLE001 - what the fuzzer is looking for
             if isinstance(exc, cv2.error) and target == "opencv":
                 result = {"outcome": "own"}
             else:
                 result = {"outcome": type(exc).__name__, "detail": str(exc)[:200]}
-        out.write(json.dumps({"case": index, **result}) + "\n")
+        out.write(json.dumps({"case": index, **result, "peak": _own_peak()}) + "\n")
         out.flush()
 
 
+def _own_peak() -> int:
+    """This process's peak resident memory in bytes: VmHWM, which starts afresh at exec (ru_maxrss would count
+    the parent's memory at the fork); 0 where there is no /proc."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 if __name__ == "__main__" and sys.argv[1:2] == ["worker"]:
-    _worker(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6])
+    _worker(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6], Path(sys.argv[7]))

@@ -117,3 +117,17 @@ def test_kill_9_midway_loses_nothing_and_the_rerun_finishes(tiny_model_path: Pat
     assert sorted(done) == sorted(f"{p.stem}.png" for p in photos)  # each photo once: nothing was redone
     summary = Manifest(out).summary()
     assert summary.done == 8 and [e.output.name for e in summary.failed] == ["p03-bad.png"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file names as bytes")
+def test_a_file_name_that_is_not_utf8_is_recorded_and_read_back(tiny_model_path: Path, tmp_path: Path) -> None:
+    """Before, json's UTF-8 encoding raised on the name's undecodable byte and the whole batch stopped."""
+    src, out = tmp_path / "in", tmp_path / "out"
+    (good,) = _photos(src, 1)
+    odd = good.rename(src / os.fsdecode(b"caf\xe9.jpg"))  # a Latin-1 name from an old archive
+    assert main(["batch", str(src), str(out), "--model", str(tiny_model_path), "--overwrite"]) == EXIT_OK
+    (entry,) = Manifest(out).entries().values()
+    assert entry.status == "done" and entry.output == (out / os.fsdecode(b"caf\xe9.png")).resolve()
+    assert entry.source == str(odd.resolve())
+    assert main(["batch", str(src), str(out), "--model", str(tiny_model_path)]) == EXIT_OK
+    assert len(_records(out)) == 1  # the rerun read the record back: no second one for the output it found

@@ -127,3 +127,107 @@ def test_batch_with_one_worker_writes_every_photo(tmp_path, tiny_model_path):
                  "--workers", "1", "--threads", "1"])
     assert code == EXIT_OK
     assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["0.png", "1.png", "2.png"]
+
+
+# --- usage errors: a clear sentence and exit 2, never a traceback ----------------------------------
+
+
+@pytest.mark.parametrize("option,value,words", [
+    ("--threshold", "7", "must be"), ("--threshold", "-1", "must be"), ("--threshold", "nan", "must be"),
+    ("--threshold", "1e309", "must be"), ("--softness", "5", "must be"), ("--softness", "-0.5", "must be"),
+    ("--threshold", "half", "not a number"),
+])  # fmt: skip
+def test_mask_settings_out_of_range_are_usage_errors(tmp_path, option, value, words, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["segment", str(tmp_path / "a.jpg"), f"{option}={value}"])
+    assert exit_info.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"'{value}'" in err and words in err and "Traceback" not in err
+
+
+def test_a_click_left_of_the_photo_and_a_bad_hex_colour_get_clear_messages(tmp_path, tiny_two_stage_path, capsys):
+    src = _write_jpeg(tmp_path / "a.jpg")
+    code = main(["segment", str(src), "--keep", "-5,10", "--model", str(tiny_two_stage_path)])  # parsed, then refused
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE and "expected one argument" not in err and "-5" in err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["segment", str(src), "--mode", "background", "--background", "#zzzzzz"])
+    assert exit_info.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "'#zzzzzz' is not a colour" in err and "_parse_colour" not in err and "_colour" not in err
+
+
+def test_eval_on_a_missing_or_empty_folder_is_a_usage_error(tmp_path, tiny_model_path, capsys):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    args = ["--model", str(tiny_model_path)]
+    assert main(["eval", str(tmp_path / "nowhere"), str(tmp_path / "masks"), *args]) == EXIT_USAGE
+    assert "Photo folder" in capsys.readouterr().err
+    assert main(["eval", str(tmp_path / "images"), str(tmp_path / "masks"), *args]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "nothing to score" in err and "nan" not in err
+    _write_jpeg(tmp_path / "images" / "a.jpg")
+    assert main(["eval", str(tmp_path / "images"), str(tmp_path / "masks"), *args]) == EXIT_USAGE  # a photo, no mask
+    assert "has a mask of the same name" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", str(tmp_path / "images"), str(tmp_path / "masks"), "--limit", "-3"])
+    assert exit_info.value.code == EXIT_USAGE and "not a count" in capsys.readouterr().err
+
+
+def _with_metadata(src: Path, dst: Path, **changes) -> Path:
+    """A copy of ONNX model ``src`` whose cutout metadata has ``changes`` (written as they are, even if absurd)."""
+    import json
+
+    import onnx
+
+    model = onnx.load(str(src))
+    (prop,) = [p for p in model.metadata_props if p.key == "cutout"]
+    prop.value = json.dumps({**json.loads(prop.value), **changes})
+    onnx.save(model, str(dst))
+    return dst
+
+
+@pytest.mark.parametrize("changes,words", [
+    ({"std": [1e-45, 0.224, 0.225]}, "std"), ({"mean": [float("inf"), 0.456, 0.406]}, "mean"),
+    ({"tile_size": 1 << 30}, "tile size"), ({"depth": 10**9}, "depth"),
+])  # fmt: skip
+def test_model_metadata_that_cannot_work_is_refused_when_the_model_opens(tmp_path, tiny_model_path, changes, words, capsys):
+    """std 1e-45 or mean inf wrote an all-transparent PNG with exit 0; a huge size ended in a cv2.error traceback."""
+    model = _with_metadata(tiny_model_path, tmp_path / "odd.onnx", **changes)
+    src = _write_jpeg(tmp_path / "a.jpg")
+    assert main(["segment", str(src), "-o", str(tmp_path / "a.png"), "--model", str(model)]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "metadata is invalid" in err and words in err
+    assert not (tmp_path / "a.png").exists()
+
+
+def test_a_global_net_claiming_a_huge_input_size_is_refused(tmp_path, tiny_two_stage_path, capsys):
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_two_stage_path, folder)
+    _with_metadata(tiny_two_stage_path / "global.onnx", folder / "global.onnx", input_size=1 << 24)
+    src = _write_jpeg(tmp_path / "a.jpg")
+    assert main(["segment", str(src), "-o", str(tmp_path / "a.png"), "--model", str(folder)]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "input size" in err and "4096" in err and "cv2" not in err
+
+
+def test_info_refuses_a_refiner_whose_weights_contradict_its_channels(tmp_path, tiny_two_stage_path, capsys):
+    """The refiner declares four input channels; its first convolution's weights take five. info said all was well."""
+    import shutil
+
+    import onnx
+    from onnx import numpy_helper
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_two_stage_path, folder)
+    model = onnx.load(str(folder / "refiner.onnx"))
+    first = next(n for n in model.graph.node if n.op_type == "Conv" and model.graph.input[0].name in n.input)
+    weight = next(w for w in model.graph.initializer if w.name == first.input[1])
+    kernel = numpy_helper.to_array(weight)
+    weight.CopyFrom(numpy_helper.from_array(np.zeros((kernel.shape[0], 5, *kernel.shape[2:]), kernel.dtype), weight.name))
+    onnx.save(model, str(folder / "refiner.onnx"))
+    assert main(["info", "--model", str(folder)]) == EXIT_USAGE
+    assert "does not run on the input its metadata describes" in capsys.readouterr().err
+    assert main(["info", "--model", str(tiny_two_stage_path)]) == EXIT_OK  # the sound model passes

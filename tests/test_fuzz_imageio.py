@@ -1,7 +1,13 @@
-"""The image reader against a seeded mutation fuzzer: no crash, no hang, no exception but ImageReadError."""
+"""The readers against a seeded, structure-aware fuzzer: no crash, no hang, no exception but cutout's own.
+
+A short budget for every run of the suite; ``bench/fuzz_imageio.py`` runs the long one.
+"""
 
 from __future__ import annotations
 
+import random
+import struct
+from collections import Counter
 from pathlib import Path
 
 import cv2
@@ -10,21 +16,25 @@ import numpy as np
 import pytest
 
 from cutout_app.core.errors import ImageReadError
+from cutout_app.core.files import HeaderError, scan_header, sniff_format
 from cutout_app.core.files.imageio import decode_image
 from cutout_app.core.files.safe_decode import DECODER_CRASHED, DecoderProcess
 
-CASES = 3000
 SEED = 8
+#: Cases per target: a few seconds each on a busy 2-core machine (an autosave case writes three files).
+CASES = {"decode": 8000, "mask": 4000, "autosave": 3000}
 
 
 @pytest.fixture(scope="module")
 def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fuzz_support.write_corpus(tmp_path_factory.mktemp("fuzz-corpus"), fuzz_support.seed_corpus())
+    folder = fuzz_support.write_corpus(tmp_path_factory.mktemp("fuzz-corpus"), fuzz_support.seed_corpus())
+    fuzz_support.write_autosave_seed(folder)
+    return folder
 
 
 def test_seed_corpus_is_read(corpus_dir: Path) -> None:
     """Every seed file reads; animations and multi-page files give their first image."""
-    for path in sorted(corpus_dir.iterdir()):
+    for path in sorted(p for p in corpus_dir.iterdir() if p.is_file()):
         photo = decode_image(path.read_bytes(), path)
         assert photo.width > 0, path.name
     anim = decode_image((corpus_dir / "animated.png").read_bytes())
@@ -33,13 +43,73 @@ def test_seed_corpus_is_read(corpus_dir: Path) -> None:
     assert decode_image((corpus_dir / "cmyk.tiff").read_bytes()).pixels.shape[2] in (3, 4)
 
 
-def test_fuzzer_finds_no_crash_hang_or_stray_exception(corpus_dir: Path) -> None:
-    report = fuzz_support.run_fuzzer(corpus_dir, CASES, seed=SEED, chunk=1000)
-    assert report.cases == CASES
+@pytest.mark.parametrize("target", sorted(CASES))
+def test_fuzzer_finds_no_crash_hang_or_stray_exception(corpus_dir: Path, target: str) -> None:
+    cases = CASES[target]
+    report = fuzz_support.run_fuzzer(corpus_dir, cases, seed=SEED, chunk=500, target=target, jobs=2)
+    assert report.fuzzer_errors == [], report.fuzzer_errors
+    assert report.cases == cases
     assert report.crashes == [], report.line()
     assert report.hangs == [], report.line()
     assert report.other_cases == [], report.line()
-    assert report.clean > CASES // 20 and report.own_error > CASES // 5  # the mutants are neither all good nor all junk
+    assert report.peak_rss < 2 << 30, report.line()
+    if target != "autosave":  # the mutants are neither all good nor all junk
+        assert report.clean > cases // 20 and report.own_error > cases // 5, report.line()
+
+
+def test_header_scanners_raise_only_their_own_error(corpus_dir: Path) -> None:
+    """The scanners themselves, in this process: 20,000 mutants, nothing but HeaderError ever escapes."""
+    corpus = fuzz_support.load_corpus(corpus_dir)
+    outcomes: Counter[str] = Counter()
+    for index in range(20_000):
+        data = fuzz_support.case_bytes(corpus, SEED + 1, index)
+        fmt = sniff_format(data)
+        if fmt is None:
+            continue
+        try:
+            scan_header(data, fmt)
+            outcomes["sound"] += 1
+        except HeaderError:
+            outcomes["refused"] += 1
+    assert outcomes["sound"] > 2000 and outcomes["refused"] > 2000, outcomes
+
+
+def test_the_mutants_hold_the_structures_that_found_the_defects(corpus_dir: Path) -> None:
+    """The structure-aware operations make what they are for: a fuzzer that never makes them finds nothing."""
+    corpus = fuzz_support.load_corpus(corpus_dir)
+    seen: Counter[str] = Counter()
+    for index in range(6000):
+        data = fuzz_support.case_bytes(corpus, SEED, index)
+        if data[:8] == b"\x89PNG\r\n\x1a\n":
+            chunks, tail = fuzz_support.png_chunks_and_tail(data)
+            kinds = {t for t, _ in chunks}
+            if {b"acTL", b"fcTL", b"fdAT"} <= kinds and chunks == fuzz_support.png_chunks_and_tail(
+                    fuzz_support.png_from_chunks(chunks))[0]:  # fmt: skip
+                seen["png animation"] += 1
+            seen["png eXIf"] += b"eXIf" in kinds
+            seen["png after IEND"] += bool(chunks) and chunks[-1][0] == b"IEND" and len(tail) >= 8
+        elif data[:3] == b"\xff\xd8\xff":
+            sofs = sum(data.count(bytes([0xFF, m])) for m in (0xC0, 0xC2))
+            seen["jpeg two SOF"] += sofs >= 2
+        elif data[:4] == b"RIFF" and b"VP8X" in data:
+            at = data.find(b"VP8X") + 8
+            seen["webp VP8X beyond 16 MP"] += int.from_bytes(data[at + 4 : at + 7], "little") > 4096
+        elif data[:2] in (b"II", b"MM") and data != corpus[index % len(corpus)]:
+            seen["tiff changed"] += 1
+    counts = [_first_value_count(fuzz_support.crafted_exif(random.Random(i))) for i in range(400)]
+    seen["exif zero count"] = counts.count(0)
+    seen["exif huge count"] = sum(c is not None and c >= 0x3FFFFFFF for c in counts)
+    assert all(seen[k] >= 5 for k in ("png animation", "png eXIf", "png after IEND", "jpeg two SOF",
+                                      "webp VP8X beyond 16 MP", "tiff changed", "exif zero count",
+                                      "exif huge count")), seen  # fmt: skip
+
+
+def _first_value_count(block: bytes) -> int | None:
+    """The value count of the first entry of an EXIF block whose directory is where it should be, else None."""
+    bo = "<" if block[:2] == b"II" else ">"
+    if len(block) < 18 or struct.unpack_from(bo + "I", block, 4)[0] != 8 or struct.unpack_from(bo + "H", block, 8)[0] == 0:
+        return None
+    return struct.unpack_from(bo + "I", block, 14)[0]
 
 
 @pytest.mark.parametrize("name", sorted(fuzz_support.apng_crashers()))

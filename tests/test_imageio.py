@@ -404,3 +404,19 @@ def test_huge_jpeg_is_refused_from_its_header(tmp_path: Path) -> None:
 def test_tiff_with_missing_strip_data(tmp_path: Path) -> None:
     data = tiff_raw(make_photo(seed=11))  # directory first, pixels last
     expect_error(write(tmp_path / "cut.tiff", data[: len(data) - 100]), "truncated or corrupt")
+
+
+@pytest.mark.parametrize("kind", ["jpg", "png", "tiff"])
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_masks_are_upright_as_their_photos_are(tmp_path: Path, kind: str, orientation: int) -> None:
+    """read_mask goes through the photo's checks and turns the mask by the same EXIF orientation."""
+    display = make_photo(seed=12)
+    stored = stored_for(display, orientation)
+    data = {"jpg": lambda: jpeg_with_exif(encode(".jpg", stored), orientation),
+            "png": lambda: png_with_exif(encode(".png", stored), orientation),
+            "tiff": lambda: tiff_raw(stored, orientation)}[kind]()  # fmt: skip
+    path = write(tmp_path / f"mask.{kind}", data)
+    mask = imageio.read_mask(path)
+    gray = cv2.cvtColor(read_image(path).pixels, cv2.COLOR_RGB2GRAY)
+    assert mask.shape == (120, 160)
+    assert np.abs(mask.astype(int) - gray).max() <= (8 if kind == "jpg" else 1)  # libjpeg's own gray for JPEG

@@ -1,10 +1,48 @@
-"""The error types that cutout raises for problems a user can fix."""
+"""The error types that cutout raises for problems a user can fix, and what makes their text safe to show."""
 
 from __future__ import annotations
 
+import unicodedata
+
+#: Unicode categories written as escapes: controls, invisible formatting (such as right-to-left
+#: overrides), surrogates (undecodable bytes of a file name), private and unassigned code points,
+#: line and paragraph separators.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that could act on a terminal, or hide, written as an escape.
+
+    A file name or a file's contents in a message cannot clear the screen (ESC [2J), fake a line or
+    reorder the text: ``\x1b``, ``\n``, ``\u202e``. A byte of a file name that is not UTF-8 (a lone
+    surrogate from ``os.fsdecode``) comes out as the byte, ``\xff``. Letters of any script, and spaces, stay.
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == " " or unicodedata.category(ch) not in _UNPRINTABLE:
+            out.append(ch)
+        elif 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return "".join(out)
+
 
 class CutoutError(Exception):
-    """Base class: a problem with a message fit to show a user."""
+    """Base class: a problem with a message fit to show a user.
+
+    Its text, ``str(error)``, is :func:`printable`: file names and file contents in it cannot act on a terminal.
+    """
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class ImageReadError(CutoutError):

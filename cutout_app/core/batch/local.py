@@ -36,7 +36,7 @@ from cutout_app.core.batch.plan import (
     BatchReport,
     FileResult,
     claim_item,
-    failure_reason,
+    failed_result,
     start_run,
 )
 from cutout_app.core.errors import Cancelled
@@ -91,10 +91,17 @@ class _Job:
 
     def finish(self, status: str, error: str | None = None) -> FileResult:
         """Set the result, drop the pixels and release the claim."""
-        self.result = FileResult(self.item.src, self.item.dst, status, error, time.perf_counter() - self.start)  # type: ignore[arg-type]
+        return self._set(FileResult(self.item.src, self.item.dst, status, error, time.perf_counter() - self.start))  # type: ignore[arg-type]
+
+    def fail(self, exc: BaseException) -> FileResult:
+        """Set the result of a photo that failed with ``exc`` (:func:`failed_result`), drop the pixels, release the claim."""
+        return self._set(failed_result(self.item.src, self.item.dst, exc, time.perf_counter() - self.start))
+
+    def _set(self, result: FileResult) -> FileResult:
+        self.result = result
         self.photo = None
         self.release()
-        return self.result
+        return result
 
     def release(self) -> None:
         if self.claim is not None:
@@ -219,7 +226,7 @@ def _read(index: int, item: BatchItem, options: BatchOptions, decoder: DecoderPr
         check_destination(item.dst, item.src, options.overwrite)  # as cut_out_file does before reading
         job.photo = decoder.read(item.src)
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-        job.finish("failed", failure_reason(exc))
+        job.fail(exc)
     return job
 
 
@@ -232,5 +239,5 @@ def _cut_out(job: _Job, engine: Segmenter, options: BatchOptions, cancel: Cancel
     except Cancelled:
         raise
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-        return job.finish("failed", failure_reason(exc))
+        return job.fail(exc)
     return job.finish("done")

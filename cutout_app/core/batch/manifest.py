@@ -1,7 +1,8 @@
 """The batch manifest: one JSON line per handled photo in the output folder, so that a rerun resumes.
 
 ``OUT/cutout-manifest.jsonl`` holds records ``{"source", "output", "status", "error", "seconds"}``, with
-``output`` relative to OUT. The latest record of an output is its state. Records are appended with one
+``output`` relative to OUT, and ``"retry": true`` on a failure that the next run retries without being
+asked (the disk was full: not a property of the photo). The latest record of an output is its state. Records are appended with one
 ``write`` on an ``O_APPEND`` file and synced, so a run killed with ``kill -9`` loses at most the record of
 the file it was finishing (whose PNG, written atomically, is then found on the next run). A line cut
 short by a power loss is ignored on reading. Local batches and Ray jobs write the same manifest.
@@ -36,6 +37,7 @@ class ManifestEntry:
     status: str
     error: str | None
     seconds: float
+    retry: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,8 @@ class Manifest:
         return latest
 
     def failures(self) -> dict[Path, str]:
-        """Outputs whose latest record is a failure, with its reason."""
-        return {out: e.error or "unknown error" for out, e in self.entries().items() if e.status == "failed"}
+        """Outputs whose latest record is a failure that a rerun does not retry unless asked, with its reason."""
+        return {out: e.error or "unknown error" for out, e in self.entries().items() if e.status == "failed" and not e.retry}
 
     def summary(self) -> ManifestSummary:
         """Counts of done (cut out or found written) and failed outputs, over every run into this folder."""
@@ -84,8 +86,9 @@ class Manifest:
         failed = [e for e in entries if e.status == "failed"]
         return ManifestSummary(self.path, len(entries) - len(failed), failed)
 
-    def append(self, source: str, output: Path, status: str, error: str | None, seconds: float) -> None:
-        """Add one record (``status`` one of :data:`RECORDED`) and sync it to disk."""
+    def append(self, source: str, output: Path, status: str, error: str | None, seconds: float,
+               retry: bool = False) -> None:
+        """Add one record (``status`` one of :data:`RECORDED`; ``retry``: a failure the next run retries) and sync it."""
         if status not in RECORDED:
             raise ValueError(f"a manifest records {RECORDED}, not {status!r}")
         record = {
@@ -95,7 +98,12 @@ class Manifest:
             "error": error,
             "seconds": round(seconds, 3),
         }
-        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        if retry:
+            record["retry"] = True
+        try:
+            line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        except UnicodeEncodeError:  # a file name that is not UTF-8: its bytes as JSON escapes, which read back the same
+            line = (json.dumps(record) + "\n").encode("ascii")
         with self._lock:
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
@@ -124,6 +132,7 @@ class Manifest:
                 status=status,
                 error=record.get("error"),
                 seconds=float(record.get("seconds") or 0.0),
+                retry=record.get("retry") is True,
             )
         except (ValueError, KeyError, TypeError):
             return None  # a torn or foreign line

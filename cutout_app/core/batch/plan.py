@@ -9,14 +9,17 @@ Photos are decoded in a child process (:mod:`cutout_app.core.files.safe_decode`)
 one file's failure. Cancelling stops between files (or inside a file's inference); what was written
 stays written, and a later run with the same folders skips it. Batches that share an output folder
 claim each output before working on it (:func:`cutout_app.core.files.filelock.claim`), so they split the
-work instead of repeating it, and a run removes what killed runs left behind. Every run records its
-results in the output folder's manifest (:mod:`cutout_app.core.batch.manifest`); a rerun does not retry the
-files that failed before unless asked to.
+work instead of repeating it, and every run first removes what killed runs left behind. Every run
+records its results in the output folder's manifest (:mod:`cutout_app.core.batch.manifest`); a rerun does
+not retry the files that failed before unless asked to, except those that failed because the disk was
+full (not a property of the photo). The search follows links to folders (never round a loop), and
+lists every folder it could not read: a batch never drops a photo without saying so.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import threading
 from dataclasses import dataclass, field
@@ -25,9 +28,9 @@ from typing import TYPE_CHECKING, Callable, Literal
 
 from cutout_app.core.batch.manifest import Manifest
 from cutout_app.core.edges.alpha import MaskSettings
-from cutout_app.core.errors import CutoutError, ExportError
+from cutout_app.core.errors import CutoutError, ExportError, printable
 from cutout_app.core.files import export, imageio
-from cutout_app.core.files.atomic import check_writable_folder
+from cutout_app.core.files.atomic import DISK_FULL_ERRORS, check_writable_folder
 from cutout_app.core.files.export import ExportOptions
 from cutout_app.core.files.filelock import claim, remove_stale_files
 from cutout_app.core.files.names import CUTOUT_SUFFIX, fit_name, is_cutout_path
@@ -42,6 +45,8 @@ _CANCELLED = QT_TRANSLATE_NOOP("cutout", "Cancelled: {count} file(s) not process
 _FAILED = QT_TRANSLATE_NOOP("cutout", "These files could not be cut out:")
 _FAILED_BEFORE = QT_TRANSLATE_NOOP(
     "cutout", "Not retried, they failed in an earlier run (--retry-failed retries them): {count}")
+_UNREADABLE = QT_TRANSLATE_NOOP(
+    "cutout", "These folders could not be searched; the photos in them are not in this batch:")
 
 #: Added to an output's stem when it is written next to its source (output folder == input folder),
 #: so that ``photo.png`` is never overwritten by the cut-out of ``photo.jpg`` or ``photo.png``.
@@ -77,14 +82,16 @@ class BatchItem:
 
 @dataclass
 class BatchPlan:
-    """The work of a batch: ``items`` to do, ``skipped`` ones whose output already exists, and
-    ``failed_before``: those that failed in an earlier run and are not retried."""
+    """The work of a batch: ``items`` to do, ``skipped`` ones whose output already exists,
+    ``failed_before``: those that failed in an earlier run and are not retried, and ``unreadable``:
+    the folders the search could not read, each with the reason."""
 
     in_dir: Path
     out_dir: Path
     items: list[BatchItem] = field(default_factory=list)
     skipped: list[BatchItem] = field(default_factory=list)
     failed_before: list[BatchItem] = field(default_factory=list)
+    unreadable: list[tuple[Path, str]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -94,13 +101,20 @@ class BatchPlan:
 
 @dataclass
 class FileResult:
-    """What happened to one photo of a batch."""
+    """What happened to one photo of a batch. ``retry``: it failed for a reason outside the photo (the
+    disk was full), so the next run retries it without being asked."""
 
     src: Path
     dst: Path
     status: Status
     error: str | None = None
     seconds: float = 0.0
+    retry: bool = False
+
+
+def failed_result(src: Path, dst: Path, exc: BaseException, seconds: float = 0.0) -> FileResult:
+    """The result of a photo that failed with ``exc``: its reason, and whether the next run retries it."""
+    return FileResult(src, dst, "failed", failure_reason(exc), seconds, retry=disk_was_full(exc))
 
 
 @dataclass
@@ -113,6 +127,8 @@ class BatchReport:
     planned: int = 0
     #: Number of those that were handled (done, failed, or skipped because their output appeared meanwhile).
     handled: int = 0
+    #: Folders the search could not read, with the reason (from the plan).
+    unreadable: list[tuple[Path, str]] = field(default_factory=list)
 
     @property
     def done(self) -> list[FileResult]:
@@ -140,9 +156,11 @@ class BatchReport:
         return max(0, self.planned - self.handled)
 
     def summary(self, tr: Translate = same, name: Callable[[Path], str] = str) -> str:
-        """A multi-line summary that names every failed file (as ``name`` shows it) and why it failed.
+        """A multi-line summary that names every failed file (as ``name`` shows it) and why it failed, and
+        every folder the search could not read.
 
-        ``tr`` translates the wording (see :mod:`cutout_app.core.wording`).
+        ``tr`` translates the wording (see :mod:`cutout_app.core.wording`). Names and reasons are
+        :func:`~cutout_app.core.errors.printable`: a file name cannot act on the terminal.
         """
         lines = [tr(_COUNTS).format(done=len(self.done), skipped=len(self.skipped), failed=len(self.failed))]
         if self.cancelled:
@@ -151,7 +169,10 @@ class BatchReport:
                                  (tr(_FAILED_BEFORE).format(count=len(self.failed_before)), self.failed_before)):
             if results:
                 lines.append(heading)
-                lines.extend(f"  {name(r.src)}: {r.error}" for r in results)
+                lines.extend(f"  {printable(name(r.src))}: {printable(r.error or '')}" for r in results)
+        if self.unreadable:
+            lines.append(tr(_UNREADABLE))
+            lines.extend(f"  {printable(name(folder))}: {reason}" for folder, reason in self.unreadable)
         return "\n".join(lines)
 
 
@@ -166,10 +187,13 @@ def plan_batch(
     structure is kept in ``out_dir``; ``out_dir`` itself is never searched when it lies inside
     ``in_dir``. When an output would land next to its source it gets the ``-cutout`` suffix, and
     such ``-cutout.png`` files are not taken as sources, so a re-run never cuts out its own results.
-    An output name too long for the file system is shortened. Broken links (dangling or looping) are
-    taken, so that the run lists them as failed. An output that already exists goes to ``skipped``
-    unless ``overwrite``; one whose latest manifest record is a failure goes to ``failed_before``
-    unless ``retry_failed`` or ``overwrite``. Raises CutoutError if ``in_dir`` is not a folder.
+    An output name too long for the file system is shortened. Links to folders are followed, except
+    back into a folder they lie in (a loop); a folder that cannot be read (no permission, a path longer
+    than the system allows) goes to ``unreadable`` with the reason. Broken links (dangling or looping)
+    and files whose path is too long to look at are taken, so that the run lists them as failed. An
+    output that already exists goes to ``skipped`` unless ``overwrite``; one whose latest manifest
+    record is a failure goes to ``failed_before`` unless ``retry_failed`` or ``overwrite`` (or the
+    failure was a full disk). Raises CutoutError if ``in_dir`` is not a folder.
     """
     in_dir = Path(in_dir).expanduser()
     out_dir = Path(out_dir).expanduser()
@@ -178,8 +202,10 @@ def plan_batch(
     in_real = in_dir.resolve()
     out_real = out_dir.resolve()
 
-    sources = _find_sources(in_real, out_real, recursive)
-    return plan_sources(in_dir, in_real, sources, out_dir, overwrite, retry_failed)
+    sources, unreadable = _find_sources(in_real, out_real, recursive)
+    plan = plan_sources(in_dir, in_real, sources, out_dir, overwrite, retry_failed)
+    plan.unreadable = unreadable
+    return plan
 
 
 def plan_sources(
@@ -250,7 +276,7 @@ class BatchRecorder:
             fresh_skip = result.status == "skipped" and result.error is None and result.dst not in self._known
             if result.status in ("done", "failed") or fresh_skip:
                 self.manifest.append(self._source_name(result.src), result.dst, result.status, result.error,
-                                     result.seconds)
+                                     result.seconds, retry=result.retry)
                 self._known.add(result.dst)
         if self._on_result is not None:
             self._on_result(result)
@@ -262,14 +288,17 @@ def start_run(
     source_name: Callable[[Path], str] = str,
 ) -> BatchRecorder:
     """What every run does first: check the output folder, record the skipped and not retried items,
-    and remove what killed runs left in the output folders. Raises ExportError for an unusable folder."""
+    and remove what killed runs left in the output folders (all of them, even when every output is
+    written). Raises ExportError for an unusable folder."""
     check_output_folder(plan.out_dir)
-    recorder = BatchRecorder(BatchReport(planned=len(plan.items)), plan.out_dir, on_result, source_name)
+    report = BatchReport(planned=len(plan.items), unreadable=list(plan.unreadable))
+    recorder = BatchRecorder(report, plan.out_dir, on_result, source_name)
     for item in plan.skipped:
         recorder.record(FileResult(item.src, item.dst, "skipped"))
     for item in plan.failed_before:
         recorder.record(FileResult(item.src, item.dst, "failed-before", item.earlier_error))
-    for folder in sorted({item.dst.parent for item in plan.items}):
+    every_item = plan.items + plan.skipped + plan.failed_before
+    for folder in sorted({Path(plan.out_dir)} | {item.dst.parent for item in every_item}):
         remove_stale_files(folder, ".png")
     return recorder
 
@@ -299,7 +328,18 @@ def failure_reason(exc: BaseException) -> str:
     """The reason a report gives for ``exc``: a CutoutError's own message, else the type and message."""
     if isinstance(exc, CutoutError):
         return str(exc)
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return printable(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+
+
+def disk_was_full(exc: BaseException) -> bool:
+    """Whether ``exc`` came from a full disk (an OSError with ENOSPC or EDQUOT anywhere in its chain)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in DISK_FULL_ERRORS:
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
 
 
 def _exists(path: Path) -> bool:
@@ -310,27 +350,73 @@ def _exists(path: Path) -> bool:
         return False
 
 
-def _find_sources(in_dir: Path, out_dir: Path, recursive: bool) -> list[Path]:
-    """Supported, non-hidden image files under ``in_dir`` (resolved), sorted, skipping ``out_dir``."""
+def _find_sources(in_dir: Path, out_dir: Path, recursive: bool) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Supported, non-hidden image files under ``in_dir`` (resolved), sorted, skipping ``out_dir``; and the
+    folders that could not be read, with the reason.
+
+    Links to folders are followed; one that leads back to a folder it lies in (a loop) is not, since
+    everything in it is found already.
+    """
     found: list[Path] = []
+    unreadable: list[tuple[Path, str]] = []
     in_place = in_dir == out_dir
-    for root, dirs, files in os.walk(in_dir):
+    try:
+        out_key = _folder_key(out_dir)
+    except OSError:
+        out_key = None  # not made yet
+    chains = {str(in_dir): {_folder_key(in_dir)}}  # each folder's own key and its parents' (loop detection)
+
+    def not_read(exc: OSError) -> None:
+        unreadable.append((Path(exc.filename or in_dir), _folder_reason(exc)))
+
+    for root, dirs, files in os.walk(in_dir, onerror=not_read, followlinks=True):
         root_path = Path(root)
-        if recursive:
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (root_path / d).resolve() != out_dir)
-        else:
-            dirs[:] = []
+        chain = chains.pop(root, set())
+        kept = []
+        for d in sorted(dirs) if recursive else []:
+            if d.startswith("."):
+                continue
+            try:
+                key = _folder_key(root_path / d)
+            except OSError as exc:
+                unreadable.append((root_path / d, _folder_reason(exc)))
+                continue
+            if key in chain or key == out_key:
+                continue  # a loop, or the output folder
+            kept.append(d)
+            chains[str(root_path / d)] = chain | {key}
+        dirs[:] = kept
         for name in sorted(files):
             path = root_path / name
             if name.startswith(".") or not imageio.is_supported_image(path):
                 continue
-            if not path.is_file() and not (path.is_symlink() and not path.exists()):
-                continue  # a FIFO, a device...; broken links are taken, to be reported as failed
+            try:
+                if not path.is_file() and not (path.is_symlink() and not path.exists()):
+                    continue  # a FIFO, a device...; broken links are taken, to be reported as failed
+            except OSError:
+                pass  # a path too long to look at: taken, so that the run says so
             if in_place and is_cutout_path(path):
                 continue  # a result of an earlier in-place batch, not a photo
             found.append(path)
     found.sort(key=lambda p: p.relative_to(in_dir).parts)
-    return found
+    return found, unreadable
+
+
+def _folder_key(path: Path) -> tuple[int, int]:
+    """The device and inode of the folder ``path`` leads to (links followed); OSError if it cannot be looked at."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def _folder_reason(exc: OSError) -> str:
+    """Why a folder could not be searched, in a user's words."""
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if exc.errno == errno.ENAMETOOLONG:
+        return "its path is longer than the system allows"
+    if exc.errno == errno.ELOOP:
+        return "a symbolic link loop"
+    return str(exc.strerror or exc)
 
 
 def _output_for(src: Path, dst_dir: Path, sources: set[Path], taken: set[Path]) -> Path:

@@ -33,6 +33,7 @@ from cutout_app.core.batch.plan import (
     FileResult,
     check_output_folder,
     claim_item,
+    failed_result,
     failure_reason,
     plan_batch,
     plan_sources,
@@ -308,7 +309,7 @@ def _write(item: BatchItem, row: dict[str, Any], options: BatchOptions) -> FileR
         try:
             atomic_write_bytes(item.dst, bytes(row["png"]))
         except CutoutError as exc:
-            return FileResult(item.src, item.dst, "failed", str(exc), seconds)
+            return failed_result(item.src, item.dst, exc, seconds)  # a full disk here is retried by the next run
     return FileResult(item.src, item.dst, "done", None, seconds)
 
 

@@ -14,15 +14,15 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from cutout_app.core.datasets.folders import Pair, split_pairs
 from cutout_app.core.datasets.metrics import boundary_f_score, iou, mae, precision_recall_counts
 from cutout_app.core.edges.alpha import MaskSettings
-from cutout_app.core.errors import CutoutError, ImageReadError
-from cutout_app.core.files.imageio import is_supported_image, read_image, read_mask
+from cutout_app.core.errors import CutoutError, ImageReadError, printable
+from cutout_app.core.files.imageio import Photo, is_supported_image, read_image, read_mask
 from cutout_app.core.inference.clicks import Click, next_click
 from cutout_app.core.inference.pipeline import segment_photo
 from cutout_app.core.inference.two_stage import CutoutModel, Segmenter
@@ -97,7 +97,7 @@ class EvalReport:
         headers = ["image", "IoU", "MAE", "boundary F", "s/MP"]
         rows: list[list[object]] = []
         if per_image:
-            rows += [[s.name, s.iou, s.mae, s.boundary_f, s.seconds_per_mp] for s in self.scores]
+            rows += [[printable(s.name), s.iou, s.mae, s.boundary_f, s.seconds_per_mp] for s in self.scores]
         rows.append([f"mean of {len(self.scores)}"] + [self.mean(a) for a in ("iou", "mae", "boundary_f", "seconds_per_mp")])
         text = format_table(headers, rows) + f"\nmax F (beta^2 = {F_BETA2}): {self.max_f():.4f}"
         if self.max_clicks:
@@ -118,19 +118,36 @@ def list_pairs(images_dir: str | Path, masks_dir: str | Path, split: str = "all"
 
     ``split`` ``"val"`` or ``"train"`` keeps one side of the training split (``core.datasets``), which
     keys pairs by the name of the folder above ``images/``.
+    Raises :class:`CutoutError` when a folder is missing or unreadable, or no photo has a mask.
     """
-    masks = {p.stem: p for p in Path(masks_dir).iterdir() if p.is_file()}
+    masks = {p.stem: p for p in _listing(masks_dir, "Mask") if p.is_file()}
     key_root = Path(images_dir).resolve().parent.name
     pairs, missing = [], []
-    for path in sorted(p for p in Path(images_dir).iterdir() if is_supported_image(p)):
+    for path in sorted(p for p in _listing(images_dir, "Photo") if is_supported_image(p)):
         if path.stem in masks:
             pairs.append(Pair(path, masks[path.stem], f"{key_root}/{path.stem}"))
         else:
-            missing.append(f"{path.name}: no mask")
+            missing.append(f"{printable(path.name)}: no mask")
+    if not pairs:
+        raise CutoutError(f"No photo in '{images_dir}' has a mask of the same name in '{masks_dir}': nothing to score")
     if split != "all":
         train, val = split_pairs(pairs)
         pairs = sorted(val if split == "val" else train, key=lambda p: p.image.name)
+        if not pairs:
+            raise CutoutError(f"None of the {len(train) + len(val)} pairs in '{images_dir}' is in the {split} split: nothing to score")
     return pairs, missing
+
+
+def _listing(folder: str | Path, kind: str) -> list[Path]:
+    """The entries of ``folder`` (``kind``: Photo or Mask, for the message); CutoutError if it cannot be listed."""
+    try:
+        return list(Path(folder).iterdir())
+    except FileNotFoundError:
+        raise CutoutError(f"{kind} folder '{folder}' does not exist") from None
+    except NotADirectoryError:
+        raise CutoutError(f"{kind} folder '{folder}' is a file, not a folder") from None
+    except OSError as exc:
+        raise CutoutError(f"{kind} folder '{folder}' cannot be read: {exc.strerror or exc}") from None
 
 
 def evaluate(
@@ -144,11 +161,13 @@ def evaluate(
     limit: int | None = None,
     max_clicks: int = 0,
     split: str = "all",
+    read: Callable[[Path], Photo] = read_image,
 ) -> EvalReport:
     """Score ``engine`` on the photos of ``images_dir`` that have a mask of the same stem in ``masks_dir``.
 
     ``limit`` takes the first N pairs (by name); ``max_clicks`` > 0 runs the click protocol as well
     (two-stage models only); ``split`` is ``"all"``, ``"val"`` or ``"train"`` (see :func:`list_pairs`).
+    ``read`` decodes each photo (the command line passes its decoder process's).
     """
     if max_clicks and not isinstance(engine, CutoutModel):
         raise CutoutError("The click protocol needs a two-stage model (a folder with global.onnx and refiner.onnx)")
@@ -159,7 +178,7 @@ def evaluate(
         if cancel is not None:
             cancel.raise_if_cancelled()
         try:
-            photo = read_image(pair.image)
+            photo = read(pair.image)
             truth = read_mask(pair.mask)
             if truth.shape != (photo.height, photo.width):
                 raise ImageReadError(pair.mask, f"mask is {truth.shape[1]}x{truth.shape[0]}, photo {photo.width}x{photo.height}")
@@ -168,7 +187,7 @@ def evaluate(
             seconds = time.perf_counter() - start
             click_ious = _click_protocol(engine, photo, truth, settings, max_clicks, cancel) if max_clicks else []
         except CutoutError as exc:
-            report.skipped.append(f"{pair.image.name}: {exc}")
+            report.skipped.append(f"{printable(pair.image.name)}: {exc}")
             continue
         megapixels = photo.height * photo.width / 1e6
         report.scores.append(ImageScore(pair.image.name, iou(soft, truth), mae(soft, truth), boundary_f_score(soft, truth),

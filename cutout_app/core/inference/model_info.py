@@ -24,6 +24,16 @@ Norm = Literal["none", "batch"]
 #: upsampled global probability; ``single`` is a plain RGB model run tile by tile.
 Role = Literal["single", "global", "refiner"]
 
+#: The largest input edge, in pixels, of a global pass or a tile: one inference of that size already needs
+#: 400 MB of float32 (4096 x 4096 x 6 channels), and beyond it resizing the photo fails.
+MAX_INPUT_EDGE = 4096
+#: The deepest U-Net cutout runs (its tiles align to 2**depth pixels).
+MAX_DEPTH = 8
+#: Bounds of the RGB normalisation ``(rgb / 255 - mean) / std``: within them every input is a finite
+#: float32 a net can have been trained on (std 1e-45 makes 1 / std infinite, mean inf every input).
+STD_RANGE = (1e-3, 1e3)
+MEAN_RANGE = (-1e3, 1e3)
+
 RGB_CHANNELS = ("red", "green", "blue")
 #: Input channels, in order, of each role. Click maps are disks of ``click_radius`` px (1 inside).
 ROLE_CHANNELS: dict[str, tuple[str, ...]] = {
@@ -161,21 +171,34 @@ class ModelInfo:
             if "margin" in raw and raw["margin"] != info.margin:
                 raise ValueError(f"margin {raw['margin']} contradicts a depth-{info.depth} U-Net (margin {info.margin})")
             return info
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:
             raise ModelError(f"The model's cutout metadata is invalid: {exc}") from exc
 
     def check(self) -> None:
-        """Raise ValueError if the fields contradict each other or cannot work."""
+        """Raise ValueError if the fields contradict each other or cannot work (sizes, normalisation, depth)."""
         if self.role not in ROLE_CHANNELS:
             raise ValueError(f"unknown role {self.role!r}")
         if self.padding not in ("valid", "same"):
             raise ValueError(f"unknown padding {self.padding!r}")
-        if any(not (s > 0) for s in self.std) or any(s != s for s in self.mean):
-            raise ValueError(f"std {self.std} must be positive and mean {self.mean} numbers")
+        if not _whole(self.depth) or not 1 <= self.depth <= MAX_DEPTH:
+            raise ValueError(f"depth {self.depth!r} is not a whole number from 1 to {MAX_DEPTH}")
+        (lo, hi), (mean_lo, mean_hi) = STD_RANGE, MEAN_RANGE
+        if not all(lo <= s <= hi for s in self.std) or not all(mean_lo <= m <= mean_hi for m in self.mean):
+            raise ValueError(f"std {self.std} must be between {lo:g} and {hi:g}, and mean {self.mean} between "
+                             f"{mean_lo:g} and {mean_hi:g}")  # fmt: skip
         if self.role == "global":
+            if not _whole(self.input_size) or not 0 < self.input_size <= MAX_INPUT_EDGE:
+                raise ValueError(f"input size {self.input_size!r} is not a whole number of pixels from 1 to {MAX_INPUT_EDGE}")
             if self.padding != "same" or self.input_size < self.alignment or self.input_size % self.alignment:
                 raise ValueError(f"a global model needs same padding and an input size that is a multiple of {self.alignment}")
-            if not self.click_radius > 0:
-                raise ValueError("a global model needs a positive click radius")
+            if not 0 < self.click_radius <= self.input_size:
+                raise ValueError(f"a global model needs a click radius from 0 to its input size, not {self.click_radius!r}")
+        elif not _whole(self.tile_size) or not 0 < self.tile_size <= MAX_INPUT_EDGE:
+            raise ValueError(f"tile size {self.tile_size!r} is not a whole number of pixels from 1 to {MAX_INPUT_EDGE}")
         elif self.output_size(self.tile_size) is None:
             raise ValueError(f"tile size {self.tile_size} does not fit a depth-{self.depth} {self.padding} U-Net")
+
+
+def _whole(value: object) -> bool:
+    """A whole number (not a bool, not a float)."""
+    return isinstance(value, int) and not isinstance(value, bool)
