@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Sequence, TextIO
 
 from cutout_app import __version__
-from cutout_app.core.errors import Cancelled, CutoutError
+from cutout_app.core.errors import Cancelled, CutoutError, printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -121,6 +121,11 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
                    help=f"mask threshold in [0, 1] (default {mask.threshold:g})")
     p.add_argument("--softness", type=_mask_value("softness"), default=mask.softness,
                    help=f"width of the soft edge around the threshold, in [0, 1] (default {mask.softness:g})")
+    p.add_argument("--edge-width", type=_mask_value("edge_px"), default=mask.edge_px, metavar="PX",
+                   help="feather the outline over PX pixels; the subject's inside stays solid "
+                        f"(default {mask.edge_px:g}: the edge as the model and --softness make it)")
+    p.add_argument("--shift-edge", type=_mask_value("shift_px"), default=mask.shift_px, metavar="PX",
+                   help=f"move the outline out (grow) or in (shrink, negative) by whole pixels (default {mask.shift_px:g})")
     p.add_argument("--no-refine", action="store_true", help="skip the edge refinement (guided filter)")
     p.add_argument("--no-decontaminate", action="store_true",
                    help="keep the photo's colours in partly transparent pixels (default: the subject's own colours)")
@@ -214,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="auto: bf16 autocast + channels_last where the CPU (AMX, AVX-512 BF16) or GPU has it")
     g.add_argument("--resume", action="store_true", help="continue the run in OUTPUT from its last.pt")
     g.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    g.add_argument("--loader-threads", type=int, default=None, help="threads preparing batches (more to feed a GPU)")
     g.add_argument("--checkpoint-every", type=float, default=None, metavar="SECONDS")
     t = p.add_argument_group("refiner and plain (tiled) nets")
     t.add_argument("--padding", choices=["valid", "same"], default="valid")
@@ -221,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=int, default=10)
     t.add_argument("--steps-per-epoch", type=int, default=None)
     t.add_argument("--workers", type=int, default=2)
+    t.add_argument("--global-model", type=Path, default=None, metavar="GLOBAL_ONNX",
+                   help="refiner: train on this global net's own predictions as well as on degraded masks")
+    t.add_argument("--global-share", type=float, default=None, help="refiner: share of tiles whose coarse input is the global net's")
 
     p = sub.add_parser("export-onnx", help="export a checkpoint to ONNX and check it against torch")
     p.add_argument("checkpoint", type=Path)
@@ -234,8 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("masks", type=Path)
     p.add_argument("--per-image", action="store_true")
     p.add_argument("--no-refine", action="store_true")
-    p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N pairs (by name)")
-    p.add_argument("--clicks", type=int, default=0, metavar="K",
+    p.add_argument("--limit", type=_count, default=0, metavar="N", help="only the first N pairs (by name; 0: all)")
+    p.add_argument("--clicks", type=_count, default=0, metavar="K",
                    help="also run the click protocol with up to K clicks (20 is the field's usual)")
     p.add_argument("--split", choices=["all", "val", "train"], default="all",
                    help="val: only the pairs that training holds out (the split of 'cutout train')")
@@ -266,22 +275,25 @@ def _options(args: argparse.Namespace):
 
     export = ExportOptions(mode=ExportMode(args.mode), background=args.background,
                            decontaminate=not args.no_decontaminate, matting=args.matting)
-    settings = MaskSettings(threshold=args.threshold, softness=args.softness, refine=not args.no_refine)
+    settings = MaskSettings(threshold=args.threshold, softness=args.softness, refine=not args.no_refine,
+                            edge_px=args.edge_width, shift_px=args.shift_edge)
     return export, settings
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    from cutout_app.core.files import check_destination, cutout_path
+    from cutout_app.core.files import DecoderProcess, check_destination, cutout_path
     from cutout_app.core.inference import cut_out_file
 
     export, settings = _options(args)
     clicks = _clicks(args)
     output = args.output or cutout_path(args.input)
     check_destination(output, args.input, args.overwrite)  # an unwritable folder fails before the model loads
-    engine = _engine(args)
-    start = time.perf_counter()
-    written = cut_out_file(engine, args.input, output, export, settings, overwrite=args.overwrite,
-                           progress=ProgressBar("tiles"), clicks=clicks)
+    with DecoderProcess() as decoder:  # the photo is decoded in a child process while the model loads
+        decoder.prefetch(args.input)
+        engine = _engine(args)
+        start = time.perf_counter()
+        written = cut_out_file(engine, args.input, output, export, settings, overwrite=args.overwrite,
+                               progress=ProgressBar("tiles"), clicks=clicks, read=decoder.read)
     print(f"wrote {written} in {time.perf_counter() - start:.1f}s ({engine.provider})")
     return EXIT_OK
 
@@ -312,7 +324,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     print(Manifest(args.output_dir).summary().text())
     if report.cancelled:
         return EXIT_CANCELLED
-    return EXIT_FAILED if report.failed or report.failed_before else EXIT_OK
+    return EXIT_FAILED if report.failed or report.failed_before or report.unreadable else EXIT_OK
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -324,10 +336,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"cutout {__version__}, onnxruntime {onnxruntime.__version__}")
     print(f"providers offered: {', '.join(available_providers())}")
     engine = _engine(args)
-    from cutout_app.core.inference import CutoutModel
+    from cutout_app.core.inference import CutoutModel, check_runs
+
+    check_runs(engine)  # weights that contradict the metadata fail only when they run
 
     parts = engine.parts if isinstance(engine, CutoutModel) else {"single": engine.info}
-    print(f"model: {engine.model_path}, running on {engine.provider}"
+    print(f"model: {printable(str(engine.model_path))}, running on {engine.provider}"
           + (f" ({engine.provider_note})" if engine.provider_note else ""))
     for role, info in parts.items():
         if info.role == "global":
@@ -369,6 +383,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "val_fraction": args.val_fraction, "max_steps": args.steps, "auto_share": args.auto_share,
             "composite_share": args.composite_share, "max_rounds": args.max_rounds, "click_radius": args.click_radius,
             "name": args.name, "precision": args.precision, "checkpoint_every_s": args.checkpoint_every,
+            "loader_threads": args.loader_threads,
         }
         config = GlobalTrainConfig(
             data_dirs=list(args.data_dirs), out=args.output, seed=args.seed, device=args.device,
@@ -392,7 +407,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         val_fraction=(VAL_FRACTION if refiner else 0.15) if args.val_fraction is None else args.val_fraction, seed=args.seed,
         device=args.device, workers=args.workers, name=args.name or ("cutout-refiner" if refiner else "cutout-unet"),
         version=args.model_version, training_data_note=args.note, time_budget_s=args.time_budget, init=args.init,
-        coarse_input=refiner,
+        coarse_input=refiner, global_model=args.global_model,
+        **({} if args.global_share is None else {"global_share": args.global_share}),
     )
     result = train(config, progress=ProgressBar("steps"))
     print(f"wrote {result.checkpoint}: best validation IoU {result.best_val_iou:.4f} after {result.epochs_run} epochs "
@@ -440,12 +456,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from cutout_app.core.datasets import evaluate, write_json
+    from cutout_app.core.datasets import evaluate, list_pairs, write_json
     from cutout_app.core.edges import MaskSettings
+    from cutout_app.core.files import DecoderProcess
 
-    engine = _engine(args)
-    report = evaluate(engine, args.images, args.masks, MaskSettings(refine=not args.no_refine),
-                      progress=ProgressBar("images"), limit=args.limit, max_clicks=args.clicks, split=args.split)
+    list_pairs(args.images, args.masks, args.split)  # missing folders, or nothing to score, before the model loads
+    with DecoderProcess() as decoder:  # photos are decoded in a child process, started while the model loads
+        decoder.start()
+        engine = _engine(args)
+        report = evaluate(engine, args.images, args.masks, MaskSettings(refine=not args.no_refine),
+                          progress=ProgressBar("images"), limit=args.limit, max_clicks=args.clicks, split=args.split,
+                          read=decoder.read)
     print(f"model: {engine.describe()}")
     print(report.table(per_image=args.per_image))
     if args.json:

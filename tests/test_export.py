@@ -226,3 +226,21 @@ def test_a_refused_destination_fails_before_any_tile_runs(tmp_path: Path, tiny_m
     assert tiles == []
     cut_out_file(engine, src, tmp_path / "result.png", progress=lambda done, total: tiles.append(done))
     assert tiles and (tmp_path / "result.png").is_file()
+
+
+@pytest.mark.parametrize("mode", list(ExportMode))
+@pytest.mark.parametrize("depth", [8, 16])
+def test_the_png_holds_exactly_the_composed_pixels(tmp_path: Path, mode: ExportMode, depth: int,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # Lossless: the written PNG decodes to the very array that compose() makes, block by block or not.
+    from cutout_app.core.files import png_writer
+
+    monkeypatch.setattr(png_writer, "BLOCK_BYTES", 5000)  # the export's rows come in many blocks
+    rgb = make_photo()
+    pixels = rgb if depth == 8 else rgb.astype(np.uint16) * 257 + 3
+    photo, alpha = Photo(pixels), ramp_alpha()
+    options = ExportOptions(mode=mode, background=(10, 200, 30))  # decontaminated, as by default
+    expected = compose(photo, alpha, options)
+    back = read_png(export_result(photo, alpha, tmp_path / f"{mode}.png", options))
+    assert back.dtype == expected.dtype and back.shape == expected.shape
+    np.testing.assert_array_equal(back, expected)

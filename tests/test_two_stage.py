@@ -52,9 +52,10 @@ def test_the_refiner_runs_only_on_uncertain_tiles(model: CutoutModel) -> None:
     rgb = make_photo(400, 500)
     coarse = model.predict_global(rgb, [Click(60, 60)])
     upsampled = coarse.upsampled()
-    plan = model.refiner.plan(400, 500)
+    size = model.refiner.info.tile_size  # not one tile for the whole photo, as model.plan would choose
+    plan = model.refiner.plan(400, 500, size)
     ran: list[int] = []
-    result = model.refine(rgb, coarse, progress=lambda done, total: ran.append(total))
+    result = model.refine(rgb, coarse, tile_size=size, progress=lambda done, total: ran.append(total))
     assert ran and ran[-1] < len(plan.tiles)  # only the tiles around the click's boundary
     far = plan.tiles[-1]  # bottom right, far from the click
     region = (slice(far.y, far.y + far.h), slice(far.x, far.x + far.w))
@@ -66,11 +67,12 @@ def test_a_second_click_refines_only_the_tiles_it_changed(model: CutoutModel) ->
 
     rgb = make_photo(400, 500)
     first = model.predict_global(rgb, [Click(60, 60)])
-    refined = model.refine(rgb, first)
+    size = model.refiner.info.tile_size
+    refined = model.refine(rgb, first, tile_size=size)
     second = model.predict_global(rgb, [Click(60, 60), Click(420, 320)], previous=refined)
     counts: dict[str, int] = {}
-    fresh = model.refine(rgb, second, progress=lambda done, total: counts.__setitem__("fresh", total))
-    reused = model.refine(rgb, second, reuse=Refinement(first, refined),
+    fresh = model.refine(rgb, second, tile_size=size, progress=lambda done, total: counts.__setitem__("fresh", total))
+    reused = model.refine(rgb, second, reuse=Refinement(first, refined), tile_size=size,
                           progress=lambda done, total: counts.__setitem__("reused", total))
     assert 0 < counts["reused"] < counts["fresh"]  # the first click's tiles were not run again...
     np.testing.assert_allclose(reused, fresh, atol=0.05)  # ...and their reused values are the same
@@ -87,6 +89,9 @@ def test_refiner_tiled_equals_untiled_on_every_tile(tmp_path: Path, tiny_random_
     untiled = model.refine(rgb, coarse, everywhere=True, tile_size=4096)
     assert len(model.refiner.plan(170, 230)) > 4 and len(model.refiner.plan(170, 230, 4096)) == 1
     assert np.abs(tiled - untiled).max() <= 1e-5
+    # So a small photo runs as one tile (less input than its model-sized tiles), a large one tile by tile.
+    assert len(model.plan(170, 230)) == 1 and model.refine(rgb, coarse, everywhere=True).tobytes() == untiled.tobytes()
+    assert len(model.plan(3000, 200)) > 1
     assert np.abs(tiled - coarse.upsampled()).max() > 1e-3  # the random refiner did change the values
 
 
@@ -182,3 +187,36 @@ def test_a_fresh_tiny_export_is_a_usable_model_folder(tmp_path: Path) -> None:
     model = open_model(folder, provider="cpu")
     assert isinstance(model, CutoutModel)
     assert model.describe().startswith("tiny-two-stage test on CPU")
+
+
+def test_the_soft_mask_made_band_by_band_equals_the_whole_photo_at_once(tiny_random_two_stage_path: Path) -> None:
+    # segment_photo never holds the photo's probability: it refines and edge-filters a row of tiles at a time.
+    from cutout_app.core.edges.alpha import MaskSettings, refine_mask, to_soft_u8
+    from cutout_app.core.files.imageio import Photo
+
+    model = open_model(tiny_random_two_stage_path, provider="cpu")
+    assert isinstance(model, CutoutModel)
+    rgb = make_photo(2400, 200, seed=2)  # tall: many rows of tiles, and the filter's reach crosses them
+    plan = model.plan(2400, 200)
+    assert len({tile.y for tile in plan.tiles}) >= 4
+    clicks = [Click(100, 1200)]
+    whole = model.refine(rgb, model.predict_global(rgb, clicks))
+    assert 0 < np.count_nonzero((whole > 0.05) & (whole < 0.95))
+    for refine in (True, False):
+        expected = to_soft_u8(refine_mask(whole, rgb) if refine else whole)
+        got = segment_photo(model, Photo(rgb), MaskSettings(refine=refine), clicks=clicks)
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_the_global_probability_upsampled_by_windows_matches_opencvs_resize() -> None:
+    from cutout_app.core.inference.global_net import GlobalPrediction
+
+    rng = np.random.default_rng(5)
+    for small, size in [((144, 192), (3000, 4000)), ((10, 7), (33, 50)), ((1, 3), (10, 20)), ((7, 9), (3, 4))]:
+        coarse = GlobalPrediction(rng.random(small).astype(np.float32), *size)
+        whole = coarse.upsampled()
+        expected = cv2.resize(coarse.probability, size[::-1], interpolation=cv2.INTER_LINEAR)
+        assert whole.shape == size and np.abs(whole - expected).max() < 1e-6
+        rows, cols = np.array([size[0] - 1, 0, size[0] // 2, 0]), np.array([size[1] // 3, size[1] - 1])  # reflected windows
+        np.testing.assert_array_equal(coarse.upsampled_at(rows, cols), whole[rows[:, None], cols[None, :]])
+        np.testing.assert_array_equal(coarse.upsampled_at(slice(1, 3), slice(0, 2)), whole[1:3, 0:2])

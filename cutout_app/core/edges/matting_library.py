@@ -51,6 +51,19 @@ def pymatting() -> ModuleType:
         return _module
 
 
+def import_meanwhile() -> threading.Thread | None:
+    """Start importing pymatting on another thread, so that its import (``bench/README.md``) overlaps work
+    that does not hold the GIL, such as the model's run; None if it is imported already.
+
+    Not a daemon thread: an interpreter that exits must not do so in the middle of numba's start.
+    """
+    if _module is not None:
+        return None
+    thread = threading.Thread(target=pymatting, name="import pymatting")
+    thread.start()
+    return thread
+
+
 def _prefer_thread_safe_layer() -> None:
     """Before numba starts its threads: OpenMP where this numba has it, unless the user chose a layer."""
     if os.environ.get("NUMBA_THREADING_LAYER"):

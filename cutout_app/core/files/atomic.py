@@ -17,6 +17,9 @@ from cutout_app.core.errors import ExportError
 from cutout_app.core.files.filelock import try_lock
 from cutout_app.core.files.names import hidden_name
 
+#: The errno values of a disk with no space (or no quota) left.
+DISK_FULL_ERRORS = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
+
 _TEMP_TAIL = "XXXXXXXX.tmp"  # what mkstemp adds: 8 random characters, then the suffix
 
 # The process umask, read once at import: mkstemp creates files 0600, but a result should get the
@@ -25,8 +28,9 @@ _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
 
-def atomic_write_bytes(path: str | Path, data: bytes | bytearray | memoryview) -> Path:
-    """Write ``data`` to ``path`` atomically: readers see the old file or the whole new one, never a part.
+def atomic_write_bytes(path: str | Path, data: bytes | bytearray | memoryview | list[bytes]) -> Path:
+    """Write ``data`` (or a list of byte strings, one after the other) to ``path`` atomically: readers see
+    the old file or the whole new one, never a part.
 
     The parent folder must exist. A file already at ``path`` is replaced (keeping its permissions).
     On any failure the temporary file is removed and the destination is untouched. Raises
@@ -46,7 +50,8 @@ def atomic_write_bytes(path: str | Path, data: bytes | bytearray | memoryview) -
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            for part in data if isinstance(data, list) else [data]:
+                f.write(part)
             f.flush()
             os.fsync(f.fileno())
         try:
@@ -110,7 +115,7 @@ def os_error_reason(exc: OSError) -> str:
         return "permission denied (the folder is read-only or belongs to another user)"
     if exc.errno == errno.EROFS:
         return "the disk is read-only"
-    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+    if exc.errno in DISK_FULL_ERRORS:
         return "the disk is full"
     if isinstance(exc, (FileExistsError, NotADirectoryError)):
         return "part of that path is a file, not a folder"

@@ -53,6 +53,8 @@ class DecoderProcess:
     def __init__(self, timeout: float = DECODE_TIMEOUT_S) -> None:
         self.timeout = timeout
         self._proc: subprocess.Popen[bytes] | None = None
+        self._ready = False  # the child said it is ready
+        self._pending: tuple[Path, str] | None = None  # a request sent but not collected: (photo, pixel file)
         self._replies: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._stderr: collections.deque[str] = collections.deque(maxlen=_STDERR_LINES)
 
@@ -67,6 +69,26 @@ class DecoderProcess:
         """The child's process id while it runs, else None."""
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
 
+    def start(self) -> None:
+        """Start the child now and return at once: it gets ready while the caller loads a model.
+
+        A child that cannot start is reported by the next :meth:`read`, which tries again.
+        """
+        try:
+            self._ensure_started(Path("."))
+        except ImageReadError:
+            pass
+
+    def prefetch(self, path: str | Path) -> None:
+        """Start decoding ``path`` now (starting the child if needed) and return at once.
+
+        The next :meth:`read` of the same path collects the result, so a caller that loads a model
+        meanwhile pays for neither the child's start nor the decoding in wall time.
+        """
+        path = Path(path)
+        self._collect_pending()
+        self._pending = (path, self._submit(path))
+
     def read(self, path: str | Path) -> Photo:
         """Read ``path`` like :func:`cutout_app.core.files.imageio.read_image`, in the child process.
 
@@ -74,13 +96,29 @@ class DecoderProcess:
         (reason :data:`DECODER_CRASHED`) or a decode that takes longer than ``timeout`` seconds.
         """
         path = Path(path)
+        if self._pending is None or self._pending[0] != path:
+            self._collect_pending()
+            self._pending = (path, self._submit(path))
+        _, out = self._pending
+        self._pending = None
+        return self._collect(path, out)
+
+    def _submit(self, path: Path) -> str:
+        """Send the request for ``path`` (starting the child if needed); the name of the pixel file it writes."""
         proc = self._ensure_started(path)
         fd, out = tempfile.mkstemp(prefix="cutout-pixels-", suffix=".raw")
         os.close(fd)
+        self._send(proc, {"path": os.fsdecode(path), "out": out})
+        return out
+
+    def _collect(self, path: Path, out: str) -> Photo:
+        """The reply to the request for ``path``; the pixel file ``out`` is removed."""
         try:
-            self._send(proc, {"path": os.fsdecode(path), "out": out})
+            proc = self._proc
+            self._await_ready(path)
             reply = self._receive(self.timeout)
             if reply is None:
+                assert proc is not None
                 raise ImageReadError(path, self._failure_reason(proc))
             if not reply.get("ok"):
                 raise ImageReadError(path, str(reply.get("reason", "unknown error")))
@@ -97,8 +135,25 @@ class DecoderProcess:
                 pass
         return Photo(pixels, path, bytes.fromhex(reply["icc"]) if reply.get("icc") else None)
 
+    def _collect_pending(self) -> None:
+        """Collect and drop a prefetched photo that was not read (its reply must not answer the next request)."""
+        if self._pending is not None:
+            path, out = self._pending
+            self._pending = None
+            try:
+                self._collect(path, out)
+            except ImageReadError:
+                pass
+
     def close(self) -> None:
         """Stop the child process (a later :meth:`read` starts a new one)."""
+        if self._pending is not None:
+            _, out = self._pending
+            self._pending = None
+            try:
+                os.unlink(out)
+            except OSError:
+                pass
         proc, self._proc = self._proc, None
         if proc is None:
             return
@@ -136,13 +191,21 @@ class DecoderProcess:
         assert proc.stdout is not None and proc.stderr is not None
         threading.Thread(target=_pump_replies, args=(proc.stdout, self._replies), daemon=True).start()
         threading.Thread(target=_pump_lines, args=(proc.stderr, self._stderr), daemon=True).start()
+        self._proc, self._ready = proc, False
+        return proc
+
+    def _await_ready(self, path: Path) -> None:
+        """Wait for a child just started to say it is ready (requests wait in its pipe meanwhile)."""
+        if self._ready:
+            return
+        proc = self._proc
+        assert proc is not None
         hello = self._receive(_START_TIMEOUT_S)
         if not (hello and hello.get("ready")):
             self._kill(proc)
             tail = " | ".join(self._stderr) or f"exit status {proc.returncode}"
             raise ImageReadError(path, f"the image decoder could not start ({tail})")
-        self._proc = proc
-        return proc
+        self._ready = True
 
     def _send(self, proc: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
         assert proc.stdin is not None

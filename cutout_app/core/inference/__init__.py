@@ -18,7 +18,7 @@ _MODULES = {
     "engine": ["ModelSession", "ProviderChoice", "SegmentationEngine", "available_providers"],
     "tiling": ["plan_tiles", "reflect_indices", "snap_tile_size", "tile_input"],
     "global_net": ["GlobalInput", "GlobalNet"],
-    "two_stage": ["CutoutModel", "GLOBAL_FILE", "REFINER_FILE", "Refinement", "Segmenter", "open_model"],
+    "two_stage": ["CutoutModel", "GLOBAL_FILE", "REFINER_FILE", "Refinement", "Segmenter", "check_runs", "open_model"],
     "clicks": ["Click", "check_clicks", "click_maps", "next_click", "parse_point"],
     "interactive": ["Guidance", "Stroke", "full_size_mask", "painted_pixels", "quick_mask", "refined_mask"],
     "pipeline": ["cut_out_file", "segment_photo"],
@@ -42,4 +42,12 @@ if TYPE_CHECKING:
     )
     from cutout_app.core.inference.pipeline import cut_out_file, segment_photo  # noqa: F401
     from cutout_app.core.inference.tiling import plan_tiles, reflect_indices, snap_tile_size, tile_input  # noqa: F401
-    from cutout_app.core.inference.two_stage import GLOBAL_FILE, REFINER_FILE, CutoutModel, Refinement, Segmenter, open_model  # noqa: F401
+    from cutout_app.core.inference.two_stage import (  # noqa: F401
+        GLOBAL_FILE,
+        REFINER_FILE,
+        CutoutModel,
+        Refinement,
+        Segmenter,
+        check_runs,
+        open_model,
+    )

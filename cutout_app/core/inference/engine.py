@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable, Literal, Sequence
+from typing import Callable, Iterator, Literal, Sequence
 
 import numpy as np
 
 from cutout_app.core.errors import ModelError
 from cutout_app.core.inference.model_info import METADATA_KEY, ModelInfo
-from cutout_app.core.inference.tiling import Tile, TilePlan, place_tile, plan_tiles, tile_input
+from cutout_app.core.inference.tiling import Tile, TilePlan, plan_tiles, tile_input
 from cutout_app.core.progress import CancelToken, ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -196,42 +196,63 @@ class SegmentationEngine:
         ``guidance`` holds the model's channels after RGB (float32 H x W maps in [0, 1], for a refiner
         the coarse probability). Only tiles for which ``select(tile)`` is true are run; the others keep
         what ``out`` holds there (``out``, H x W float32, is written in place and returned). Runs tile by
-        tile; ``progress(done, total)`` is called after each batch of tiles and ``cancel`` is checked
-        before each, raising :class:`~cutout_app.core.errors.Cancelled`. Memory beyond the photo, the
+        tile; ``progress(done, total)`` is called after each tile and ``cancel`` is checked before each
+        batch, raising :class:`~cutout_app.core.errors.Cancelled`. Memory beyond the photo, the
         guidance and the mask grows with the tile and batch size, not the photo.
+        """
+        if len(guidance) != len(self.info.channels) - 3 or any(g.shape != rgb.shape[:2] for g in guidance):
+            raise ValueError(f"this {self.info.role} model needs {len(self.info.channels) - 3} guidance maps of the photo's size")
+        plan = self.plan(rgb.shape[0], rgb.shape[1], tile_size)
+        mask = np.empty(rgb.shape[:2], dtype=np.float32) if out is None else out
+        tiles = [t for t in plan.tiles if select is None or select(t)]
+        windows = (lambda tile: [tile_input(g, plan, tile) for g in guidance]) if guidance else None
+        for done, (tile, prediction) in enumerate(self.predict_tiles(rgb, plan, tiles, windows, batch_size, cancel), 1):
+            mask[tile.y : tile.y + tile.h, tile.x : tile.x + tile.w] = prediction
+            if progress is not None:
+                progress(done, len(tiles))
+        return mask
+
+    def predict_tiles(
+        self,
+        rgb: np.ndarray,
+        plan: TilePlan,
+        tiles: Sequence[Tile],
+        guidance: Callable[[Tile], Sequence[np.ndarray]] | None = None,
+        batch_size: int | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[tuple[Tile, np.ndarray]]:
+        """Each of ``tiles`` of ``plan`` with its probability (float32 ``tile.h`` x ``tile.w``, in [0, 1]).
+
+        ``guidance(tile)`` gives the input windows of the model's channels after RGB (see :meth:`predict`),
+        so that a caller can make them on demand rather than hold them for the whole photo. ``cancel`` is
+        checked before each batch of ``batch_size`` tiles (default :meth:`default_batch_size`).
         """
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected an H x W x 3 uint8 RGB image, got {rgb.shape} {rgb.dtype}")
         n_extra = len(self.info.channels) - 3
-        if len(guidance) != n_extra or any(g.shape != rgb.shape[:2] for g in guidance):
+        if n_extra and guidance is None:
             raise ValueError(f"this {self.info.role} model needs {n_extra} guidance maps of the photo's size")
-        plan = self.plan(rgb.shape[0], rgb.shape[1], tile_size)
         batch = max(1, batch_size or self.default_batch_size())
         scale, offset = self.session.normalisation()
-        mask = np.empty(rgb.shape[:2], dtype=np.float32) if out is None else out
-        tiles_to_run = [t for t in plan.tiles if select is None or select(t)]
-        total = len(tiles_to_run)
         channels = len(self.info.channels)
-        for start in range(0, total, batch):
+        o = plan.output_offset
+        for start in range(0, len(tiles), batch):
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            tiles = tiles_to_run[start : start + batch]
-            inputs = np.empty((len(tiles), channels, plan.input_h, plan.input_w), dtype=np.float32)
-            for i, tile in enumerate(tiles):
+            chunk = tiles[start : start + batch]
+            inputs = np.empty((len(chunk), channels, plan.input_h, plan.input_w), dtype=np.float32)
+            for i, tile in enumerate(chunk):
                 pixels = tile_input(rgb, plan, tile)
                 # (x / 255 - mean) / std as one multiply-add per channel, written channels-first.
                 for c in range(3):
                     np.multiply(pixels[..., c], scale[c], out=inputs[i, c], casting="unsafe")
                     inputs[i, c] += offset[c]
-                for c, extra in enumerate(guidance, start=3):
-                    inputs[i, c] = tile_input(extra, plan, tile)
+                if n_extra:
+                    for c, window in enumerate(guidance(tile), start=3):  # type: ignore[misc]
+                        inputs[i, c] = window
             outputs = self.session.run(inputs)
-            for i, tile in enumerate(tiles):
-                place_tile(mask, plan, tile, outputs[i, 0])
-            if progress is not None:
-                progress(min(start + batch, total), total)
-        np.clip(mask, 0.0, 1.0, out=mask)
-        return mask
+            for i, tile in enumerate(chunk):
+                yield tile, np.clip(outputs[i, 0, o : o + tile.h, o : o + tile.w], 0.0, 1.0)
 
     def describe(self) -> str:
         """One line for a status bar or ``cutout info``: model name, version and provider."""

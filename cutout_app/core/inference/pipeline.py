@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from cutout_app.core.edges.alpha import MaskSettings, alpha_from_soft, refine_mask, to_soft_u8
+from cutout_app.core.edges.alpha import MaskSettings, default_radius, mask_alpha, refine_mask, to_soft_u8
+from cutout_app.core.edges.matting_library import import_meanwhile
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.files.export import ExportOptions, check_destination, export_result
 from cutout_app.core.files.imageio import Photo, read_image
@@ -33,14 +34,42 @@ def segment_photo(
     settings = settings or MaskSettings()
     rgb = photo.rgb8()
     if isinstance(engine, CutoutModel):
-        prob = engine.predict(rgb, clicks=clicks, previous=previous, progress=progress, cancel=cancel)
-    elif clicks or previous is not None:
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        coarse = engine.predict_global(rgb, clicks, previous)
+        return _soft_mask(engine.refine_rows(rgb, coarse, progress=progress, cancel=cancel), rgb, settings.refine)
+    if clicks or previous is not None:
         raise CutoutError(f"The model '{engine.model_path}' takes no clicks; use a two-stage model folder")
-    else:
-        prob = engine.predict(rgb, progress=progress, cancel=cancel)
+    prob = engine.predict(rgb, progress=progress, cancel=cancel)
     if settings.refine:
         prob = refine_mask(prob, rgb)
     return to_soft_u8(prob)
+
+
+def _soft_mask(bands: Iterator[tuple[int, np.ndarray]], rgb: np.ndarray, refine: bool) -> np.ndarray:
+    """The soft mask (uint8 H x W) from the probability's bands of rows (``CutoutModel.refine_rows``).
+
+    Each band is edge-refined as soon as the rows below it that the guided filter reaches have come,
+    so the probability never exists for the whole photo (a 250 MP one would take 1 GB as float32).
+    """
+    height, width = rgb.shape[:2]
+    radius = default_radius(height, width)
+    reach = 2 * radius if refine else 0  # refine_mask's reach: two box filters of the radius
+    soft = np.empty((height, width), np.uint8)
+    pending, start, done = np.empty((0, width), np.float32), 0, 0  # pending: rows start.. ; soft: rows ..done
+    for _, rows in bands:
+        pending = np.concatenate([pending, rows])
+        end = start + len(pending)
+        finished = end if end == height else end - reach
+        if finished > done:
+            first = max(start, done - reach)
+            window = pending[first - start :]
+            prob = refine_mask(window, rgb[first:end], radius) if refine else window
+            soft[done:finished] = to_soft_u8(prob[done - first : finished - first])
+            done = finished
+        keep = max(start, done - reach)
+        pending, start = pending[keep - start :], keep
+    return soft
 
 
 def cut_out_file(
@@ -62,9 +91,12 @@ def cut_out_file(
     fails one file, not the run.
     """
     check_destination(dst, src, overwrite)
+    options = options or ExportOptions()
+    if options.decontaminate or options.matting:
+        import_meanwhile()  # the edge steps' library loads while the photo is read and the model runs
     photo = read(Path(src))
     alpha = photo_alpha(engine, photo, settings, progress, cancel, clicks)
-    return export_result(photo, alpha, Path(dst), options or ExportOptions(), overwrite=overwrite,
+    return export_result(photo, alpha, Path(dst), options, overwrite=overwrite,
                          progress=progress, cancel=cancel)
 
 
@@ -82,4 +114,4 @@ def photo_alpha(
     """
     settings = settings or MaskSettings()
     soft = segment_photo(engine, photo, settings, progress, cancel, clicks)
-    return alpha_from_soft(soft, settings.threshold, settings.softness)
+    return mask_alpha(soft, settings)

@@ -118,19 +118,18 @@ def reflect_indices(indices: np.ndarray, length: int) -> np.ndarray:
     return np.where(folded >= length, period - folded, folded)
 
 
+def tile_window(plan: TilePlan, tile: Tile) -> tuple[slice | np.ndarray, slice | np.ndarray]:
+    """The rows and columns of ``tile``'s input: its region plus context, as slices, or as index arrays
+    mirror-reflected where the context reaches beyond the photo."""
+    top, left = tile.y - plan.context, tile.x - plan.context
+    bottom, right = top + plan.input_h, left + plan.input_w
+    rows = slice(top, bottom) if top >= 0 and bottom <= plan.height else reflect_indices(np.arange(top, bottom), plan.height)
+    cols = slice(left, right) if left >= 0 and right <= plan.width else reflect_indices(np.arange(left, right), plan.width)
+    return rows, cols
+
+
 def tile_input(image: np.ndarray, plan: TilePlan, tile: Tile) -> np.ndarray:
     """The input pixels of ``tile``: its region plus context, mirror-reflected beyond the photo."""
-    top = tile.y - plan.context
-    left = tile.x - plan.context
-    bottom, right = top + plan.input_h, left + plan.input_w
-    if top >= 0 and left >= 0 and bottom <= plan.height and right <= plan.width:
-        return image[top:bottom, left:right]
-    rows = reflect_indices(np.arange(top, bottom), plan.height)
-    cols = reflect_indices(np.arange(left, right), plan.width)
-    return image[rows[:, None], cols[None, :]]
+    rows, cols = tile_window(plan, tile)
+    return image[rows][:, cols]
 
-
-def place_tile(mask: np.ndarray, plan: TilePlan, tile: Tile, prediction: np.ndarray) -> None:
-    """Copy the part of a tile's model output that ``tile`` stands for into the stitched ``mask``."""
-    o = plan.output_offset
-    mask[tile.y : tile.y + tile.h, tile.x : tile.x + tile.w] = prediction[o : o + tile.h, o : o + tile.w]

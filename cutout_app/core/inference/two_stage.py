@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence, Union
+from typing import Iterator, Sequence, Union
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from cutout_app.core.inference.clicks import Click
 from cutout_app.core.inference.engine import ProviderChoice, SegmentationEngine
 from cutout_app.core.inference.global_net import GlobalInput, GlobalNet, GlobalPrediction
 from cutout_app.core.inference.model_info import ModelInfo
+from cutout_app.core.inference.tiling import Tile, TilePlan, tile_window
 from cutout_app.core.paths import default_model_path
 from cutout_app.core.progress import CancelToken, ProgressCallback
 
@@ -28,6 +29,8 @@ GLOBAL_FILE = "global.onnx"
 REFINER_FILE = "refiner.onnx"
 #: A tile is refined when its upsampled global probability has a pixel strictly between these.
 UNCERTAIN = (0.05, 0.95)
+#: The largest input edge (pixels) of a single refiner tile covering a whole small photo (:meth:`CutoutModel.plan`).
+SINGLE_TILE_MAX = 2048
 #: A click's refinement keeps the previous one's result on a tile whose global probability (with the
 #: refiner's context margin) moved by at most this: far from the click the global net barely changes.
 REUSE_TOLERANCE = 0.05
@@ -101,31 +104,82 @@ class CutoutModel:
         ``everywhere`` runs the refiner on every tile. ``reuse`` (the previous click's
         :class:`Refinement` of the same photo) keeps its result on every tile whose global probability,
         context margin included, moved by at most :data:`REUSE_TOLERANCE`: a click refines only around
-        what it changed. ``cancel`` is checked before each tile batch.
+        what it changed. ``cancel`` is checked before each tile batch. :meth:`refine_rows` gives the
+        same a band of rows at a time.
         """
-        upsampled = coarse.upsampled()
-        out = upsampled.copy()
+        out = np.empty(rgb.shape[:2], np.float32)
+        for y0, rows in self.refine_rows(rgb, coarse, everywhere=everywhere, reuse=reuse, tile_size=tile_size,
+                                         progress=progress, cancel=cancel):
+            out[y0 : y0 + len(rows)] = rows
+        return out
+
+    def refine_rows(
+        self,
+        rgb: np.ndarray,
+        coarse: GlobalPrediction,
+        *,
+        everywhere: bool = False,
+        reuse: Refinement | None = None,
+        tile_size: int | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """:meth:`refine`'s probability one row of refiner tiles at a time, from the top: (first row, float32
+        rows x W). Nothing of the photo's size is made: the global probability is upsampled tile by tile."""
+        plan = self.plan(rgb.shape[0], rgb.shape[1], tile_size)
+        if reuse is not None and (everywhere or reuse.probability.shape != rgb.shape[:2]):
+            reuse = None
+        run, kept = self._select(plan, coarse, everywhere, reuse)
+        done = 0
+
+        def window(tile: Tile) -> list[np.ndarray]:
+            return [coarse.upsampled_at(*tile_window(plan, tile))]
+
+        for row in _tile_rows(plan):
+            y, h = row[0].y, row[0].h
+            rows = coarse.upsampled_at(slice(y, y + h), slice(0, plan.width))
+            for tile in row:
+                if tile in kept:
+                    rows[:, tile.x : tile.x + tile.w] = reuse.probability[y : y + h, tile.x : tile.x + tile.w]  # type: ignore[union-attr]
+            for tile, prediction in self.refiner.predict_tiles(rgb, plan, [t for t in row if t in run], window,
+                                                               cancel=cancel):  # fmt: skip
+                rows[:, tile.x : tile.x + tile.w] = prediction
+                done += 1
+                if progress is not None:
+                    progress(done, len(run))
+            yield y, rows
+
+    def plan(self, height: int, width: int, tile_size: int | None = None) -> TilePlan:
+        """The refiner's tiles for a photo: of ``tile_size``, else the model's size, or one tile for the whole
+        photo where that tile is no larger than all the model-sized ones together (a valid-padded
+        refiner gives the same values either way; a 1000 x 667 photo then costs 0.8 instead of 1.4 MP
+        of input).
+        """
+        plan = self.refiner.plan(height, width, tile_size)
+        if tile_size is None and max(height, width) + 2 * plan.context <= SINGLE_TILE_MAX:
+            whole = self.refiner.plan(height, width, SINGLE_TILE_MAX)
+            if len(whole) == 1 and whole.input_h * whole.input_w <= len(plan) * plan.input_h * plan.input_w:
+                return whole
+        return plan
+
+    def _select(
+        self, plan: TilePlan, coarse: GlobalPrediction, everywhere: bool, reuse: Refinement | None
+    ) -> tuple[set[Tile], set[Tile]]:
+        """The tiles to refine, and those that keep ``reuse``'s result (see :meth:`refine`)."""
         lo, hi = UNCERTAIN
-        plan = self.refiner.plan(rgb.shape[0], rgb.shape[1], tile_size)
-        moved = None
-        if reuse is not None and not everywhere and reuse.probability.shape == upsampled.shape:
-            moved = np.abs(upsampled - reuse.coarse.upsampled()) > REUSE_TOLERANCE
-        run = set()
+        run, kept = set(), set()
         for tile in plan.tiles:
-            region = (slice(tile.y, tile.y + tile.h), slice(tile.x, tile.x + tile.w))
-            if not everywhere and not np.any((upsampled[region] > lo) & (upsampled[region] < hi)):
+            region = coarse.upsampled_at(slice(tile.y, tile.y + tile.h), slice(tile.x, tile.x + tile.w))
+            if not everywhere and not np.any((region > lo) & (region < hi)):
                 continue
-            if moved is not None:
+            if reuse is not None:
                 c = plan.context
-                around = moved[max(0, tile.y - c) : tile.y + tile.h + c, max(0, tile.x - c) : tile.x + tile.w + c]
-                if not around.any():
-                    out[region] = reuse.probability[region]  # type: ignore[union-attr]
+                around = (slice(max(0, tile.y - c), tile.y + tile.h + c), slice(max(0, tile.x - c), tile.x + tile.w + c))
+                if not np.any(np.abs(coarse.upsampled_at(*around) - reuse.coarse.upsampled_at(*around)) > REUSE_TOLERANCE):
+                    kept.add(tile)
                     continue
             run.add(tile)
-        return self.refiner.predict(
-            rgb, guidance=(upsampled,), select=run.__contains__, out=out, tile_size=tile_size, progress=progress,
-            cancel=cancel,
-        )
+        return run, kept
 
     def predict(
         self,
@@ -140,6 +194,14 @@ class CutoutModel:
         if cancel is not None:
             cancel.raise_if_cancelled()
         return self.refine(rgb, self.predict_global(rgb, clicks, previous), progress=progress, cancel=cancel)
+
+
+def _tile_rows(plan: TilePlan) -> list[list[Tile]]:
+    """The plan's tiles grouped by row of tiles, top to bottom (plan_tiles lists them row-major)."""
+    rows: dict[int, list[Tile]] = {}
+    for tile in plan.tiles:
+        rows.setdefault(tile.y, []).append(tile)
+    return list(rows.values())
 
 
 @dataclass(frozen=True)
@@ -173,3 +235,20 @@ def open_model(path: str | Path | None = None, provider: ProviderChoice = "auto"
     if engine.info.role == "refiner":
         raise ModelError(f"'{path}' is the refiner of a two-stage model; give its folder ('{path.parent}')")
     return engine
+
+
+def check_runs(model: Segmenter) -> None:
+    """Run every part of ``model`` once, on a blank photo of one tile; :class:`ModelError` if a part does not run.
+
+    onnxruntime checks a graph's declared input when it loads it, but weights that contradict it (a
+    refiner whose first convolution takes five channels where its input and metadata say four) fail
+    only when the graph runs. ``cutout info`` calls this, so that such a model is found before a photo is.
+    """
+    blank = np.zeros((32, 32, 3), np.uint8)
+    try:
+        if isinstance(model, CutoutModel):
+            model.refine(blank, model.predict_global(blank), everywhere=True)
+        else:
+            model.predict(blank)
+    except ModelError as exc:
+        raise ModelError(f"Model '{model.model_path}' does not run on the input its metadata describes: {exc}") from exc
