@@ -44,10 +44,32 @@ class ProgressBar:
 
 
 def _count(text: str) -> int:
-    """A count of workers, actors or threads: a whole number, 0 or more (0: cutout chooses)."""
+    """A count of pairs or clicks: a whole number, 0 or more."""
     if not text.strip().isdigit():
         raise argparse.ArgumentTypeError(f"'{text}' is not a count: use a whole number, 0 or more")
     return int(text)
+
+
+#: Ray actors per job at most (a cluster may have more cores than this machine; nothing sane needs more).
+MAX_ACTORS = 1024
+
+
+def _machine_count(text: str) -> int:
+    """A count of threads or workers on this machine: 0 (cutout chooses) up to its number of cores."""
+    from cutout_app.core.batch import machine_cores
+
+    value, cores = _count(text), machine_cores()
+    if value > cores:
+        raise argparse.ArgumentTypeError(f"{value} is more than this machine's {cores} cores: use 0 (cutout chooses) to {cores}")
+    return value
+
+
+def _actor_count(text: str) -> int:
+    """A count of Ray actors: 0 (cutout chooses) up to :data:`MAX_ACTORS`."""
+    value = _count(text)
+    if value > MAX_ACTORS:
+        raise argparse.ArgumentTypeError(f"{value} actors is more than {MAX_ACTORS}: use 0 (one per GPU or core) to {MAX_ACTORS}")
+    return value
 
 
 def _colour(text: str) -> tuple[int, int, int]:
@@ -105,7 +127,7 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", type=Path, default=None,
                    help="model folder (global.onnx + refiner.onnx) or single .onnx file (default: $CUTOUT_MODEL or the bundled one)")
     p.add_argument("--provider", choices=get_args(ProviderChoice), default="auto", help="where to run the model")
-    p.add_argument("--threads", type=_count, default=0, help="CPU threads for onnxruntime (0: all cores; a local batch shares them among its --workers)")
+    p.add_argument("--threads", type=_machine_count, default=0, help="CPU threads for onnxruntime (0: all cores; a local batch shares them among its --workers)")
 
 
 def _add_output_args(p: argparse.ArgumentParser) -> None:
@@ -159,9 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
                    help="run as a Ray Data job on the cluster at ADDRESS (HOST:PORT, ray://HOST:PORT, auto), "
                         "or on a local Ray instance; needs the cluster extra")
-    p.add_argument("--actors", type=_count, default=0, metavar="N",
+    p.add_argument("--actors", type=_actor_count, default=0, metavar="N",
                    help="with --ray: model actors (default: one per GPU, else one per core of each node, at most 4)")
-    p.add_argument("--workers", type=_count, default=0, metavar="N",
+    p.add_argument("--workers", type=_machine_count, default=0, metavar="N",
                    help="without --ray: photos cut out at once (default: one per core, at most 4); each needs "
                         "its photo's working memory")
     _add_output_args(p)
@@ -294,7 +316,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         written = cut_out_file(engine, args.input, output, export, settings, overwrite=args.overwrite,
                                progress=ProgressBar("tiles"), clicks=clicks, read=decoder.read)
-    print(f"wrote {written} in {time.perf_counter() - start:.1f}s ({engine.provider})")
+    print(f"wrote {printable(str(written))} in {time.perf_counter() - start:.1f}s ({engine.provider})")
     return EXIT_OK
 
 

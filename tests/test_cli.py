@@ -120,6 +120,19 @@ def test_a_negative_count_is_a_usage_error(tmp_path, option, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(("command", "option", "words"), [
+    ("batch", "--workers", "more than this machine's"), ("batch", "--threads", "more than this machine's"),
+    ("segment", "--threads", "more than this machine's"), ("batch", "--actors", "actors is more than"),
+])
+def test_a_count_beyond_the_machine_is_a_usage_error(tmp_path, command, option, words, capsys):
+    target = [str(tmp_path), str(tmp_path / "out")] if command == "batch" else [str(tmp_path / "x.jpg")]
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, *target, option, "99999"])
+    assert exit_info.value.code == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_batch_with_one_worker_writes_every_photo(tmp_path, tiny_model_path):
     for i in range(3):
         _write_jpeg(tmp_path / "in" / f"{i}.jpg", seed=i)

@@ -14,7 +14,7 @@ from cutout_app.core._face import lazy_face
 
 _MODULES = {
     "plan": ["BatchItem", "BatchOptions", "BatchPlan", "BatchReport", "CLAIMED_ELSEWHERE", "FileResult", "check_output_folder", "plan_batch"],
-    "local": ["batch_workers", "inference_threads", "run_pipelined"],
+    "local": ["batch_workers", "inference_threads", "machine_cores", "run_pipelined"],
     "ray_job": ["Source", "open_source", "plan_source", "run_ray_batch"],
     "manifest": ["MANIFEST_NAME", "Manifest", "ManifestSummary"],
 }
@@ -22,7 +22,7 @@ _MODULES = {
 __getattr__, __all__ = lazy_face(__name__, _MODULES)
 
 if TYPE_CHECKING:
-    from cutout_app.core.batch.local import batch_workers, inference_threads, run_pipelined  # noqa: F401
+    from cutout_app.core.batch.local import batch_workers, inference_threads, machine_cores, run_pipelined  # noqa: F401
     from cutout_app.core.batch.manifest import MANIFEST_NAME, Manifest, ManifestSummary  # noqa: F401
     from cutout_app.core.batch.plan import (  # noqa: F401
         CLAIMED_ELSEWHERE,

@@ -59,7 +59,8 @@ QUEUE_SIZE = 1
 _END = None  # the last message on the queue
 
 
-def _cores() -> int:
+def machine_cores() -> int:
+    """The cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
@@ -70,12 +71,12 @@ def workers_for(cores: int) -> int:
 
 def batch_workers() -> int:
     """How many photos a pipelined batch on this machine works on at once (:func:`workers_for` its cores)."""
-    return workers_for(_cores())
+    return workers_for(machine_cores())
 
 
 def inference_threads(workers: int) -> int:
     """onnxruntime threads for the session of a pipelined batch with ``workers``: the cores shared among them."""
-    return max(1, _cores() // workers)
+    return max(1, machine_cores() // workers)
 
 
 @dataclass
