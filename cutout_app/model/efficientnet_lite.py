@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
+from typing import Callable
 
 import torch
 from torch import nn
@@ -134,13 +135,16 @@ class EfficientNetLiteEncoder(nn.Module):
         self._bn0 = nn.BatchNorm2d(32, eps=_BN_EPS, momentum=_BN_MOMENTUM)
         self._blocks = nn.ModuleList(MBConv(*b) for b in spec.blocks)
 
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+    def forward(self, x: torch.Tensor, add: Callable[[int, torch.Tensor], torch.Tensor] | None = None) -> list[torch.Tensor]:
+        """The features at strides 2, 4, 8, 16 and 32. ``add(k, features)``, when given, returns what is added
+        to the k-th of them before the blocks after it run (k = 0..3), so that guidance reaches the deep blocks."""
         x = F.relu6(self._bn0(self._conv_stem(x)))
         features = []
-        ends = set(self.feature_ends)
         for i, block in enumerate(self._blocks):
             x = block(x)
-            if i in ends:
+            if i in self.feature_ends:
+                if add is not None and len(features) < len(self.feature_ends) - 1:
+                    x = x + add(len(features), x)
                 features.append(x)
         return features
 

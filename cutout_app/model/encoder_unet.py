@@ -4,10 +4,12 @@ The encoder gives features at strides 2, 4, 8, 16 and 32; the decoder goes back 
 time (bilinear x2, concatenate the skip, two 3x3 conv + BatchNorm + ReLU), and a last full-resolution
 step joins a small convolution of the input itself, so that thin parts and edges seen at the input's
 own resolution are not lost in the stride-2 stem. All six input channels (RGB, the two click maps and
-the previous mask) enter the encoder's stem and that full-resolution skip, and the guidance channels
-(clicks and previous mask, max-pooled to each stride) also enter every decoder step: the stem's route
-through a pretrained encoder is a long one to learn at the encoder's low rate, while the decoder sees
-"which object is under the click" right beside the features that describe the objects.
+the previous mask) enter the encoder's stem and that full-resolution skip. The guidance channels
+(clicks and previous mask, max-pooled to each stride) also enter every decoder step and, through 1x1
+convolutions, the encoder's features at strides 2 to 16 on their way to the deeper blocks: the stem's
+route through a pretrained encoder is a long one to learn at the encoder's low rate, and only the deep
+blocks see far enough to carry "the object under the click" to its whole extent. Every guidance weight
+starts at zero, so the pretrained encoder starts with exactly its ImageNet response.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ FULL_RES_WIDTH = 16
 STRIDE = 32
 #: The stride of each decoder step's output.
 DECODER_STRIDES = (16, 8, 4, 2, 1)
+#: The strides of the encoder's features.
+ENCODER_STRIDES = (2, 4, 8, 16, 32)
 
 
 def conv_bn_relu(c_in: int, c_out: int) -> list[nn.Module]:
@@ -72,6 +76,10 @@ class EncoderUNet(nn.Module):
             for i, (c_in, c_skip, c_out) in enumerate(zip(ins, skip_channels, widths))
         )
         self.head = nn.Conv2d(widths[-1], 1, 1)
+        # Guidance into the encoder at strides 2, 4, 8 and 16 (learned at the decoder's rate: not pretrained).
+        self.guide_in = nn.ModuleList(nn.Conv2d(guide, c, 1, bias=False) for c in skips[:4]) if guide else None
+        for conv in self.guide_in or ():
+            nn.init.zeros_(conv.weight)
 
     def config(self) -> dict[str, object]:
         """The constructor arguments that rebuild this network (saved in checkpoints)."""
@@ -86,8 +94,15 @@ class EncoderUNet(nn.Module):
         self.encoder.load_imagenet(load_imagenet_weights(self.encoder_name))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        f2, f4, f8, f16, f32 = self.encoder(x)
         guide = x[:, 3:] if self.in_channels > 3 else None
+        add = None
+        if guide is not None and self.guide_in is not None:
+            guide_in = self.guide_in
+
+            def add(k: int, features: torch.Tensor) -> torch.Tensor:
+                return guide_in[k](F.max_pool2d(guide, ENCODER_STRIDES[k]))
+
+        f2, f4, f8, f16, f32 = self.encoder(x, add)
         y = f32
         for block, skip, stride in zip(self.up, (f16, f8, f4, f2, self.full_res(x)), DECODER_STRIDES):
             g = None if guide is None else guide if stride == 1 else F.max_pool2d(guide, stride)
