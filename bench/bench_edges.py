@@ -18,6 +18,7 @@ photo and mask read included). Linux only (peak RSS from /proc).
 
     python bench/bench_edges.py                   # 12 composites of 480x640, then the 12 MP timing
     python bench/bench_edges.py --count 4 --no-timing
+    python bench/bench_edges.py --softness-sweep     # the default alpha at softness 0.1 .. 1.0
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cutout_app.core.datasets.synthetic import coarse_probability, make_matting_composite  # noqa: E402
-from cutout_app.core.edges.alpha import alpha_from_soft, refine_mask, to_soft_u8  # noqa: E402
+from cutout_app.core.edges.alpha import MaskSettings, alpha_from_soft, refine_mask, to_soft_u8  # noqa: E402
 from cutout_app.core.edges.trimap_matting import UNKNOWN, band_radius, make_trimap, matte  # noqa: E402
 from cutout_app.core.files.export import ExportOptions, compose  # noqa: E402
 from cutout_app.core.files.imageio import Photo  # noqa: E402
@@ -52,9 +53,12 @@ CONFIGS = {
 }
 
 
-def app_alpha(image: np.ndarray, truth: np.ndarray) -> np.ndarray:
-    """The alpha the export gets without matting: a model-like probability, refined and thresholded."""
-    return alpha_from_soft(to_soft_u8(refine_mask(coarse_probability(truth), image)), 0.5, 0.1)
+def app_alpha(image: np.ndarray, truth: np.ndarray, softness: float | None = None) -> np.ndarray:
+    """The alpha the export gets without matting: a model-like probability, refined, then the default
+    threshold and softness (or ``softness``)."""
+    settings = MaskSettings()
+    soft = to_soft_u8(refine_mask(coarse_probability(truth), image))
+    return alpha_from_soft(soft, settings.threshold, settings.softness if softness is None else softness)
 
 
 def gradient_error(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
@@ -64,6 +68,22 @@ def gradient_error(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
         return np.hypot(cv2.Sobel(smooth, cv2.CV_64F, 1, 0, ksize=1), cv2.Sobel(smooth, cv2.CV_64F, 0, 1, ksize=1))
 
     return float(((grad(a) - grad(b)) ** 2)[where].sum())
+
+
+def softness_sweep(count: int, size: tuple[int, int], values: tuple[float, ...] = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0)) -> list[list[object]]:
+    """Alpha SAD, gradient error and the share of partly transparent pixels for each softness."""
+    sums = np.zeros((len(values), 3))
+    for seed in range(count):
+        ex = make_matting_composite(*size, np.random.default_rng([2026, seed]))
+        band = make_trimap(app_alpha(ex.image, ex.alpha), band_radius(*size)) == UNKNOWN
+        truth = ex.alpha / 255.0
+        for i, softness in enumerate(values):
+            alpha = app_alpha(ex.image, ex.alpha, softness) / 255.0
+            sums[i] += [np.abs(alpha - truth)[band].sum() / 1e3, gradient_error(alpha, truth, band) / 1e3,
+                        100 * ((alpha > 0) & (alpha < 1)).mean()]
+    default = MaskSettings().softness
+    return [[f"{v:g}" + (" (default)" if v == default else ""), f"{s[0] / count:.2f}", f"{s[1] / count:.3f}", f"{s[2] / count:.2f}"]
+            for v, s in zip(values, sums)]
 
 
 def quality(count: int, size: tuple[int, int]) -> list[list[object]]:
@@ -131,7 +151,13 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=12, help="composites for the quality table")
     parser.add_argument("--size", type=int, nargs=2, default=(480, 640), metavar=("H", "W"))
     parser.add_argument("--no-timing", action="store_true", help="skip the 12 MP timing")
+    parser.add_argument("--softness-sweep", action="store_true", help="only the default alpha, at several softness values")
     args = parser.parse_args()
+    if args.softness_sweep:
+        print(f"{args.count} hair composites of {args.size[1]}x{args.size[0]}, alpha without matting:")
+        print(format_table(["softness", "alpha SAD in band", "gradient error in band", "% pixels partly transparent"],
+                           softness_sweep(args.count, tuple(args.size))))
+        return
     start = time.perf_counter()
     rows = quality(args.count, tuple(args.size))
     print(f"{args.count} hair composites of {args.size[1]}x{args.size[0]} ({time.perf_counter() - start:.0f} s)")

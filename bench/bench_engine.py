@@ -140,6 +140,7 @@ def run_stages(case: dict) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--make-photo", help=argparse.SUPPRESS)
     parser.add_argument("--sizes", type=float, nargs="+", default=[12, 50], choices=sorted(SHAPES),
                         help="megapixels of the photos")
     parser.add_argument("--photo", type=Path, default=None, help="the real photo to enlarge (default: the bundled sample)")
@@ -157,6 +158,10 @@ def main() -> int:
     if args.child:
         print(json.dumps(stages(json.loads(args.child))))
         return 0
+    if args.make_photo:
+        path, height, width, source = json.loads(args.make_photo)
+        make_photo(Path(path), height, width, Path(source))
+        return 0
     if args.vs_isnet and not (args.vs_isnet.is_file() and args.isnet_script.is_file()):
         parser.error(f"--vs-isnet needs the model {args.vs_isnet} and the runner {args.isnet_script}")
 
@@ -170,7 +175,9 @@ def main() -> int:
         for mp in args.sizes:
             h, w = SHAPES[mp]
             photo = Path(tmp) / f"photo{mp:g}.jpg"
-            make_photo(photo, h, w, source)
+            # In a child: a Linux process inherits its parent's peak RSS at fork, so this process stays small.
+            subprocess.run([sys.executable, __file__, "--make-photo", json.dumps([str(photo), h, w, str(source)])],
+                           check=True, cwd=ROOT)
             case = {"model": str(model), "provider": args.provider, "threads": args.threads, "photo": str(photo),
                     "output": str(Path(tmp) / f"out{mp:g}.png"), "options": args.segment_option}
             if args.vs_isnet:

@@ -2,12 +2,15 @@
 # Train the global net (EfficientNet-Lite U-Net) on a lent GPU machine (see ../shared/device/README.md), in one `run`.
 #
 # On the device the checkout has no .venv: it runs `python3 -m cutout_app.cli` on the machine's torch, which has
-# no ImageNet weights package, so start from a checkpoint (a CPU run's best.pt or last.pt, carried along in an
-# ignored folder such as runs/). Before it, one `run` per data part (from `bash ../shared/device/pack-datasets.sh`),
-# each carrying .packN:
-#     mkdir -p /tmp/data && cp -r .packN/* /tmp/data/
-# then, carrying the checkpoint:
-#     bash scripts/gpu-train.sh 420 runs/g4-s320/best.pt
+# no ImageNet weights package, so start from a checkpoint (a CPU run's best.pt, carried along in an ignored
+# folder such as runs/). The data travels first, as a tar stream in chunks: `.venv/bin/python scripts/gpu-pack.py`
+# here makes .gpack0 ... .gpack4; then one `run` for each of the first four, carrying .gpackN:
+#     mkdir -p /tmp/chunks && cp .gpackN/* /tmp/chunks/
+# (back to back: the machine goes back after 30 s idle), and last, carrying .gpack4 and the checkpoint:
+#     cat /tmp/chunks/* .gpack4/* | tar xf - -C "$(mkdir -p /tmp/data && echo /tmp/data)" && \
+#         bash scripts/gpu-train.sh 480 runs/g4-s320/best.pt
+# That is how the bundled model's GPU phases ran (an H200: four 0.2 s copies, then 480 s of training, about
+# 500 s for the call; then a second call of 170 s from its best.pt with LR=2e-4).
 # It trains for SECONDS at S = 320 from INIT, keeps the best checkpoint, the history and the log under $OUT, and
 # exports global.onnx. Files over 15 MiB are split (the device returns files of at most 16 MiB): rejoin them here
 # with `cat best.pt.part* > best.pt`. Batches are prepared by LOADER threads (default 12) so that the GPU is fed.
@@ -26,7 +29,7 @@ sets=("$data/duts-tr" "$data/ccp-people")
 
 "${cutout[@]}" train "${sets[@]}" -o "$out/global" --stage global --device "${DEVICE:-cuda}" \
   --input-size "${SIZE:-320}" --batch-size "${BATCH:-32}" --time-budget "$seconds" --checkpoint-every 120 \
-  --loader-threads "${LOADER:-12}" --data-share ccp-people=0.2 --init "$init" --lr "${LR:-3e-4}" \
+  --loader-threads "${LOADER:-12}" --data-share ccp-people=0.2 --composite-share "${COMPOSITES:-0.7}" --init "$init" --lr "${LR:-5e-4}" \
   --note "GPU run of ${seconds} s at S=${SIZE:-320}, fine-tuned from $init" 2>&1 | tee "$out/train.log"
 "${cutout[@]}" export-onnx "$out/global/best.pt" -o "$out/global.onnx" 2>&1 | tee -a "$out/train.log"
 mv "$out/global/best.pt" "$out/global/history.json" "$out/"

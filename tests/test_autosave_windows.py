@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from gui_support import open_window
 
+from cutout_app.core.edges import MaskSettings
 from cutout_app.core.editing import DAMAGED_DIR, AutosaveJournal, EditableMask
 from cutout_app.core.editing.journal_format import HEADER, RECORD, scan
 from cutout_app.gui.autosave import DocumentAutosave
@@ -185,7 +186,9 @@ def test_bad_settings_in_meta_heal_with_a_notice_and_a_fresh_autosave(qtbot, tmp
     autosave = DocumentAutosave(document, photo_path, tmp_path, on_error=errors.append, on_notice=notices.append)
     assert autosave.offer_restore(lambda info: True)  # before the fix: TypeError or OverflowError on every reopen
     np.testing.assert_array_equal(document.soft, edited)
-    assert document.settings.threshold == 0.5 and document.settings.softness == 0.1 and document.settings.edge_px == 3
+    defaults = MaskSettings()
+    assert (document.settings.threshold, document.settings.softness) == (defaults.threshold, defaults.softness)
+    assert document.settings.edge_px == 3
     assert len(notices) == 1 and "threshold" in notices[0] and "softness" in notices[0]
     assert len(list((tmp_path / DAMAGED_DIR).iterdir())) == 1  # set aside
     assert json.loads((autosave.journal.folder / "meta.json").read_text())["settings"]["threshold"] == 0.5

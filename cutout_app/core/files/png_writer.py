@@ -20,7 +20,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
-from isal import isal_zlib
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: ISA-L's deflate level (0..3); level 1 with the Up filter was the best size for its speed.
@@ -78,6 +77,9 @@ def encode_png(
     head = [SIGNATURE, png_chunk(b"IHDR", ihdr)]
     if icc_profile is not None:
         head.append(png_chunk(b"iCCP", b"ICC profile\x00\x00" + zlib.compress(icc_profile, 9)))
+
+    # Imported here, not at the top: training and evaluation import this module but write no PNG.
+    from isal import isal_zlib
 
     def deflate(y0: int) -> tuple[bytes, int, int]:
         y1 = min(height, y0 + block)
