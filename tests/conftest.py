@@ -112,6 +112,15 @@ def make_photo(height: int = 120, width: int = 160, seed: int = 0) -> np.ndarray
     return np.where(disc[..., None], fg, bg)
 
 
+def write_photo(path: Path, seed: int = 1, height: int = 60, width: int = 80) -> Path:
+    """:func:`make_photo` encoded as ``path``'s format (by its suffix) and written there; parents created."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, data = cv2.imencode(path.suffix, cv2.cvtColor(make_photo(height, width, seed), cv2.COLOR_RGB2BGR))
+    assert ok
+    path.write_bytes(data.tobytes())
+    return path
+
+
 @pytest.fixture
 def photo_rgb() -> np.ndarray:
     """A 120x160 RGB uint8 array."""

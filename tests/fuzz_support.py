@@ -78,14 +78,7 @@ def png_chunk(ctype: bytes, data: bytes) -> bytes:
 
 def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
     """The ``(type, body)`` chunks of a PNG (stops at the first chunk that runs past the end)."""
-    chunks, pos = [], 8
-    while pos + 12 <= len(data):
-        length, ctype = struct.unpack_from(">I4s", data, pos)
-        if pos + 12 + length > len(data):
-            break
-        chunks.append((ctype, data[pos + 8 : pos + 8 + length]))
-        pos += 12 + length
-    return chunks
+    return png_chunks_and_tail(data)[0]
 
 
 def png_from_chunks(chunks: list[tuple[bytes, bytes]]) -> bytes:

@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import make_photo
+from conftest import write_photo
 
 from cutout_app.core.batch.local import run_pipelined
 from cutout_app.core.batch.plan import (
@@ -22,14 +22,6 @@ from cutout_app.core.inference.engine import SegmentationEngine
 from cutout_app.core.progress import CancelToken
 
 
-def _write_image(path: Path, seed: int, h: int = 60, w: int = 80) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ok, data = cv2.imencode(path.suffix, cv2.cvtColor(make_photo(h, w, seed), cv2.COLOR_RGB2BGR))
-    assert ok
-    path.write_bytes(data.tobytes())
-    return path
-
-
 @pytest.fixture(scope="module")
 def engine(tiny_model_path: Path) -> SegmentationEngine:
     return SegmentationEngine(tiny_model_path, provider="cpu", threads=1)
@@ -39,9 +31,9 @@ def engine(tiny_model_path: Path) -> SegmentationEngine:
 def photo_dir(tmp_path: Path) -> Path:
     """3 good photos (one in a sub-folder), a corrupt JPEG, a 0-byte PNG and a text file."""
     root = tmp_path / "in"
-    _write_image(root / "a.jpg", 1)
-    _write_image(root / "b.png", 2)
-    _write_image(root / "sub" / "c.jpg", 3)
+    write_photo(root / "a.jpg", 1)
+    write_photo(root / "b.png", 2)
+    write_photo(root / "sub" / "c.jpg", 3)
     (root / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg" * 10)
     (root / "empty.png").write_bytes(b"")
     (root / "notes.txt").write_text("not an image")
@@ -111,7 +103,7 @@ def test_second_run_skips_and_overwrite_redoes(engine: SegmentationEngine, photo
 
 def test_mask_mode_writes_single_channel(engine: SegmentationEngine, tmp_path: Path) -> None:
     src = tmp_path / "in"
-    _write_image(src / "x.jpg", 5)
+    write_photo(src / "x.jpg", 5)
     report = run_pipelined(engine, plan_batch(src, tmp_path / "out"), BatchOptions(export=ExportOptions(mode=ExportMode.MASK)), workers=1)
     assert len(report.done) == 1
     mask = cv2.imread(str(tmp_path / "out" / "x.png"), cv2.IMREAD_UNCHANGED)
@@ -158,8 +150,8 @@ def test_in_place_batch_never_overwrites_a_source_and_rerun_ignores_results(
     engine: SegmentationEngine, tmp_path: Path
 ) -> None:
     folder = tmp_path / "photos"
-    _write_image(folder / "photo.jpg", 1)
-    original_png = _write_image(folder / "photo.png", 2).read_bytes()
+    write_photo(folder / "photo.jpg", 1)
+    original_png = write_photo(folder / "photo.png", 2).read_bytes()
 
     plan = plan_batch(folder, folder)
     dsts = sorted(i.dst.name for i in plan.items)
@@ -175,7 +167,7 @@ def test_in_place_batch_never_overwrites_a_source_and_rerun_ignores_results(
 
 def test_out_dir_inside_in_dir_is_not_searched(engine: SegmentationEngine, tmp_path: Path) -> None:
     folder = tmp_path / "photos"
-    _write_image(folder / "one.jpg", 1)
+    write_photo(folder / "one.jpg", 1)
     run_pipelined(engine, plan_batch(folder, folder / "cutouts"), BatchOptions(), workers=1)
     assert (folder / "cutouts" / "one.png").is_file()
     plan = plan_batch(folder, folder / "cutouts")
@@ -184,7 +176,7 @@ def test_out_dir_inside_in_dir_is_not_searched(engine: SegmentationEngine, tmp_p
 
 def test_same_stem_sources_get_distinct_outputs(tmp_path: Path) -> None:
     folder = tmp_path / "in"
-    _write_image(folder / "p.jpg", 1)
-    _write_image(folder / "p.png", 2)
+    write_photo(folder / "p.jpg", 1)
+    write_photo(folder / "p.png", 2)
     plan = plan_batch(folder, tmp_path / "out")
     assert [i.dst.name for i in plan.items] == ["p.png", "p-png.png"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import cv2
 import pytest
-from conftest import make_photo
+from conftest import make_photo, write_photo
 
 from cutout_app.cli import EXIT_FAILED, EXIT_OK, main
 from cutout_app.core.batch.local import run_pipelined
@@ -26,14 +26,6 @@ POSIX = os.name == "posix"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _photo(path: Path, seed: int = 1, size: tuple[int, int] = (60, 80)) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ok, data = cv2.imencode(path.suffix, cv2.cvtColor(make_photo(*size, seed=seed), cv2.COLOR_RGB2BGR))
-    assert ok
-    path.write_bytes(data.tobytes())
-    return path
-
-
 @pytest.fixture(scope="module")
 def engine(tiny_model_path: Path) -> SegmentationEngine:
     return SegmentationEngine(tiny_model_path, provider="cpu", threads=1)
@@ -42,8 +34,8 @@ def engine(tiny_model_path: Path) -> SegmentationEngine:
 def test_a_leftover_temporary_goes_even_when_every_output_is_written(tmp_path: Path, engine: SegmentationEngine) -> None:
     """Before, only the folders of photos still to do were cleaned: a finished batch kept its .tmp for ever."""
     src, out = tmp_path / "in", tmp_path / "out"
-    _photo(src / "a.jpg")
-    _photo(src / "sub" / "b.jpg", 2)
+    write_photo(src / "a.jpg")
+    write_photo(src / "sub" / "b.jpg", 2)
     assert run_pipelined(engine, plan_batch(src, out), BatchOptions(), workers=1).failed == []
     leftovers = [out / ".a.png.k1ll3d00.tmp", out / "sub" / ".b.png.k1ll3d01.tmp"]
     old = time.time() - 3600  # left by a run killed an hour ago; nobody holds its lock
@@ -60,9 +52,9 @@ def test_a_leftover_temporary_goes_even_when_every_output_is_written(tmp_path: P
 @pytest.mark.skipif(not POSIX, reason="symbolic links")
 def test_photos_under_a_folder_link_are_cut_out_and_a_loop_ends(tmp_path: Path, engine: SegmentationEngine) -> None:
     src, elsewhere, out = tmp_path / "in", tmp_path / "elsewhere", tmp_path / "out"
-    _photo(src / "a.jpg")
-    _photo(elsewhere / "b.jpg", 2)
-    _photo(elsewhere / "deeper" / "c.jpg", 3)
+    write_photo(src / "a.jpg")
+    write_photo(elsewhere / "b.jpg", 2)
+    write_photo(elsewhere / "deeper" / "c.jpg", 3)
     (src / "linked").symlink_to(elsewhere, target_is_directory=True)
     (elsewhere / "deeper" / "back").symlink_to(elsewhere, target_is_directory=True)  # a loop through the link
     (src / "self").symlink_to(src, target_is_directory=True)  # a loop to the top
@@ -106,7 +98,7 @@ def _remove_deep(top: Path) -> None:
 def test_a_folder_beyond_path_max_is_listed_with_the_reason(tmp_path: Path, tiny_model_path: Path, capsys) -> None:  # noqa: ANN001
     """os.walk swallowed the error: the photos deep down were dropped without a word, and the exit code was 0."""
     src, out = tmp_path / "in", tmp_path / "out"
-    _photo(src / "shallow.jpg")
+    write_photo(src / "shallow.jpg")
     try:
         _deep_folder(src, os.pathconf("/", "PC_PATH_MAX") + 300)
         plan = plan_batch(src, out)
@@ -167,7 +159,7 @@ def test_photos_that_failed_for_a_full_disk_are_retried_by_default(tmp_path: Pat
     """A full disk is not a property of the photo: after space is freed, a plain rerun finishes them."""
     src, out, log = tmp_path / "in", tmp_path / "out", tmp_path / "log"
     for i in range(3):
-        _photo(src / f"{i}.png", seed=i, size=(300, 400))  # opaque (threshold 0): ~370 KB PNGs; none fits in 64 KB
+        write_photo(src / f"{i}.png", seed=i, height=300, width=400)  # opaque (threshold 0): ~370 KB PNGs; none fits in 64 KB
     out.mkdir()
     log.mkdir()
     env = dict(os.environ, IN=str(src), OUT=str(out), LOG=str(log), MODEL=str(tiny_model_path), PYTHON=sys.executable,

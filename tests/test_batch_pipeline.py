@@ -10,8 +10,8 @@ from pathlib import Path
 
 import cv2
 import pytest
-from conftest import make_photo
-from test_robust_io import _kill_when_opened, _write_photo
+from conftest import make_photo, write_photo
+from test_robust_io import _kill_when_opened
 
 from cutout_app.core.batch.local import run_pipelined
 from cutout_app.core.batch.plan import BatchItem, BatchOptions, BatchPlan, BatchReport, plan_batch
@@ -71,7 +71,7 @@ def test_pipelined_writes_the_same_files_as_the_sequential_loop(
 @pytest.mark.skipif(os.name != "posix", reason="FIFOs and signals")
 def test_a_decoder_crash_fails_one_file_and_the_pipeline_goes_on(tiny_model_path: Path, tmp_path: Path) -> None:
     folder, out = tmp_path / "in", tmp_path / "out"
-    good = [_write_photo(folder / "a-good.jpg"), _write_photo(folder / "c-good.jpg", seed=2)]
+    good = [write_photo(folder / "a-good.jpg"), write_photo(folder / "c-good.jpg", seed=2)]
     fifo = folder / "b-crasher.png"
     os.mkfifo(fifo)  # a plan never takes a FIFO: this one is planned by hand, as in test_robust_io
     items = [BatchItem(p, out / f"{p.stem}.png") for p in (good[0], fifo, good[1])]

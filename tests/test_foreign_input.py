@@ -12,10 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import cv2
 import fuzz_support
 import pytest
-from conftest import make_photo
+from conftest import write_photo
 
 from cutout_app.core.errors import ImageReadError, printable
 from cutout_app.core.files import decode_image
@@ -38,14 +37,6 @@ def _env() -> dict[str, str]:
     return dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), *inherited]))
 
 
-def _photo(path: Path, seed: int = 0) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ok, data = cv2.imencode(path.suffix, cv2.cvtColor(make_photo(60, 80, seed), cv2.COLOR_RGB2BGR))
-    assert ok
-    path.write_bytes(data.tobytes())
-    return path
-
-
 def test_modules_planted_in_the_working_folder_never_run_in_the_decoder(tmp_path: Path, tiny_model_path: Path) -> None:
     """A json.py where the user runs ``cutout batch`` ran inside the decoder child, and the batch exited 0."""
     work, marks = tmp_path / "work", tmp_path / "ran"
@@ -53,8 +44,8 @@ def test_modules_planted_in_the_working_folder_never_run_in_the_decoder(tmp_path
     for name in PLANTED:
         (work / f"{name}.py").parent.mkdir(exist_ok=True)
         (work / f"{name}.py").write_text(f"open({str(marks / name)!r}, 'w').write('planted code ran')\n")
-    _photo(work / "photos" / "a.jpg")
-    _photo(work / "photos" / "b.png", 1)
+    write_photo(work / "photos" / "a.jpg", 0)
+    write_photo(work / "photos" / "b.png", 1)
     proc = subprocess.run([*cutout_command(), "batch", "photos", "out", "--model", str(tiny_model_path),
                            "--workers", "1", "--threads", "1"],
                           cwd=work, env=_env(), capture_output=True, text=True, timeout=300)  # fmt: skip
@@ -89,7 +80,7 @@ def test_a_chunk_type_from_the_file_reaches_no_message_raw() -> None:
 @pytest.mark.skipif(not POSIX, reason="control characters in file names")
 def test_batch_and_segment_print_no_control_character_from_names_or_contents(tmp_path: Path, tiny_model_path: Path) -> None:
     src = tmp_path / "in"
-    _photo(src / "fine.jpg")
+    write_photo(src / "fine.jpg", 0)
     chunks, _ = fuzz_support.png_chunks_and_tail(fuzz_support.seed_corpus()["rgb.png"])
     hostile = fuzz_support.png_from_chunks([chunks[0], (f"{ESC}[2J".encode(), b"x" * 100)])[:-60]
     (src / f"clear{ESC}[2J{ESC}[31m.png").write_bytes(hostile)

@@ -14,10 +14,9 @@ import time
 import zlib
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
-from conftest import make_photo
+from conftest import write_photo
 
 from cutout_app.core.batch.local import run_pipelined
 from cutout_app.core.batch.manifest import MANIFEST_NAME
@@ -40,14 +39,6 @@ def _png(width: int, height: int, extra: bytes = b"") -> bytes:
     raw = b"".join(b"\x00" + bytes(width) for _ in range(height))
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + extra + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
-
-
-def _write_photo(path: Path, seed: int = 1) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ok, data = cv2.imencode(path.suffix, cv2.cvtColor(make_photo(60, 80, seed), cv2.COLOR_RGB2BGR))
-    assert ok
-    path.write_bytes(data.tobytes())
-    return path
 
 
 def _python(code: str, *args: str, **kwargs) -> subprocess.Popen[str]:  # noqa: ANN003
@@ -76,7 +67,7 @@ def _kill_when_opened(fifo: Path, decoder: DecoderProcess, sig: int) -> threadin
 def test_a_decoder_crash_is_one_files_error_and_the_next_file_reads(tmp_path: Path) -> None:
     fifo = tmp_path / "hostile.png"
     os.mkfifo(fifo)
-    good = _write_photo(tmp_path / "good.jpg")
+    good = write_photo(tmp_path / "good.jpg")
     with DecoderProcess(timeout=60) as decoder:
         killer = _kill_when_opened(fifo, decoder, signal.SIGSEGV)
         with pytest.raises(ImageReadError) as info:
@@ -93,11 +84,11 @@ def test_a_hanging_decoder_is_stopped(tmp_path: Path) -> None:
     with DecoderProcess(timeout=1) as decoder:
         with pytest.raises(ImageReadError, match="did not finish within 1 s"):
             decoder.read(fifo)
-        assert decoder.read(_write_photo(tmp_path / "ok.png")).width == 80
+        assert decoder.read(write_photo(tmp_path / "ok.png")).width == 80
 
 
 def test_decoder_process_gives_the_same_photo_and_errors(tmp_path: Path) -> None:
-    path = _write_photo(tmp_path / "photo.png")
+    path = write_photo(tmp_path / "photo.png")
     with DecoderProcess() as decoder:
         np.testing.assert_array_equal(decoder.read(path).pixels, read_image(path).pixels)
         with pytest.raises(ImageReadError, match="file not found"):
@@ -145,7 +136,7 @@ def test_broken_and_looping_links_are_named(tmp_path: Path) -> None:
 
 
 def test_too_long_output_name_is_a_clear_error(tmp_path: Path) -> None:
-    src = _write_photo(tmp_path / "photo.jpg")
+    src = write_photo(tmp_path / "photo.jpg")
     with pytest.raises(ExportError, match="too long"):
         check_destination(tmp_path / ("x" * 300 + ".png"), src)
 
@@ -158,8 +149,8 @@ def test_unwritable_folder_is_found_before_any_work() -> None:
 
 def test_in_place_batch_shortens_names_that_would_be_too_long(tmp_path: Path, tiny_engine) -> None:  # noqa: ANN001
     folder = tmp_path / "photos"
-    long_one = _write_photo(folder / ("é" * 125 + "x.jpg"))  # 255 bytes; "-cutout.png" would make it 262
-    _write_photo(folder / "short.jpg", 2)
+    long_one = write_photo(folder / ("é" * 125 + "x.jpg"))  # 255 bytes; "-cutout.png" would make it 262
+    write_photo(folder / "short.jpg", 2)
     plan = plan_batch(folder, folder)
     assert len(plan.items) == 2
     dst = {i.src.name: i.dst for i in plan.items}[long_one.name]
@@ -184,7 +175,7 @@ def test_batch_goes_on_after_a_decoder_crash(tmp_path: Path, tiny_engine) -> Non
     fifo = tmp_path / "in" / "crasher.png"
     fifo.parent.mkdir()
     os.mkfifo(fifo)
-    good = _write_photo(tmp_path / "in" / "good.jpg")
+    good = write_photo(tmp_path / "in" / "good.jpg")
     out = tmp_path / "out"
     plan = BatchPlan(tmp_path / "in", out, items=[BatchItem(fifo, out / "crasher.png"), BatchItem(good, out / "good.png")])
     with DecoderProcess(timeout=60) as decoder:
@@ -199,7 +190,7 @@ def test_batch_goes_on_after_a_decoder_crash(tmp_path: Path, tiny_engine) -> Non
 @pytest.mark.skipif(not POSIX, reason="symbolic links")
 def test_batch_lists_broken_links_as_failed(tmp_path: Path, tiny_engine) -> None:  # noqa: ANN001
     folder = tmp_path / "in"
-    _write_photo(folder / "real.jpg")
+    write_photo(folder / "real.jpg")
     (folder / "dangling.jpg").symlink_to(folder / "deleted.jpg")
     (folder / "loop.jpg").symlink_to(folder / "loop.jpg")
     report = run_pipelined(tiny_engine, plan_batch(folder, tmp_path / "out"), BatchOptions(), workers=1)
@@ -257,7 +248,7 @@ def test_leftover_of_a_killed_write_is_removed_but_a_live_one_is_kept(tmp_path: 
 @pytest.mark.skipif(not POSIX, reason="signals and flock")
 def test_batch_rerun_removes_what_a_killed_run_left(tmp_path: Path, tiny_engine) -> None:  # noqa: ANN001
     folder = tmp_path / "in"
-    _write_photo(folder / "a.jpg")
+    write_photo(folder / "a.jpg")
     out = tmp_path / "out"
     out.mkdir()
     assert _python(KILLED_WRITER, str(out / "a.png"), "die").wait(60) == -signal.SIGKILL
@@ -283,14 +274,14 @@ HOLDER = """
 def test_two_batches_on_one_folder_split_the_work(tmp_path: Path, tiny_engine) -> None:  # noqa: ANN001
     folder = tmp_path / "in"
     for name in ("a", "b", "c"):
-        _write_photo(folder / f"{name}.jpg", ord(name))
+        write_photo(folder / f"{name}.jpg", ord(name))
     out = tmp_path / "out"
     plan = plan_batch(folder, out)  # both runs planned while nothing was written
     out.mkdir()
     other = _python(HOLDER, str(out / "b.png"), stdin=subprocess.PIPE, stdout=subprocess.PIPE)  # "another batch" on b
     try:
         assert other.stdout is not None and other.stdout.readline().strip() == "claimed"
-        _write_photo(out / "c.png", 9)  # and the other batch already finished c
+        write_photo(out / "c.png", 9)  # and the other batch already finished c
         report = run_pipelined(tiny_engine, plan, BatchOptions(), workers=1)
     finally:
         other.kill()
