@@ -7,7 +7,7 @@
 # here makes .gpack0 ... .gpack4; then one `run` for each of the first four, carrying .gpackN:
 #     mkdir -p /tmp/chunks && cp .gpackN/* /tmp/chunks/
 # (back to back: the machine goes back after 30 s idle), and last, carrying .gpack4 and the checkpoint:
-#     cat /tmp/chunks/* .gpack4/* | tar xf - -C "$(mkdir -p /tmp/data && echo /tmp/data)" && \
+#     mkdir -p /tmp/data && cat /tmp/chunks/* .gpack4/* | tar xf - -C /tmp/data && \
 #         bash scripts/gpu-train.sh 480 runs/g4-s320/best.pt
 # That is how the bundled model's GPU phases ran (an H200: four 0.2 s copies, then 480 s of training, about
 # 500 s for the call; then a second call of 170 s from its best.pt with LR=2e-4).
