@@ -19,6 +19,11 @@ photo and mask read included). Linux only (peak RSS from /proc).
     python bench/bench_edges.py                   # 12 composites of 480x640, then the 12 MP timing
     python bench/bench_edges.py --count 4 --no-timing
     python bench/bench_edges.py --softness-sweep     # the default alpha at softness 0.1 .. 1.0
+    python bench/bench_edges.py --vs-pymatting --size 2000 2667 --count 2   # decontamination methods side by side
+
+``--vs-pymatting`` scores cutout's decontamination (blur fusion, ``core/edges/foreground.py``) against
+pymatting's multi-level estimate (which cutout used before), both tile by tile over the band, on three
+alphas per composite: the default one, the same feathered over 10 px, and the matted one.
 """
 
 from __future__ import annotations
@@ -39,9 +44,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cutout_app.core.datasets.synthetic import coarse_probability, make_matting_composite  # noqa: E402
-from cutout_app.core.edges.alpha import MaskSettings, alpha_from_soft, refine_mask, to_soft_u8  # noqa: E402
+from cutout_app.core.edges.alpha import alpha_from_soft, mask_alpha, refine_mask, to_soft_u8  # noqa: E402
+from cutout_app.core.edges.settings import MaskSettings  # noqa: E402
 from cutout_app.core.edges.trimap_matting import UNKNOWN, band_radius, make_trimap, matte  # noqa: E402
-from cutout_app.core.files.export import ExportOptions, compose  # noqa: E402
+from cutout_app.core.files.export import compose  # noqa: E402
+from cutout_app.core.files.export_options import ExportOptions  # noqa: E402
 from cutout_app.core.files.imageio import Photo  # noqa: E402
 from cutout_app.core.table import format_table  # noqa: E402
 
@@ -115,7 +122,8 @@ import json, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 import cv2
-from cutout_app.core.files.export import ExportOptions, export_result
+from cutout_app.core.files.export import export_result
+from cutout_app.core.files.export_options import ExportOptions
 from cutout_app.core.files.imageio import read_image
 photo = read_image(sys.argv[2])
 alpha = cv2.imread(sys.argv[3], cv2.IMREAD_GRAYSCALE)
@@ -127,6 +135,44 @@ seconds = time.perf_counter() - start
 peak_kb = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(json.dumps({"seconds": seconds, "rss_mb": peak_kb / 1024, "png_mb": Path(sys.argv[4]).stat().st_size / 1e6}))
 """
+
+
+def versus_pymatting(count: int, size: tuple[int, int]) -> list[list[object]]:
+    from cutout_app.core.edges.band_tiles import band_tiles
+    from cutout_app.core.edges.foreground import BandColours, foreground_colours
+    from cutout_app.core.edges.matting_library import using_pymatting
+
+    def pymatting_colours(rgb: np.ndarray, alpha: np.ndarray) -> BandColours:
+        band = (alpha > 0) & (alpha < 255)
+        found = []
+        for tile in band_tiles(band, 128, 32):  # the tiles cutout gave it
+            with using_pymatting() as library:
+                fg = library.estimate_foreground_ml(rgb[tile.rows, tile.cols] / 255.0, alpha[tile.rows, tile.cols] / 255.0)
+            ys, xs = np.nonzero(band[tile.core])
+            colours = np.rint(fg[tile.core_rows, tile.core_cols][ys, xs] * 255).astype(np.uint8)
+            found.append((ys + tile.core[0].start, xs + tile.core[1].start, colours))
+        ys, xs, colours = (np.concatenate(parts) for parts in zip(*found))
+        order = np.argsort(ys, kind="stable")
+        return BandColours(ys[order], xs[order], colours[order])
+
+    methods = {"blur fusion (cutout)": foreground_colours, "pymatting multi-level": pymatting_colours}
+    errors: dict[tuple[str, str], list[float]] = {}
+    seconds = dict.fromkeys(methods, 0.0)
+    for seed in range(count):
+        ex = make_matting_composite(*size, np.random.default_rng([2026, seed]))
+        base = app_alpha(ex.image, ex.alpha)
+        alphas = {"default": base, "feathered 10 px": mask_alpha(base, MaskSettings(softness=1.0, edge_px=10)),
+                  "matted": matte(ex.image, base)}  # fmt: skip
+        for kind, alpha in alphas.items():
+            partial = (ex.alpha > 0) & (ex.alpha < 255) & (alpha > 0)
+            for name, colours_of in methods.items():
+                rgb = ex.image.copy()
+                start = time.perf_counter()
+                colours_of(rgb, alpha).apply(rgb)
+                seconds[name] += time.perf_counter() - start
+                errors.setdefault((kind, name), []).append(np.abs(rgb[partial].astype(np.float64) - ex.foreground[partial]).mean())
+    return [[kind, name, f"{np.mean(values):.2f}"] for (kind, name), values in errors.items()] + [
+        ["(CPU-bound seconds per composite)", name, f"{total / (3 * count):.3f}"] for name, total in seconds.items()]
 
 
 def timing(folder: Path) -> list[list[object]]:
@@ -152,7 +198,12 @@ def main() -> None:
     parser.add_argument("--size", type=int, nargs=2, default=(480, 640), metavar=("H", "W"))
     parser.add_argument("--no-timing", action="store_true", help="skip the 12 MP timing")
     parser.add_argument("--softness-sweep", action="store_true", help="only the default alpha, at several softness values")
+    parser.add_argument("--vs-pymatting", action="store_true", help="only decontamination: cutout's against pymatting's")
     args = parser.parse_args()
+    if args.vs_pymatting:
+        print(f"{args.count} hair composites of {args.size[1]}x{args.size[0]}, colour error where 0 < true alpha < 1:")
+        print(format_table(["alpha", "decontamination", "colour error"], versus_pymatting(args.count, tuple(args.size))))
+        return
     if args.softness_sweep:
         print(f"{args.count} hair composites of {args.size[1]}x{args.size[0]}, alpha without matting:")
         print(format_table(["softness", "alpha SAD in band", "gradient error in band", "% pixels partly transparent"],

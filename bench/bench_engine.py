@@ -67,7 +67,8 @@ def make_photo(path: Path, height: int, width: int, source: Path | None = None) 
 def stages(case: dict) -> dict:
     """Each step of segmenting one photo, timed in this (fresh) process."""
     from cutout_app.core.edges.alpha import MaskSettings, alpha_from_soft, refine_mask, to_soft_u8
-    from cutout_app.core.files.export import ExportOptions, export_result
+    from cutout_app.core.files.export import export_result
+    from cutout_app.core.files.export_options import ExportOptions
     from cutout_app.core.files.imageio import read_image
     from cutout_app.core.inference.two_stage import open_model
 

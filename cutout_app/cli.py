@@ -304,14 +304,15 @@ def _options(args: argparse.Namespace):
 
 def cmd_segment(args: argparse.Namespace) -> int:
     from cutout_app.core.files import DecoderProcess, check_destination, cutout_path
-    from cutout_app.core.inference import cut_out_file
 
     export, settings = _options(args)
-    clicks = _clicks(args)
     output = args.output or cutout_path(args.input)
     check_destination(output, args.input, args.overwrite)  # an unwritable folder fails before the model loads
     with DecoderProcess() as decoder:  # the photo is decoded in a child process while the model loads
-        decoder.prefetch(args.input)
+        decoder.prefetch(args.input)  # first: numpy and OpenCV, which the rest loads, load while the child starts
+        from cutout_app.core.inference import cut_out_file
+
+        clicks = _clicks(args)
         engine = _engine(args)
         start = time.perf_counter()
         written = cut_out_file(engine, args.input, output, export, settings, overwrite=args.overwrite,

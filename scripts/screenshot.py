@@ -72,7 +72,8 @@ def main() -> int:
         _wait(app, lambda: False, 0.5)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         window.grab().save(str(args.out))
-        from cutout_app.core.files.export import ExportOptions, export_result
+        from cutout_app.core.files.export import export_result
+        from cutout_app.core.files.export_options import ExportOptions
         from cutout_app.core.files.imageio import read_image
 
         doc = window.document

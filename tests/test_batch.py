@@ -17,7 +17,7 @@ from cutout_app.core.batch.plan import (
     plan_batch,
 )
 from cutout_app.core.errors import CutoutError, ExportError
-from cutout_app.core.files.export import ExportMode, ExportOptions
+from cutout_app.core.files.export_options import ExportMode, ExportOptions
 from cutout_app.core.inference.engine import SegmentationEngine
 from cutout_app.core.progress import CancelToken
 

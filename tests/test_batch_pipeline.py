@@ -15,7 +15,7 @@ from test_robust_io import _kill_when_opened
 
 from cutout_app.core.batch.local import run_pipelined
 from cutout_app.core.batch.plan import BatchItem, BatchOptions, BatchPlan, BatchReport, plan_batch
-from cutout_app.core.files.export import ExportOptions
+from cutout_app.core.files.export_options import ExportOptions
 from cutout_app.core.files.filelock import CLAIM_SUFFIX
 from cutout_app.core.files.safe_decode import DECODER_CRASHED, DecoderProcess
 from cutout_app.core.inference.two_stage import open_model

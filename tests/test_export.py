@@ -12,7 +12,9 @@ from conftest import make_photo
 
 from cutout_app.core.errors import ExportError
 from cutout_app.core.files import export
-from cutout_app.core.files.export import ExportMode, ExportOptions, compose, export_result, output_path_for
+from cutout_app.core.files.destination import output_path_for
+from cutout_app.core.files.export import compose, export_result
+from cutout_app.core.files.export_options import ExportMode, ExportOptions
 from cutout_app.core.files.imageio import Photo, read_image
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

@@ -10,10 +10,12 @@ import numpy as np
 import pytest
 
 from cutout_app.core.datasets.synthetic import make_matting_composite
+from cutout_app.core.edges.alpha import default_radius
 from cutout_app.core.edges.band_tiles import band_tiles
 from cutout_app.core.edges.foreground import decontaminate
 from cutout_app.core.errors import Cancelled
-from cutout_app.core.files.export import ExportOptions, export_result
+from cutout_app.core.files.export import export_result
+from cutout_app.core.files.export_options import ExportOptions
 from cutout_app.core.files.imageio import Photo, read_image
 from cutout_app.core.progress import CancelToken
 
@@ -67,10 +69,27 @@ def test_sixteen_bit_and_progress_and_tiles(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(foreground, "TILE", 48)  # several tiles on a small photo
     calls: list[tuple[int, int]] = []
     decontaminate(rgb16, alpha16, progress=lambda d, t: calls.append((d, t)))
-    total = len(band_tiles((alpha16 > 0) & (alpha16 < 65535), 48, foreground.MARGIN))
+    total = len(band_tiles((alpha16 > 0) & (alpha16 < 65535), *foreground.tile_and_margin(*alpha.shape)))
     assert total > 4 and calls[0] == (0, total) and calls[-1] == (total, total)
     soft = (alpha > 0) & (alpha < 255)
     assert _error(rgb16 / 257.0, hair, soft) < 0.25 * _error(photo, hair, soft)
+
+
+def test_tiles_give_the_whole_photos_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each tile's context covers the filters' reach: tiling changes no colour (but float rounding).
+    from cutout_app.core.edges import foreground
+
+    example = make_matting_composite(240, 320, np.random.default_rng(7))
+    monkeypatch.setattr(foreground, "TILE", 24)
+    tiled = example.image.copy()
+    decontaminate(tiled, example.alpha)
+    assert len(band_tiles((example.alpha > 0) & (example.alpha < 255), *foreground.tile_and_margin(240, 320))) > 20
+    far = foreground.FarColours.of(example.image, example.alpha, foreground.FAR_CELL * default_radius(240, 320))
+    whole = foreground.blur_fusion(example.image.astype(np.float32) / 255, example.alpha.astype(np.float32) / 255,
+                                   foreground.blur_radii(240, 320), far.at(slice(0, 240), slice(0, 320)))
+    band = (example.alpha > 0) & (example.alpha < 255)
+    difference = np.abs(tiled[band].astype(int) - np.rint(whole[band] * 255).astype(int))
+    assert difference.max() <= 1 and (difference == 0).mean() > 0.99
 
 
 def test_cancel_stops_it() -> None:
@@ -119,7 +138,8 @@ def test_export_decontaminates_by_default_and_not_when_asked(tmp_path: Path) -> 
 
 
 def test_background_mode_uses_the_clean_colours() -> None:
-    from cutout_app.core.files.export import ExportMode, compose
+    from cutout_app.core.files.export import compose
+    from cutout_app.core.files.export_options import ExportMode
 
     photo_rgb, alpha, hair = blond_hair_on_a_green_wall()
     soft = (alpha > 0) & (alpha < 255)
@@ -132,7 +152,7 @@ def test_background_mode_uses_the_clean_colours() -> None:
 
 
 def test_threads_decontaminate_at_once_with_the_same_result() -> None:
-    # Two batch workers export at the same time: numba must neither abort nor mix their results.
+    # Two batch workers export at the same time: their tile pools must not mix results.
     examples = [make_matting_composite(300, 400, np.random.default_rng(seed)) for seed in (3, 4, 5, 6)]
     alone = []
     for example in examples:

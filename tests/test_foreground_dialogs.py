@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings
 from test_foreground import blond_hair_on_a_green_wall
 
 from cutout_app.cli import build_parser, main
-from cutout_app.core.files.export import ExportMode, ExportOptions
+from cutout_app.core.files.export_options import ExportMode, ExportOptions
 from cutout_app.gui.batch_dialog import BatchDialog
 from cutout_app.gui.export_dialog import ExportDialog
 from cutout_app.gui.settings import AppSettings

@@ -9,7 +9,7 @@ import pytest
 from conftest import make_photo
 from PySide6.QtCore import QSettings, Qt
 
-from cutout_app.core.files.export import ExportMode
+from cutout_app.core.files.export_options import ExportMode
 from cutout_app.gui.batch_dialog import BatchDialog
 from cutout_app.gui.settings import AppSettings
 

@@ -14,7 +14,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from cutout_app.core.edges.alpha import MaskSettings, alpha_from_soft
-from cutout_app.core.files.export import ExportMode, ExportOptions
+from cutout_app.core.files.export_options import ExportMode, ExportOptions
 from cutout_app.core.files.imageio import read_image
 from cutout_app.core.inference.engine import SegmentationEngine
 from cutout_app.core.inference.pipeline import segment_photo

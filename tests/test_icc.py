@@ -11,7 +11,8 @@ from conftest import make_photo
 from icc_support import display_p3_profile, jpeg_with_profile, webp_with_profile
 
 from cutout_app.core.files import icc
-from cutout_app.core.files.export import ExportMode, ExportOptions, export_result
+from cutout_app.core.files.export import export_result
+from cutout_app.core.files.export_options import ExportMode, ExportOptions
 from cutout_app.core.files.imageio import read_image
 from cutout_app.core.files.safe_decode import read_image_protected
 

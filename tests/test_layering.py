@@ -104,16 +104,17 @@ def test_numba_and_pymatting_wait_for_the_first_export() -> None:
     assert {"numba", "pymatting"} <= used  # the check above would notice them
 
 
-def test_a_cut_out_without_edge_work_never_loads_numba(tmp_path: Path, tiny_two_stage_path: Path) -> None:
-    # A whole `cutout segment` run pays for pymatting's import only when decontamination or matting runs.
+def test_a_cut_out_without_matting_never_loads_numba(tmp_path: Path, tiny_two_stage_path: Path) -> None:
+    # A whole `cutout segment` run, colour decontamination included, pays for pymatting's import only with --matting.
     import cv2
     from conftest import make_photo
 
     photo = tmp_path / "photo.png"
     cv2.imwrite(str(photo), make_photo())
     run = (f"import sys\nfrom cutout_app.cli import main\n"
-           f"assert main(['segment', {str(photo)!r}, '-o', {str(tmp_path / 'out.png')!r}, '--no-decontaminate', "
+           f"assert main(['segment', {str(photo)!r}, '-o', {str(tmp_path / 'out.png')!r}, "
            f"'--model', {str(tiny_two_stage_path)!r}]) == 0")  # fmt: skip
     loaded = _modules_after(run)
     assert "cutout_app.core.files.png_writer" in loaded and "onnxruntime" in loaded  # it did cut out
+    assert "cutout_app.core.edges.foreground" in loaded
     assert not {m for m in loaded if m.split(".")[0] in ("numba", "pymatting", "scipy", "llvmlite", "torch")}

@@ -12,7 +12,8 @@ from test_foreground import blond_hair_on_a_green_wall
 from cutout_app.core.datasets.synthetic import make_matting_composite
 from cutout_app.core.edges.trimap_matting import BACKGROUND, SUBJECT, UNKNOWN, band_radius, make_trimap, matte
 from cutout_app.core.errors import Cancelled
-from cutout_app.core.files.export import ExportOptions, export_result
+from cutout_app.core.files.export import export_result
+from cutout_app.core.files.export_options import ExportOptions
 from cutout_app.core.files.imageio import read_image
 from cutout_app.core.progress import CancelToken
 

@@ -28,7 +28,7 @@ from cutout_app.cli import EXIT_FAILED, EXIT_USAGE, main  # noqa: E402
 from cutout_app.core.batch.manifest import Manifest  # noqa: E402
 from cutout_app.core.batch.plan import BatchOptions  # noqa: E402
 from cutout_app.core.batch.ray_job import Source, open_source, plan_source, run_ray_batch  # noqa: E402
-from cutout_app.core.files.export import ExportMode, ExportOptions  # noqa: E402
+from cutout_app.core.files.export_options import ExportMode, ExportOptions  # noqa: E402
 
 
 @pytest.fixture(scope="module")

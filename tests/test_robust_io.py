@@ -22,7 +22,7 @@ from cutout_app.core.batch.local import run_pipelined
 from cutout_app.core.batch.manifest import MANIFEST_NAME
 from cutout_app.core.batch.plan import CLAIMED_ELSEWHERE, BatchItem, BatchOptions, BatchPlan, plan_batch
 from cutout_app.core.errors import ExportError, ImageReadError
-from cutout_app.core.files.export import check_destination
+from cutout_app.core.files.destination import check_destination
 from cutout_app.core.files.filelock import claim, remove_stale_files
 from cutout_app.core.files.imageio import read_image
 from cutout_app.core.files.names import MAX_NAME_BYTES, name_bytes

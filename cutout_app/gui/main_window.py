@@ -517,7 +517,7 @@ class MainWindow(QMainWindow):
         """Write the cut-out to ``path`` before returning (used when closing); None if it failed.
 
         The work runs in the export worker while a local event loop keeps the window painting: the edge
-        steps' first use compiles for a while, and the window must not look frozen meanwhile.
+        steps take a while on a large photo (matting's first use compiles), and the window must not look frozen meanwhile.
         """
         worker = self.export_to(path, options, overwrite)
         if worker is None:

@@ -11,7 +11,7 @@ photos at a time:
 
 Whole photos per worker, rather than one stage per thread, keep every core busy whichever step is the
 slow one: on 2 cores the model (one onnxruntime thread) and the export take about as long, and a
-stage pipeline was bound by the model alone. onnxruntime, OpenCV, zlib and pymatting's kernels
+stage pipeline was bound by the model alone. onnxruntime, OpenCV, zlib and pymatting's kernels (matting)
 release the GIL, so the workers run on different cores.
 
 The steps are those of :func:`cutout_app.core.inference.pipeline.cut_out_file`, so the files written are the
@@ -40,7 +40,8 @@ from cutout_app.core.batch.plan import (
     start_run,
 )
 from cutout_app.core.errors import Cancelled
-from cutout_app.core.files.export import check_destination, export_result
+from cutout_app.core.files.destination import check_destination
+from cutout_app.core.files.export import export_result
 from cutout_app.core.files.imageio import Photo
 from cutout_app.core.files.safe_decode import DecoderProcess
 from cutout_app.core.inference import pipeline

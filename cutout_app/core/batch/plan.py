@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Literal
 
 from cutout_app.core.batch.manifest import Manifest
-from cutout_app.core.edges.alpha import MaskSettings
+from cutout_app.core.edges.settings import MaskSettings
 from cutout_app.core.errors import CutoutError, ExportError, printable
-from cutout_app.core.files import export, imageio
+from cutout_app.core.files import imageio
+from cutout_app.core.files.destination import output_path_for
 from cutout_app.core.files.atomic import DISK_FULL_ERRORS, check_writable_folder
-from cutout_app.core.files.export import ExportOptions
+from cutout_app.core.files.export_options import ExportOptions
 from cutout_app.core.files.filelock import claim, remove_stale_files
 from cutout_app.core.files.names import CUTOUT_SUFFIX, fit_name, is_cutout_path
 from cutout_app.core.wording import QT_TRANSLATE_NOOP, Translate, same
@@ -426,7 +427,7 @@ def _output_for(src: Path, dst_dir: Path, sources: set[Path], taken: set[Path]) 
     are told apart by their extension (``p.png``, ``p-png.png``). A stem too long for the file system
     with these additions is shortened.
     """
-    default = export.output_path_for(src, dst_dir)
+    default = output_path_for(src, dst_dir)
     suffix = IN_PLACE_SUFFIX if default.parent == src.parent else ""
     ext = src.suffix.lstrip(".").lower()
     extras = ["", f"-{ext}"]

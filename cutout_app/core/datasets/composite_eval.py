@@ -14,7 +14,7 @@ import numpy as np
 from cutout_app.core.datasets.composites import interior_points, paste_subjects
 from cutout_app.core.datasets.folders import Pair
 from cutout_app.core.datasets.metrics import iou
-from cutout_app.core.edges.alpha import MaskSettings
+from cutout_app.core.edges.settings import MaskSettings
 from cutout_app.core.files.imageio import Photo, read_image, read_mask
 from cutout_app.core.inference.clicks import Click
 from cutout_app.core.inference.pipeline import segment_photo

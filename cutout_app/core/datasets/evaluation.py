@@ -20,7 +20,7 @@ import numpy as np
 
 from cutout_app.core.datasets.folders import Pair, split_pairs
 from cutout_app.core.datasets.metrics import boundary_f_score, iou, mae, precision_recall_counts
-from cutout_app.core.edges.alpha import MaskSettings
+from cutout_app.core.edges.settings import MaskSettings
 from cutout_app.core.errors import CutoutError, ImageReadError, printable
 from cutout_app.core.files.imageio import Photo, is_supported_image, read_image, read_mask
 from cutout_app.core.inference.clicks import Click, next_click

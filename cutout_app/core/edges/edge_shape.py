@@ -22,9 +22,6 @@ import math
 import cv2
 import numpy as np
 
-#: The widest edge and the largest shift, in pixels (a larger one is a different cut-out, not an edge).
-MAX_EDGE_PX = 200.0
-MAX_SHIFT_PX = 100
 #: Side of the tiles that the shaping works on.
 _TILE = 256
 

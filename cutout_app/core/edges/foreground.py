@@ -2,13 +2,23 @@
 
 A pixel of hair with alpha 0.4 is 40 % hair and 60 % of the wall behind it. Exporting the photo's
 colour there keeps the wall in the cut-out: a green halo on a white page. The foreground colour ``F``
-of the compositing equation ``I = alpha F + (1 - alpha) B`` is estimated instead, with Germer et al.'s
-multi-level method ("Fast Multi-Level Foreground Estimation", 2020), as pymatting implements it (see
-:mod:`cutout_app.core.edges.matting_library` for why that library). It solves for smooth ``F`` and ``B``
-from coarse to fine, so colours come from the nearest solid subject, not from a fixed-size window.
+of the compositing equation ``I = alpha F + (1 - alpha) B`` is estimated instead, with Forte and
+Pitié's *blur fusion* ("Approximate Fast Foreground Colour Estimation", ICIP 2021): box-filtered,
+alpha-weighted means of the subject's and of the background's colours around each pixel, then the
+correction that makes them satisfy the equation; twice, the second pass at half the radius starting
+from the first's estimates. Where a box holds almost no solid subject (a wide soft edge, strands far
+from the head), its mean gives way to the nearest solid colours of a coarse grid over the photo
+(:class:`FarColours`), as the coarse levels of a multi-level method would give. It is OpenCV filters
+only: no numba, no start-up cost.
 
-It runs on small tiles over the band where ``0 < alpha < 1`` only (:mod:`cutout_app.core.edges.band_tiles`),
-and returns the band's colours (:class:`BandColours`), so that the export applies them strip by strip:
+The radii scale with the photo, as the edge band does (:func:`~cutout_app.core.edges.alpha.default_radius`).
+On ``bench/bench_edges.py``'s hair composites it matched or beat pymatting's multi-level estimate, which
+cutout used before, in colour error, on the default alpha, on feathered edges and on matted alpha
+(``bench/README.md``).
+
+It runs on tiles over the band where ``0 < alpha < 1`` only (:mod:`cutout_app.core.edges.band_tiles`),
+each with the filters' whole reach as context, so a tile's core gets exactly the whole photo's values.
+It returns the band's colours (:class:`BandColours`), so that the export applies them strip by strip:
 pixels with alpha 1 keep the photo's colour exactly, pixels with alpha 0 become 0 (invisible either
 way, and a PNG of zeros there is several times smaller and faster to write).
 """
@@ -22,15 +32,28 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from cutout_app.core.edges.alpha import default_radius
 from cutout_app.core.edges.band_tiles import BandTile, band_tiles
-from cutout_app.core.edges.matting_library import using_pymatting
 from cutout_app.core.progress import CancelToken, ProgressCallback
 
-#: Tile core and context (pixels). Small tiles hug the band, so only its surroundings are solved: on hair
-#: composites 128 + 32 scored better than 512 + 64 (the coarse levels start from nearby colours), with or
-#: without matting, and on a 12 MP cut-out took half the CPU time (``bench/README.md``).
+#: Box-filter sizes of the two passes, in multiples of the photo's guided-filter radius (16 and 8 px at
+#: 640 x 480, 48 and 24 px at 12 MP): on the composites of ``bench/README.md`` smaller radii lost on
+#: feathered edges, larger ones on the default alpha.
+RADII = (8, 4)
+#: Where a box holds less than this share of confident pixels (alpha**CONFIDENCE_POWER), its mean gives
+#: way to :class:`FarColours`: hair far from the solid head still gets the head's colour, not the wall's.
+SUPPORT = 0.05
+CONFIDENCE_POWER = 16
+#: :class:`FarColours`' grid cell, in multiples of the guided-filter radius.
+FAR_CELL = 4
+#: The box means weigh a pixel by alpha**NEAR_POWER (Forte and Pitié: 1); 2 lowered the colour error on
+#: feathered and matted edges (``bench/README.md``).
+NEAR_POWER = 2
+#: The smallest tile core (pixels). Cores grow to twice the context on large photos: a tile's cost is
+#: its area with context, the band it covers is about as long as its core.
 TILE = 128
-MARGIN = 32
+#: Keeps the filters' denominators above zero where a window holds no subject (or no background).
+_EPS = np.float32(1e-5)
 
 
 @dataclass(frozen=True)
@@ -47,6 +70,103 @@ class BandColours:
         rgb[self.ys[lo:hi] - y0, self.xs[lo:hi]] = self.colours[lo:hi]
 
 
+def blur_radii(height: int, width: int) -> tuple[int, int]:
+    """The box-filter sizes (pixels) of the two passes for a photo of ``height`` x ``width``."""
+    radius = default_radius(height, width)
+    return RADII[0] * radius, RADII[1] * radius
+
+
+def tile_and_margin(height: int, width: int) -> tuple[int, int]:
+    """The band tiles' core and context (pixels) for a photo of ``height`` x ``width``: the context is
+    the passes' whole reach, so that tiling does not change a value."""
+    margin = sum(size // 2 for size in blur_radii(height, width)) + 1
+    return max(TILE, 2 * margin), margin
+
+
+@dataclass(frozen=True)
+class FarColours:
+    """Fallback means for pixels with no solid subject (or background) within a filter's reach: the
+    confident colours of a coarse grid over the whole photo, holes filled from ever coarser levels."""
+
+    fg: np.ndarray  # float32 h x w x 3 in [0, 1], the subject's colours
+    bg: np.ndarray  # the background's
+    scale_y: float  # photo pixels per grid cell
+    scale_x: float
+
+    @classmethod
+    def of(cls, rgb: np.ndarray, alpha: np.ndarray, cell: int) -> FarColours:
+        """The grid of cells of about ``cell`` pixels over ``rgb`` and ``alpha`` (uint8 or uint16)."""
+        height, width = alpha.shape
+        size = (max(1, round(width / cell)), max(1, round(height / cell)))
+        scale = np.float32(1.0 / np.iinfo(rgb.dtype).max)
+        image = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA).astype(np.float32) * scale
+        matte = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA).astype(np.float32) * scale
+        fg = _filled_means(image, _confidence(matte))
+        bg = _filled_means(image, _confidence(1 - matte))
+        return cls(fg, bg, height / size[1], width / size[0])
+
+    def at(self, rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Both grids interpolated to the photo's pixels ``rows`` x ``cols``."""
+        ys = (np.arange(rows.start, rows.stop, dtype=np.float32) + 0.5) / self.scale_y - 0.5
+        xs = (np.arange(cols.start, cols.stop, dtype=np.float32) + 0.5) / self.scale_x - 0.5
+        map_x, map_y = np.meshgrid(xs, ys)
+        return tuple(cv2.remap(grid, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+                     for grid in (self.fg, self.bg))  # type: ignore[return-value]
+
+
+def _confidence(weight: np.ndarray) -> np.ndarray:
+    """How surely a pixel is all subject (``weight`` = alpha) or all background (1 - alpha): near 1 only
+    close to 1, so that partly transparent pixels, which hold the other side's colour, count little."""
+    return weight**CONFIDENCE_POWER
+
+
+def _filled_means(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Weighted mean colours per pixel, where ``weight`` is below :data:`SUPPORT` the next coarser level's."""
+    height, width = weight.shape
+    if min(height, width) <= 2:
+        mean = (image * weight[..., None]).sum((0, 1)) / (weight.sum() + _EPS)
+        return np.broadcast_to(mean.astype(np.float32), image.shape).copy()
+    half = ((width + 1) // 2, (height + 1) // 2)
+    weighted = image * weight[..., None]
+    coarser = _filled_means(cv2.resize(weighted, half, interpolation=cv2.INTER_AREA)
+                            / (cv2.resize(weight, half, interpolation=cv2.INTER_AREA)[..., None] + _EPS),
+                            cv2.resize(weight, half, interpolation=cv2.INTER_AREA))
+    lack = np.maximum(SUPPORT - weight, 0)[..., None]
+    up = cv2.resize(coarser, (width, height), interpolation=cv2.INTER_LINEAR)
+    return (weighted + lack * up) / (weight[..., None] + lack + _EPS)
+
+
+def _means(image: np.ndarray, weight: np.ndarray, size: int, far: np.ndarray) -> np.ndarray:
+    """``weight``-weighted box means of ``image``; ``far``'s colours where the box holds too few confident pixels."""
+    kernel = (size, size)
+    weight = weight**NEAR_POWER
+    near = cv2.blur(image * weight[..., None], kernel) / (cv2.blur(weight, kernel)[..., None] + _EPS)
+    trust = np.clip(cv2.blur(_confidence(weight), kernel) * np.float32(1 / SUPPORT), 0, 1)[..., None]
+    return trust * near + (1 - trust) * far
+
+
+def _fuse(image: np.ndarray, alpha: np.ndarray, fg_mean: np.ndarray, bg_mean: np.ndarray) -> np.ndarray:
+    """The foreground colour that fits ``image = alpha F + (1 - alpha) B`` closest to the two means."""
+    fg = fg_mean + alpha * (image - alpha * fg_mean - (1 - alpha) * bg_mean)
+    return np.clip(fg, 0, 1, out=fg)
+
+
+def blur_fusion(image: np.ndarray, matte: np.ndarray, sizes: tuple[int, int],
+                far: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The foreground colours (float32 H x W x 3 in [0, 1]) of ``image`` (float32 H x W x 3 in [0, 1])
+    under ``matte`` (float32 H x W in [0, 1]): a pass with box filters of ``sizes[0]``, its means
+    falling back to ``far`` (:meth:`FarColours.at`), then one of ``sizes[1]`` from its estimates."""
+    alpha = matte[..., None]
+    fg_mean = _means(image, matte, sizes[0], far[0])
+    bg_mean = _means(image, 1 - matte, sizes[0], far[1])
+    fg = _fuse(image, alpha, fg_mean, bg_mean)
+    kernel = (sizes[1], sizes[1])
+    blurred_alpha = cv2.blur(matte, kernel)[..., None]
+    fg_mean = cv2.blur(fg * alpha, kernel) / (blurred_alpha + _EPS)
+    bg_mean = cv2.blur(bg_mean * (1 - alpha), kernel) / ((1 - blurred_alpha) + _EPS)
+    return _fuse(image, alpha, fg_mean, bg_mean)
+
+
 def foreground_colours(
     rgb: np.ndarray,
     alpha: np.ndarray,
@@ -56,9 +176,7 @@ def foreground_colours(
     """The subject's own colours where ``alpha`` is partial, estimated tile by tile over that band only.
 
     ``rgb`` (H x W x 3, uint8 or uint16) is the photo, ``alpha`` H x W in the same dtype (full = 255
-    or 65535); neither is changed. ``progress(done, total)`` counts tiles and is called with 0 before
-    the first, possibly slow, use of pymatting (see :mod:`cutout_app.core.edges.matting_library`),
-    which is imported only if the band holds a pixel.
+    or 65535); neither is changed. ``progress(done, total)`` counts tiles, from 0.
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3 or alpha.shape != rgb.shape[:2]:
         raise ValueError(f"rgb must be H x W x 3 and alpha H x W, got {rgb.shape} and {alpha.shape}")
@@ -67,9 +185,13 @@ def foreground_colours(
     full = np.iinfo(rgb.dtype).max
     band = cv2.inRange(np.ascontiguousarray(alpha), 1, int(full) - 1)  # a byte a pixel, no temporaries (250 MP)
     band = np.minimum(band, 1, out=band).view(bool)
-    tiles = band_tiles(band, TILE, MARGIN)
+    sizes = blur_radii(*alpha.shape)
+    tiles = band_tiles(band, *tile_and_margin(*alpha.shape))
     if progress:
         progress(0, len(tiles))
+    if not tiles:
+        return BandColours(np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros((0, 3), rgb.dtype))
+    far = FarColours.of(rgb, alpha, FAR_CELL * default_radius(*alpha.shape))
     scale = np.float32(1.0 / full)
 
     def estimate(tile: BandTile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -77,21 +199,18 @@ def foreground_colours(
             cancel.raise_if_cancelled()
         image = rgb[tile.rows, tile.cols].astype(np.float32) * scale
         matte = alpha[tile.rows, tile.cols].astype(np.float32) * scale
-        with using_pymatting() as library:
-            foreground = library.estimate_foreground_ml(image, matte)
+        foreground = blur_fusion(image, matte, sizes, far.at(tile.rows, tile.cols))
         ys, xs = np.nonzero(band[tile.core])
         core = foreground[tile.core_rows, tile.core_cols][ys, xs]
         return ys + tile.core[0].start, xs + tile.core[1].start, np.rint(core * np.float32(full)).astype(rgb.dtype)
 
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    # Tiles on every core: the estimate releases the GIL, and numba's layer takes calls from several threads.
+    # Tiles on every core: OpenCV's filters release the GIL.
     with ThreadPoolExecutor(max(1, min(len(tiles), os.cpu_count() or 1, 4))) as pool:
         for done, result in enumerate(pool.map(estimate, tiles), start=1):
             found.append(result)
             if progress:
                 progress(done, len(tiles))
-    if not found:
-        return BandColours(np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros((0, 3), rgb.dtype))
     ys, xs, colours = (np.concatenate(parts) for parts in zip(*found))
     order = np.argsort(ys, kind="stable")
     return BandColours(ys[order], xs[order], colours[order])

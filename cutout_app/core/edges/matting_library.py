@@ -1,10 +1,10 @@
 """The one door to pymatting: imported on first use, and safe to call from several threads.
 
 Why pymatting (and so numba, llvmlite and scipy, ~100 MB installed): it is a maintained, cited
-implementation of both edge methods cutout uses, Germer et al.'s multi-level foreground estimation
-and Levin et al.'s closed-form matting with an incomplete-Cholesky preconditioned solver. Writing
-them again in numpy would be slower (the foreground solver is a per-pixel Gauss-Seidel sweep) and
-would need scipy's sparse matrices anyway. The costs, and how cutout pays them:
+implementation of Levin et al.'s closed-form matting with an incomplete-Cholesky preconditioned
+solver, which ``--matting`` runs (:mod:`cutout_app.core.edges.trimap_matting`). Writing it again would
+need scipy's sparse matrices anyway. The default export does not use it: its colour decontamination
+is OpenCV only (:mod:`cutout_app.core.edges.foreground`). The costs, and how cutout pays them:
 
 - ``import pymatting`` compiles every numba kernel of the package the first time, then loads them from
   numba's on-disk cache (``bench/README.md`` has both times). So nothing imports it at start-up (see
@@ -16,9 +16,9 @@ would need scipy's sparse matrices anyway. The costs, and how cutout pays them:
   layer; on any other it serialises them (``bench/README.md``: what running them at once gains).
   (GNU OpenMP is not fork-safe: cutout starts its
   child processes with spawn or exec, never a bare fork.)
-- The foreground estimate launches ~50 small parallel kernels per call, and each launch waits for the
-  pool's threads, which on busy cores costs more than the kernels (``bench/README.md``). cutout works on
-  many small tiles, so calls run on one numba thread.
+- pymatting's kernels launch many small parallel loops per call, and each launch waits for the pool's
+  threads, which on busy cores costs more than the loops (``bench/README.md``). cutout works on many
+  small tiles, so calls run on one numba thread.
 """
 
 from __future__ import annotations

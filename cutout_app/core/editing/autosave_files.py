@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from cutout_app.core.edges.alpha import MaskSettings
+from cutout_app.core.edges.settings import MaskSettings
 from cutout_app.core.errors import CutoutError, ImageReadError
 from cutout_app.core.files.imageio import Photo
 from cutout_app.core.files.safe_decode import read_image_protected

@@ -13,9 +13,6 @@ outline from the photo's colours, for hair and fur (:mod:`cutout_app.core.edges.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 import cv2
@@ -24,50 +21,15 @@ import numpy as np
 from cutout_app.core.edges.foreground import BandColours, foreground_colours
 from cutout_app.core.edges.trimap_matting import matte
 from cutout_app.core.errors import ExportError
-from cutout_app.core.files.atomic import atomic_write_bytes, check_writable_folder, os_error_reason
+from cutout_app.core.files.atomic import atomic_write_bytes, os_error_reason
+from cutout_app.core.files.destination import check_destination
+from cutout_app.core.files.export_options import ExportMode, ExportOptions
 from cutout_app.core.files.imageio import Photo
-from cutout_app.core.files.names import MAX_NAME_BYTES, name_bytes
 from cutout_app.core.files.png_writer import encode_png
 from cutout_app.core.progress import CancelToken, ProgressCallback
 
 #: Rows of about this many pixels are composited at a time in BACKGROUND mode, bounding float memory.
 _STRIP_PIXELS = 1 << 20
-
-
-class ExportMode(StrEnum):
-    """What an exported PNG contains."""
-
-    RGBA = "rgba"  #: the photo, transparent where the mask is 0 (and RGB 0 there)
-    MASK = "mask"  #: the mask alone, as an 8-bit grayscale image
-    BACKGROUND = "background"  #: the subject composited over a solid colour, no transparency
-
-
-@dataclass
-class ExportOptions:
-    """How to export: the mode, the RGB colour (0..255 each) that BACKGROUND mode fills with, and the edges.
-
-    ``decontaminate``: the subject's own colours where alpha is partial (RGBA and BACKGROUND modes).
-    ``matting``: recompute alpha along the outline with alpha matting (slower; for hair and fur).
-    """
-
-    mode: ExportMode = ExportMode.RGBA
-    background: tuple[int, int, int] = (255, 255, 255)
-    decontaminate: bool = True
-    matting: bool = False
-
-    def __post_init__(self) -> None:
-        self.mode = ExportMode(self.mode)
-        self.decontaminate = bool(self.decontaminate)
-        self.matting = bool(self.matting)
-        background = tuple(int(c) for c in self.background)
-        if len(background) != 3 or not all(0 <= c <= 255 for c in background):
-            raise ValueError(f"background must be three values in 0..255, got {self.background!r}")
-        self.background = background  # type: ignore[assignment]
-
-
-def output_path_for(src: str | Path, out_dir: str | Path) -> Path:
-    """The result file for photo ``src`` in ``out_dir``: the photo's name with a ``.png`` suffix."""
-    return Path(out_dir) / (Path(src).stem + ".png")
 
 
 def compose(
@@ -183,44 +145,6 @@ def _zero_where_transparent(pixels: np.ndarray, alpha: np.ndarray) -> None:
     np.multiply(pixels, keep, out=pixels, casting="unsafe")
 
 
-def check_destination(out_path: str | Path, source: str | Path | None, overwrite: bool = False) -> None:
-    """Raise :class:`ExportError` unless a result may be written to ``out_path``.
-
-    Refused: a name not ending in ``.png``, a name too long for the file system, the ``source`` photo
-    itself, a folder, an existing file unless ``overwrite``, and a folder where no file can be created.
-    Callers check before long work so that a bad name or a read-only folder fails at once.
-    """
-    out_path = Path(out_path)
-    if out_path.suffix.lower() != ".png":
-        raise ExportError(f"Cannot export to '{out_path}': results are PNG files, the name must end in .png")
-    length = name_bytes(out_path.name)
-    if length > MAX_NAME_BYTES:
-        raise ExportError(f"Cannot export to '{out_path}': the file name is too long ({length} bytes; "
-                          f"file systems take at most {MAX_NAME_BYTES}); choose a shorter name")  # fmt: skip
-    if source is not None and _same_file(out_path, Path(source)):
-        raise ExportError(f"Refusing to overwrite the original photo '{source}': choose another name or folder")
-    try:
-        if out_path.is_dir():
-            raise ExportError(f"Cannot export to '{out_path}': it is a folder")
-        if out_path.exists() and not overwrite:
-            raise ExportError(f"'{out_path}' already exists; choose another name or allow overwriting")
-    except OSError as exc:
-        raise ExportError(f"Cannot export to '{out_path}': {os_error_reason(exc)}") from exc
-    check_writable_folder(out_path.parent)
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    """True if ``a`` and ``b`` name the same file (following links, case rules of the OS)."""
-    try:
-        if a.exists() and b.exists():
-            return os.path.samefile(a, b)
-    except OSError:
-        pass
-    try:
-        a, b = a.resolve(), b.resolve()
-    except (OSError, RuntimeError):  # e.g. a symlink loop
-        a, b = a.absolute(), b.absolute()
-    return os.path.normcase(a) == os.path.normcase(b)
 
 
 def _check_alpha(photo: Photo, alpha: np.ndarray) -> None:

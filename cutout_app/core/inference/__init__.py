@@ -15,7 +15,8 @@ from cutout_app.core._face import lazy_face
 
 _MODULES = {
     "model_info": ["METADATA_KEY", "ModelInfo", "Norm", "Padding", "unet_margin", "valid_input_for_output", "valid_output_size"],
-    "engine": ["ModelSession", "ProviderChoice", "SegmentationEngine", "available_providers"],
+    "engine": ["ModelSession", "SegmentationEngine", "available_providers"],
+    "providers": ["ProviderChoice"],
     "tiling": ["plan_tiles", "reflect_indices", "snap_tile_size", "tile_input"],
     "global_net": ["GlobalInput", "GlobalNet"],
     "two_stage": ["CutoutModel", "GLOBAL_FILE", "REFINER_FILE", "Refinement", "Segmenter", "check_runs", "open_model"],
@@ -28,7 +29,7 @@ __getattr__, __all__ = lazy_face(__name__, _MODULES)
 
 if TYPE_CHECKING:
     from cutout_app.core.inference.clicks import Click, check_clicks, click_maps, next_click, parse_point  # noqa: F401
-    from cutout_app.core.inference.engine import ModelSession, ProviderChoice, SegmentationEngine, available_providers  # noqa: F401
+    from cutout_app.core.inference.engine import ModelSession, SegmentationEngine, available_providers  # noqa: F401
     from cutout_app.core.inference.global_net import GlobalInput, GlobalNet  # noqa: F401
     from cutout_app.core.inference.interactive import Guidance, Stroke, full_size_mask, painted_pixels, quick_mask, refined_mask  # noqa: F401
     from cutout_app.core.inference.model_info import (  # noqa: F401
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
         valid_output_size,
     )
     from cutout_app.core.inference.pipeline import cut_out_file, segment_photo  # noqa: F401
+    from cutout_app.core.inference.providers import ProviderChoice  # noqa: F401
     from cutout_app.core.inference.tiling import plan_tiles, reflect_indices, snap_tile_size, tile_input  # noqa: F401
     from cutout_app.core.inference.two_stage import (  # noqa: F401
         GLOBAL_FILE,

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Callable, Iterator, Literal, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
 from cutout_app.core.errors import ModelError
 from cutout_app.core.inference.model_info import METADATA_KEY, ModelInfo
+from cutout_app.core.inference.providers import ProviderChoice
 from cutout_app.core.inference.tiling import Tile, TilePlan, plan_tiles, tile_input
 from cutout_app.core.progress import CancelToken, ProgressCallback
 
 log = logging.getLogger(__name__)
 
-ProviderChoice = Literal["auto", "cuda", "cpu"]
 CUDA = "CUDAExecutionProvider"
 CPU = "CPUExecutionProvider"
 

@@ -15,7 +15,8 @@ import numpy as np
 
 from cutout_app.core.errors import ModelError
 from cutout_app.core.inference.clicks import Click, check_clicks, click_maps
-from cutout_app.core.inference.engine import ModelSession, ProviderChoice
+from cutout_app.core.inference.engine import ModelSession
+from cutout_app.core.inference.providers import ProviderChoice
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,12 @@ class GlobalPrediction:
         """
         r0, r1, wr = _bilinear_axis(rows, self.probability.shape[0], self.height)
         c0, c1, wc = _bilinear_axis(cols, self.probability.shape[1], self.width)
-        across = self.probability[:, c0]  # every source row, at the wanted columns (small)
-        across += (self.probability[:, c1] - across) * wc
+        if len(r0) == 0:
+            return np.empty((0, len(c0)), np.float32)
+        lo, hi = int(r0.min()), int(r1.max()) + 1
+        r0, r1 = r0 - lo, r1 - lo
+        across = self.probability[lo:hi, c0]  # the source rows in reach, at the wanted columns
+        across += (self.probability[lo:hi, c1] - across) * wc
         out = np.empty((len(r0), len(c0)), np.float32)
         # Runs of target rows between the same two source rows: first + weight * (second - first), two
         # passes over the output where a gather per term took five.

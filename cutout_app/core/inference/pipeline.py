@@ -10,7 +10,9 @@ import numpy as np
 from cutout_app.core.edges.alpha import MaskSettings, default_radius, mask_alpha, refine_mask, to_soft_u8
 from cutout_app.core.edges.matting_library import import_meanwhile
 from cutout_app.core.errors import CutoutError
-from cutout_app.core.files.export import ExportOptions, check_destination, export_result
+from cutout_app.core.files.destination import check_destination
+from cutout_app.core.files.export import export_result
+from cutout_app.core.files.export_options import ExportOptions
 from cutout_app.core.files.imageio import Photo, read_image
 from cutout_app.core.inference.clicks import Click
 from cutout_app.core.inference.two_stage import CutoutModel, Segmenter
@@ -92,8 +94,8 @@ def cut_out_file(
     """
     check_destination(dst, src, overwrite)
     options = options or ExportOptions()
-    if options.decontaminate or options.matting:
-        import_meanwhile()  # the edge steps' library loads while the photo is read and the model runs
+    if options.matting:
+        import_meanwhile()  # the matting library loads while the photo is read and the model runs
     photo = read(Path(src))
     alpha = photo_alpha(engine, photo, settings, progress, cancel, clicks)
     return export_result(photo, alpha, Path(dst), options, overwrite=overwrite,

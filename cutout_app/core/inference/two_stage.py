@@ -18,9 +18,10 @@ import numpy as np
 
 from cutout_app.core.errors import ModelError
 from cutout_app.core.inference.clicks import Click
-from cutout_app.core.inference.engine import ProviderChoice, SegmentationEngine
+from cutout_app.core.inference.engine import SegmentationEngine
 from cutout_app.core.inference.global_net import GlobalInput, GlobalNet, GlobalPrediction
 from cutout_app.core.inference.model_info import ModelInfo
+from cutout_app.core.inference.providers import ProviderChoice
 from cutout_app.core.inference.tiling import Tile, TilePlan, tile_window
 from cutout_app.core.paths import default_model_path
 from cutout_app.core.progress import CancelToken, ProgressCallback
