@@ -149,3 +149,22 @@ def test_mask_settings_validate_and_round_trip() -> None:
     assert MaskSettings.from_dict({**s.to_dict(), "unknown": 1}) == s
     with pytest.raises(ValueError, match="threshold"):
         MaskSettings(threshold=1.5)
+
+
+def test_the_filter_works_near_uncertain_pixels_only() -> None:
+    # A large photo is mostly far from its subject's outline: there the probability is kept as it is,
+    # and within the filter's reach of an uncertain pixel the result is the whole photo's filter.
+    from cutout_app.core.edges import alpha
+
+    rng = np.random.default_rng(3)
+    height, width, radius = 300, 900, 4
+    rgb = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    prob = np.where(np.arange(width)[None, :] < 450, np.float32(0.99), np.float32(0.01)).repeat(height, 0)
+    prob[100:140, 200:260] = rng.random((40, 60), dtype=np.float32)  # one uncertain patch
+    out = refine_mask(prob, rgb, radius=radius)
+    whole = alpha._guided_strip(prob.copy(), alpha._gray01(rgb), radius, 1e-3)
+    near = np.zeros((height, width), bool)
+    near[100 - 2 * radius : 140 + 2 * radius, 200 - 2 * radius : 260 + 2 * radius] = True
+    np.testing.assert_allclose(out[near], whole[near], atol=1e-5)
+    np.testing.assert_array_equal(out[~near], prob[~near])  # the sharp 0.99 / 0.01 step is confident
+    assert np.abs(out[near] - prob[near]).max() > 0.1  # and near the patch the filter did work

@@ -12,6 +12,7 @@ import math
 import cv2
 import numpy as np
 
+from cutout_app.core.edges.band_tiles import band_tiles
 from cutout_app.core.edges.edge_shape import edge_reach, shape_edges
 from cutout_app.core.edges.settings import MaskSettings
 
@@ -22,6 +23,8 @@ CONFIDENT_HIGH = 0.98
 
 #: Pixels per strip in :func:`refine_mask`; about 10 float32 temporaries of this size live at once.
 STRIP_PIXELS = 2_000_000
+#: The smallest core (pixels) of the tiles that :func:`refine_mask` filters around uncertain pixels.
+GUIDED_TILE = 256
 
 
 def default_radius(height: int, width: int) -> int:
@@ -108,9 +111,26 @@ def refine_mask(
         y1 = min(height, y0 + rows)
         a0, a1 = max(0, y0 - overlap), min(height, y1 + overlap)
         p = prob[a0:a1].astype(np.float32, copy=True)
-        q = _guided_strip(p, _gray01(rgb[a0:a1]), radius, eps)
+        q = _guided_near_edges(p, rgb[a0:a1], radius, eps)
         out[y0:y1] = q[y0 - a0 : y1 - a0]
     return out
+
+
+def _guided_near_edges(p: np.ndarray, rgb: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """:func:`_guided_strip` on the pixels within the filter's reach (2 ``radius``) of an uncertain one
+    (between :data:`CONFIDENT_LOW` and :data:`CONFIDENT_HIGH`), run on tiles around them; every other
+    pixel keeps ``p`` (clipped). Far from any edge the filter could only nudge confident values, and
+    most of a large photo is far from its subject's outline."""
+    reach = 2 * radius
+    uncertain = cv2.inRange(p, CONFIDENT_LOW, CONFIDENT_HIGH)
+    near = cv2.dilate(uncertain, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * reach + 1, 2 * reach + 1)))
+    near = near.view(bool)  # inRange and dilate give 0 or 255
+    q = np.clip(p, 0.0, 1.0)
+    for tile in band_tiles(near, max(GUIDED_TILE, 4 * reach), reach):
+        filtered = _guided_strip(p[tile.rows, tile.cols], _gray01(rgb[tile.rows, tile.cols]), radius, eps)
+        core = near[tile.core]
+        q[tile.core][core] = filtered[tile.core_rows, tile.core_cols][core]
+    return q
 
 
 def to_soft_u8(prob: np.ndarray) -> np.ndarray:
