@@ -86,7 +86,7 @@ def test_tiles_give_the_whole_photos_values(monkeypatch: pytest.MonkeyPatch) -> 
     assert len(band_tiles((example.alpha > 0) & (example.alpha < 255), *foreground.tile_and_margin(240, 320))) > 20
     far = foreground.FarColours.of(example.image, example.alpha, foreground.FAR_CELL * default_radius(240, 320))
     whole = foreground.blur_fusion(example.image.astype(np.float32) / 255, example.alpha.astype(np.float32) / 255,
-                                   foreground.blur_radii(240, 320), far.at(slice(0, 240), slice(0, 320)))
+                                   foreground.blur_radii(240, 320), lambda: far.at(slice(0, 240), slice(0, 320)))
     band = (example.alpha > 0) & (example.alpha < 255)
     difference = np.abs(tiled[band].astype(int) - np.rint(whole[band] * 255).astype(int))
     assert difference.max() <= 1 and (difference == 0).mean() > 0.99

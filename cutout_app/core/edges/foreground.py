@@ -28,6 +28,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -40,10 +41,13 @@ from cutout_app.core.progress import CancelToken, ProgressCallback
 #: 640 x 480, 48 and 24 px at 12 MP): on the composites of ``bench/README.md`` smaller radii lost on
 #: feathered edges, larger ones on the default alpha.
 RADII = (8, 4)
-#: Where a box holds less than this share of confident pixels (alpha**CONFIDENCE_POWER), its mean gives
-#: way to :class:`FarColours`: hair far from the solid head still gets the head's colour, not the wall's.
+#: Where a box holds less than this share of confident pixels, its mean gives way to :class:`FarColours`:
+#: hair far from the solid head still gets the head's colour, not the wall's.
 SUPPORT = 0.05
-CONFIDENCE_POWER = 16
+#: Confidence is alpha (or 1 - alpha) to the power 2**squarings: 32 for the boxes' share (0.2 at alpha
+#: 0.95), 16 for :class:`FarColours`' weights (the values measured in ``bench/README.md``).
+TRUST_SQUARINGS = 5
+FAR_SQUARINGS = 4
 #: :class:`FarColours`' grid cell, in multiples of the guided-filter radius.
 FAR_CELL = 4
 #: The box means weigh a pixel by alpha**NEAR_POWER (Forte and Pitié: 1); 2 lowered the colour error on
@@ -101,8 +105,8 @@ class FarColours:
         scale = np.float32(1.0 / np.iinfo(rgb.dtype).max)
         image = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA).astype(np.float32) * scale
         matte = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA).astype(np.float32) * scale
-        fg = _filled_means(image, _confidence(matte))
-        bg = _filled_means(image, _confidence(1 - matte))
+        fg = _filled_means(image, _confidence(matte, FAR_SQUARINGS))
+        bg = _filled_means(image, _confidence(1 - matte, FAR_SQUARINGS))
         return cls(fg, bg, height / size[1], width / size[0])
 
     def at(self, rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray]:
@@ -114,10 +118,14 @@ class FarColours:
                      for grid in (self.fg, self.bg))  # type: ignore[return-value]
 
 
-def _confidence(weight: np.ndarray) -> np.ndarray:
-    """How surely a pixel is all subject (``weight`` = alpha) or all background (1 - alpha): near 1 only
-    close to 1, so that partly transparent pixels, which hold the other side's colour, count little."""
-    return weight**CONFIDENCE_POWER
+def _confidence(weight: np.ndarray, squarings: int) -> np.ndarray:
+    """How surely a pixel is all subject (``weight`` = alpha) or all background (1 - alpha): ``weight`` to
+    the power ``2**squarings``, near 1 only close to 1, so that partly transparent pixels, which hold the
+    other side's colour, count little."""
+    confidence = weight
+    for _ in range(squarings):
+        confidence = confidence * confidence
+    return confidence
 
 
 def _filled_means(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -136,13 +144,19 @@ def _filled_means(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return (weighted + lack * up) / (weight[..., None] + lack + _EPS)
 
 
-def _means(image: np.ndarray, weight: np.ndarray, size: int, far: np.ndarray) -> np.ndarray:
-    """``weight``-weighted box means of ``image``; ``far``'s colours where the box holds too few confident pixels."""
+def _means(image: np.ndarray, weight: np.ndarray, size: int, far: Callable[[], np.ndarray]) -> np.ndarray:
+    """``weight``-weighted box means of ``image``; ``far()``'s colours where the box holds too few confident pixels."""
     kernel = (size, size)
+    trust = cv2.blur(_confidence(weight, TRUST_SQUARINGS), kernel)
+    trust *= np.float32(1 / SUPPORT)
     weight = weight**NEAR_POWER
-    near = cv2.blur(image * weight[..., None], kernel) / (cv2.blur(weight, kernel)[..., None] + _EPS)
-    trust = np.clip(cv2.blur(_confidence(weight), kernel) * np.float32(1 / SUPPORT), 0, 1)[..., None]
-    return trust * near + (1 - trust) * far
+    near = cv2.blur(image * weight[..., None], kernel)
+    near /= (cv2.blur(weight, kernel) + _EPS)[..., None]
+    if trust.min() >= 1:  # the usual tile: solid colour within every box
+        return near
+    np.minimum(trust, 1, out=trust)
+    near += (1 - trust)[..., None] * (far() - near)
+    return near
 
 
 def _fuse(image: np.ndarray, alpha: np.ndarray, fg_mean: np.ndarray, bg_mean: np.ndarray) -> np.ndarray:
@@ -152,19 +166,33 @@ def _fuse(image: np.ndarray, alpha: np.ndarray, fg_mean: np.ndarray, bg_mean: np
 
 
 def blur_fusion(image: np.ndarray, matte: np.ndarray, sizes: tuple[int, int],
-                far: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """The foreground colours (float32 H x W x 3 in [0, 1]) of ``image`` (float32 H x W x 3 in [0, 1])
-    under ``matte`` (float32 H x W in [0, 1]): a pass with box filters of ``sizes[0]``, its means
-    falling back to ``far`` (:meth:`FarColours.at`), then one of ``sizes[1]`` from its estimates."""
+                far: Callable[[], tuple[np.ndarray, np.ndarray]],
+                where: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """The foreground colours (float32 in [0, 1]) of ``image`` (float32 H x W x 3 in [0, 1]) under
+    ``matte`` (float32 H x W in [0, 1]): a pass with box filters of ``sizes[0]``, its means falling back
+    to ``far()``'s (:meth:`FarColours.at`, asked for only where needed), then one of ``sizes[1]`` from
+    its estimates. H x W x 3, or N x 3 at the pixels ``where`` (rows, columns) only."""
     alpha = matte[..., None]
-    fg_mean = _means(image, matte, sizes[0], far[0])
-    bg_mean = _means(image, 1 - matte, sizes[0], far[1])
+    cache: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def far_side(side: int) -> Callable[[], np.ndarray]:
+        def colours() -> np.ndarray:
+            if not cache:
+                cache.append(far())
+            return cache[0][side]
+
+        return colours
+
+    fg_mean = _means(image, matte, sizes[0], far_side(0))
+    bg_mean = _means(image, 1 - matte, sizes[0], far_side(1))
     fg = _fuse(image, alpha, fg_mean, bg_mean)
     kernel = (sizes[1], sizes[1])
     blurred_alpha = cv2.blur(matte, kernel)[..., None]
-    fg_mean = cv2.blur(fg * alpha, kernel) / (blurred_alpha + _EPS)
-    bg_mean = cv2.blur(bg_mean * (1 - alpha), kernel) / ((1 - blurred_alpha) + _EPS)
-    return _fuse(image, alpha, fg_mean, bg_mean)
+    fg_sum = cv2.blur(fg * alpha, kernel)
+    bg_sum = cv2.blur(bg_mean * (1 - alpha), kernel)
+    if where is not None:  # the last steps are per pixel: only where the colours are wanted
+        image, alpha, blurred_alpha, fg_sum, bg_sum = (x[where] for x in (image, alpha, blurred_alpha, fg_sum, bg_sum))
+    return _fuse(image, alpha, fg_sum / (blurred_alpha + _EPS), bg_sum / ((1 - blurred_alpha) + _EPS))
 
 
 def foreground_colours(
@@ -199,9 +227,9 @@ def foreground_colours(
             cancel.raise_if_cancelled()
         image = rgb[tile.rows, tile.cols].astype(np.float32) * scale
         matte = alpha[tile.rows, tile.cols].astype(np.float32) * scale
-        foreground = blur_fusion(image, matte, sizes, far.at(tile.rows, tile.cols))
         ys, xs = np.nonzero(band[tile.core])
-        core = foreground[tile.core_rows, tile.core_cols][ys, xs]
+        where = (ys + tile.core_rows.start, xs + tile.core_cols.start)
+        core = blur_fusion(image, matte, sizes, lambda: far.at(tile.rows, tile.cols), where)
         return ys + tile.core[0].start, xs + tile.core[1].start, np.rint(core * np.float32(full)).astype(rgb.dtype)
 
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []

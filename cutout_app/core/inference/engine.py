@@ -87,6 +87,10 @@ class ModelSession:
         if self.threads:
             options.intra_op_num_threads = self.threads
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Idle pool threads sleep instead of spinning: they shared 2 cores with the photo's decoder process
+        # and the tile workers. A 0.03 / 0.67 MP cut-out took 0.59 / 0.94 s against 0.64 / 1.03 s spinning
+        # (median of 8); 12 MP was within the noise (3.94 against 3.84 s, median of 6).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers = [CUDA, CPU] if use_cuda else [CPU]
         if use_cuda:
             _preload_cuda_libraries()

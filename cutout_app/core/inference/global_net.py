@@ -72,6 +72,14 @@ class GlobalPrediction:
         return out
 
 
+    def footprint(self, rows: slice, cols: slice) -> np.ndarray:
+        """The probability's own pixels that :meth:`upsampled_at` interpolates rows ``rows`` x columns
+        ``cols`` from: every upsampled value there lies between their minimum and maximum."""
+        r0, r1, _ = _bilinear_axis(rows, self.probability.shape[0], self.height)
+        c0, c1, _ = _bilinear_axis(cols, self.probability.shape[1], self.width)
+        return self.probability[r0.min() : r1.max() + 1, c0.min() : c1.max() + 1]
+
+
 def _bilinear_axis(index: slice | np.ndarray, source: int, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For target pixels ``index`` of an axis resized from ``source`` to ``target`` pixels: the two source
     pixels each one lies between, and the weight of the second (float32)."""
