@@ -58,6 +58,7 @@ NEAR_POWER = 2
 TILE = 128
 #: Keeps the filters' denominators above zero where a window holds no subject (or no background).
 _EPS = np.float32(1e-5)
+_SAMPLE_ROW = 1024
 
 
 @dataclass(frozen=True)
@@ -74,17 +75,28 @@ class BandColours:
         rgb[self.ys[lo:hi] - y0, self.xs[lo:hi]] = self.colours[lo:hi]
 
 
+def means_step(height: int, width: int) -> int:
+    """Photo pixels per pixel of the grid on which the box means are computed (1 up to 2,000 px on the
+    shorter side): the means are averages over 8 and 4 guided-filter radii, smooth at half a radius."""
+    return max(1, default_radius(height, width) // 2)
+
+
 def blur_radii(height: int, width: int) -> tuple[int, int]:
-    """The box-filter sizes (pixels) of the two passes for a photo of ``height`` x ``width``."""
+    """The box-filter sizes (in :func:`means_step` grid pixels) of the two passes for a photo of
+    ``height`` x ``width``."""
     radius = default_radius(height, width)
-    return RADII[0] * radius, RADII[1] * radius
+    step = means_step(height, width)
+    return max(2, round(RADII[0] * radius / step)), max(2, round(RADII[1] * radius / step))
 
 
 def tile_and_margin(height: int, width: int) -> tuple[int, int]:
-    """The band tiles' core and context (pixels) for a photo of ``height`` x ``width``: the context is
-    the passes' whole reach, so that tiling does not change a value."""
-    margin = sum(size // 2 for size in blur_radii(height, width)) + 1
-    return max(TILE, 2 * margin), margin
+    """The band tiles' core and context (photo pixels, multiples of :func:`means_step`) for a photo of
+    ``height`` x ``width``: the context is the passes' whole reach and the upsampling's, so that tiling
+    does not change a value."""
+    step = means_step(height, width)
+    margin = step * (sum(size // 2 for size in blur_radii(height, width)) + 2)
+    core = max(TILE, 2 * margin)
+    return -(-core // step) * step, margin
 
 
 @dataclass(frozen=True)
@@ -109,10 +121,12 @@ class FarColours:
         bg = _filled_means(image, _confidence(1 - matte, FAR_SQUARINGS))
         return cls(fg, bg, height / size[1], width / size[0])
 
-    def at(self, rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray]:
-        """Both grids interpolated to the photo's pixels ``rows`` x ``cols``."""
-        ys = (np.arange(rows.start, rows.stop, dtype=np.float32) + 0.5) / self.scale_y - 0.5
-        xs = (np.arange(cols.start, cols.stop, dtype=np.float32) + 0.5) / self.scale_x - 0.5
+    def at(self, rows: slice, cols: slice, step: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Both grids interpolated to the photo's pixels ``rows`` x ``cols``, or to the centres of their
+        blocks of ``step`` x ``step`` pixels."""
+        centre = (step - 1) / 2 + 0.5
+        ys = (np.arange(rows.start, rows.stop, step, dtype=np.float32) + centre) / self.scale_y - 0.5
+        xs = (np.arange(cols.start, cols.stop, step, dtype=np.float32) + centre) / self.scale_x - 0.5
         map_x, map_y = np.meshgrid(xs, ys)
         return tuple(cv2.remap(grid, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
                      for grid in (self.fg, self.bg))  # type: ignore[return-value]
@@ -165,13 +179,9 @@ def _fuse(image: np.ndarray, alpha: np.ndarray, fg_mean: np.ndarray, bg_mean: np
     return np.clip(fg, 0, 1, out=fg)
 
 
-def blur_fusion(image: np.ndarray, matte: np.ndarray, sizes: tuple[int, int],
-                far: Callable[[], tuple[np.ndarray, np.ndarray]],
-                where: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-    """The foreground colours (float32 in [0, 1]) of ``image`` (float32 H x W x 3 in [0, 1]) under
-    ``matte`` (float32 H x W in [0, 1]): a pass with box filters of ``sizes[0]``, its means falling back
-    to ``far()``'s (:meth:`FarColours.at`, asked for only where needed), then one of ``sizes[1]`` from
-    its estimates. H x W x 3, or N x 3 at the pixels ``where`` (rows, columns) only."""
+def _pass_means(image: np.ndarray, matte: np.ndarray, sizes: tuple[int, int],
+                 far: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Both passes up to their last means: the subject's and the background's (float32 H x W x 3)."""
     alpha = matte[..., None]
     cache: list[tuple[np.ndarray, np.ndarray]] = []
 
@@ -188,11 +198,57 @@ def blur_fusion(image: np.ndarray, matte: np.ndarray, sizes: tuple[int, int],
     fg = _fuse(image, alpha, fg_mean, bg_mean)
     kernel = (sizes[1], sizes[1])
     blurred_alpha = cv2.blur(matte, kernel)[..., None]
-    fg_sum = cv2.blur(fg * alpha, kernel)
-    bg_sum = cv2.blur(bg_mean * (1 - alpha), kernel)
-    if where is not None:  # the last steps are per pixel: only where the colours are wanted
-        image, alpha, blurred_alpha, fg_sum, bg_sum = (x[where] for x in (image, alpha, blurred_alpha, fg_sum, bg_sum))
-    return _fuse(image, alpha, fg_sum / (blurred_alpha + _EPS), bg_sum / ((1 - blurred_alpha) + _EPS))
+    fg_mean = cv2.blur(fg * alpha, kernel)
+    fg_mean /= blurred_alpha + _EPS
+    bg_mean = cv2.blur(bg_mean * (1 - alpha), kernel)
+    bg_mean /= (1 - blurred_alpha) + _EPS
+    return fg_mean, bg_mean
+
+
+def blur_fusion(image: np.ndarray, matte: np.ndarray, sizes: tuple[int, int],
+                far: Callable[[int], tuple[np.ndarray, np.ndarray]],
+                where: tuple[np.ndarray, np.ndarray] | None = None, step: int = 1) -> np.ndarray:
+    """The foreground colours (float32 in [0, 1]) of ``image`` (H x W x 3) under ``matte`` (H x W), both
+    uint8, uint16 or float32 in [0, 1]: a pass with box filters of ``sizes[0]``, its means falling back
+    to ``far(step)``'s (:meth:`FarColours.at`, asked for only where needed), then one of ``sizes[1]``
+    from its estimates. H x W x 3, or N x 3 at the pixels ``where`` (rows, columns) only.
+
+    With ``step`` > 1 the passes run on blocks of ``step`` x ``step`` pixels (``sizes`` in blocks), and
+    their means are interpolated back for the last, per-pixel step at full resolution: the photo's own
+    pixels are read only there.
+    """
+    if where is None:
+        where = tuple(np.indices(matte.shape).reshape(2, -1))  # type: ignore[assignment]
+        return blur_fusion(image, matte, sizes, far, where, step).reshape(image.shape)
+    if step == 1:
+        fg_mean, bg_mean = (mean[where] for mean in _pass_means(_unit(image), _unit(matte), sizes, lambda: far(1)))
+    else:
+        height, width = matte.shape
+        pad_y, pad_x = -height % step, -width % step  # whole blocks (only at the photo's far edges)
+        blocks = ((width + pad_x) // step, (height + pad_y) // step)
+        small = [_unit(cv2.resize(cv2.copyMakeBorder(x, 0, pad_y, 0, pad_x, cv2.BORDER_REFLECT_101), blocks,
+                                  interpolation=cv2.INTER_AREA)) for x in (image, matte)]  # fmt: skip
+        means = _pass_means(small[0], small[1], sizes, lambda: far(step))
+        # Bilinear, block centres aligned: a pixel's position on the block grid.
+        fg_mean, bg_mean = (_sample(mean, (where[0] + 0.5) / step - 0.5, (where[1] + 0.5) / step - 0.5)
+                            for mean in means)  # fmt: skip
+    return _fuse(_unit(image[where]), _unit(matte[where])[:, None], fg_mean, bg_mean)
+
+
+def _unit(values: np.ndarray) -> np.ndarray:
+    """uint8 or uint16 values as float32 in [0, 1]; float32 ones as they are."""
+    if values.dtype == np.float32:
+        return values
+    return values.astype(np.float32) * np.float32(1 / np.iinfo(values.dtype).max)
+
+
+def _sample(grid: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """``grid`` (h x w x 3) interpolated bilinearly at the positions (``ys``, ``xs``): N x 3."""
+    count = len(ys)
+    shape = (-(-count // _SAMPLE_ROW), _SAMPLE_ROW)  # OpenCV's remap takes maps under 32,767 a side
+    maps = [np.resize(np.asarray(v, np.float32), shape[0] * shape[1]).reshape(shape) for v in (xs, ys)]
+    values = cv2.remap(grid, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return values.reshape(-1, grid.shape[2])[:count]
 
 
 def foreground_colours(
@@ -213,23 +269,21 @@ def foreground_colours(
     full = np.iinfo(rgb.dtype).max
     band = cv2.inRange(np.ascontiguousarray(alpha), 1, int(full) - 1)  # a byte a pixel, no temporaries (250 MP)
     band = np.minimum(band, 1, out=band).view(bool)
-    sizes = blur_radii(*alpha.shape)
+    sizes, step = blur_radii(*alpha.shape), means_step(*alpha.shape)
     tiles = band_tiles(band, *tile_and_margin(*alpha.shape))
     if progress:
         progress(0, len(tiles))
     if not tiles:
         return BandColours(np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros((0, 3), rgb.dtype))
     far = FarColours.of(rgb, alpha, FAR_CELL * default_radius(*alpha.shape))
-    scale = np.float32(1.0 / full)
 
     def estimate(tile: BandTile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if cancel is not None:
             cancel.raise_if_cancelled()
-        image = rgb[tile.rows, tile.cols].astype(np.float32) * scale
-        matte = alpha[tile.rows, tile.cols].astype(np.float32) * scale
         ys, xs = np.nonzero(band[tile.core])
         where = (ys + tile.core_rows.start, xs + tile.core_cols.start)
-        core = blur_fusion(image, matte, sizes, lambda: far.at(tile.rows, tile.cols), where)
+        core = blur_fusion(rgb[tile.rows, tile.cols], alpha[tile.rows, tile.cols], sizes,
+                           lambda k: far.at(tile.rows, tile.cols, k), where, step)
         return ys + tile.core[0].start, xs + tile.core[1].start, np.rint(core * np.float32(full)).astype(rgb.dtype)
 
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
