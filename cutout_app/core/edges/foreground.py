@@ -11,7 +11,9 @@ from the head), its mean gives way to the nearest solid colours of a coarse grid
 (:class:`FarColours`), as the coarse levels of a multi-level method would give. It is OpenCV filters
 only: no numba, no start-up cost.
 
-The radii scale with the photo, as the edge band does (:func:`~cutout_app.core.edges.alpha.default_radius`).
+The radii scale with the photo, as the edge band does (:func:`~cutout_app.core.edges.alpha.default_radius`);
+on large photos the box means are computed on blocks of pixels (:func:`means_step`), and only the last,
+per-pixel step reads the photo at full resolution.
 On ``bench/bench_edges.py``'s hair composites it matched or beat pymatting's multi-level estimate, which
 cutout used before, in colour error, on the default alpha, on feathered edges and on matted alpha
 (``bench/README.md``).
@@ -51,7 +53,7 @@ FAR_SQUARINGS = 4
 #: :class:`FarColours`' grid cell, in multiples of the guided-filter radius.
 FAR_CELL = 4
 #: The box means weigh a pixel by alpha**NEAR_POWER (Forte and Pitié: 1); 2 lowered the colour error on
-#: feathered and matted edges (``bench/README.md``).
+#: feathered edges and wide soft ones, and raised it on matted ones (``bench/README.md``).
 NEAR_POWER = 2
 #: The smallest tile core (pixels). Cores grow to twice the context on large photos: a tile's cost is
 #: its area with context, the band it covers is about as long as its core.
@@ -150,9 +152,9 @@ def _filled_means(image: np.ndarray, weight: np.ndarray) -> np.ndarray:
         return np.broadcast_to(mean.astype(np.float32), image.shape).copy()
     half = ((width + 1) // 2, (height + 1) // 2)
     weighted = image * weight[..., None]
-    coarser = _filled_means(cv2.resize(weighted, half, interpolation=cv2.INTER_AREA)
-                            / (cv2.resize(weight, half, interpolation=cv2.INTER_AREA)[..., None] + _EPS),
-                            cv2.resize(weight, half, interpolation=cv2.INTER_AREA))
+    half_weight = cv2.resize(weight, half, interpolation=cv2.INTER_AREA)
+    half_image = cv2.resize(weighted, half, interpolation=cv2.INTER_AREA) / (half_weight[..., None] + _EPS)
+    coarser = _filled_means(half_image, half_weight)
     lack = np.maximum(SUPPORT - weight, 0)[..., None]
     up = cv2.resize(coarser, (width, height), interpolation=cv2.INTER_LINEAR)
     return (weighted + lack * up) / (weight[..., None] + lack + _EPS)

@@ -33,7 +33,7 @@ REFINER_FILE = "refiner.onnx"
 #: ccp-people and three duts-tr photos enlarged) exported the same alpha, pixel for pixel, either way.
 UNCERTAIN = (0.1, 0.9)
 #: The refiner's tile input edge on the CPU, where the model's own (532) is for a GPU: small tiles follow the
-#: uncertain band more closely (a 12 MP photo refined 4.7 output MP with these, 7.4 with 532 px), and
+#: uncertain band more closely (a 12 MP photo refined 4.8 output MP with these, 7.4 with 532 px), and
 #: cost no more per output pixel on the CPU (``bench/README.md``).
 CPU_TILE_SIZE = 260
 #: The largest input edge (pixels) of a single refiner tile covering a whole small photo (:meth:`CutoutModel.plan`).
