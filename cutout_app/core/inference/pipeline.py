@@ -7,7 +7,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
-from cutout_app.core.edges.alpha import MaskSettings, default_radius, mask_alpha, refine_mask, to_soft_u8
+from cutout_app.core.edges.alpha import STRIP_PIXELS, MaskSettings, default_radius, mask_alpha, refine_mask, to_soft_u8
 from cutout_app.core.edges.matting_library import import_meanwhile
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.files.destination import check_destination
@@ -59,11 +59,12 @@ def _soft_mask(bands: Iterator[tuple[int, np.ndarray]], rgb: np.ndarray, refine:
     reach = 2 * radius if refine else 0  # refine_mask's reach: two box filters of the radius
     soft = np.empty((height, width), np.uint8)
     pending, start, done = np.empty((0, width), np.float32), 0, 0  # pending: rows start.. ; soft: rows ..done
+    least = max(1, STRIP_PIXELS // width)  # rows per filter call: fewer calls, less overlap filtered twice
     for _, rows in bands:
         pending = np.concatenate([pending, rows])
         end = start + len(pending)
         finished = end if end == height else end - reach
-        if finished > done:
+        if finished > done and (end == height or finished - done >= least):
             first = max(start, done - reach)
             window = pending[first - start :]
             prob = refine_mask(window, rgb[first:end], radius) if refine else window
