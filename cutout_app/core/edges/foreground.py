@@ -27,6 +27,7 @@ way, and a PNG of zeros there is several times smaller and faster to write).
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -185,18 +186,9 @@ def _pass_means(image: np.ndarray, matte: np.ndarray, sizes: tuple[int, int],
                  far: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """Both passes up to their last means: the subject's and the background's (float32 H x W x 3)."""
     alpha = matte[..., None]
-    cache: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def far_side(side: int) -> Callable[[], np.ndarray]:
-        def colours() -> np.ndarray:
-            if not cache:
-                cache.append(far())
-            return cache[0][side]
-
-        return colours
-
-    fg_mean = _means(image, matte, sizes[0], far_side(0))
-    bg_mean = _means(image, 1 - matte, sizes[0], far_side(1))
+    far_once = functools.cache(far)  # both sides come from one interpolation, made only if a side asks
+    fg_mean = _means(image, matte, sizes[0], lambda: far_once()[0])
+    bg_mean = _means(image, 1 - matte, sizes[0], lambda: far_once()[1])
     fg = _fuse(image, alpha, fg_mean, bg_mean)
     kernel = (sizes[1], sizes[1])
     blurred_alpha = cv2.blur(matte, kernel)[..., None]
