@@ -58,6 +58,11 @@ class ModelError(CutoutError):
     """A model file is missing, broken, or lacks cutout's metadata."""
 
 
+class ArgumentError(CutoutError, ValueError):
+    """A value given to cutout is not one it takes (an image array of the wrong shape or type, a click or
+    box outside the photo, an unknown option); the message names the value and what would do."""
+
+
 class ExportError(CutoutError):
     """A result could not be written (read-only folder, would overwrite the original, disk full...)."""
 

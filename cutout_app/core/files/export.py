@@ -56,6 +56,54 @@ def compose(
     return _Composer(photo, alpha, options, progress, cancel).rows(0, photo.height)
 
 
+def export_alpha(
+    photo: Photo,
+    alpha: np.ndarray,
+    options: ExportOptions | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
+    """The alpha that an export of ``alpha`` holds: with ``options.matting`` recomputed along the outline by
+    :func:`cutout_app.core.edges.trimap_matting.matte`, else ``alpha`` itself.
+
+    :func:`compose` of it gives the pixels that :func:`encode_result` and :func:`export_result` write.
+    Raises ValueError if ``alpha`` is not uint8 of the photo's height and width.
+    """
+    options = options or ExportOptions()
+    _check_alpha(photo, alpha)
+    if options.matting:
+        return matte(photo.rgb8(), alpha, progress=progress, cancel=cancel)
+    return alpha
+
+
+def encode_result(
+    photo: Photo,
+    alpha: np.ndarray,
+    options: ExportOptions | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> list[bytes]:
+    """The PNG file that :func:`export_result` writes, in memory: byte strings to write (or join) in order.
+
+    The pixels are those of :func:`compose` of :func:`export_alpha`, composed, filtered and deflated a
+    block of rows at a time on every core (:mod:`cutout_app.core.files.png_writer`), so memory holds the
+    photo, the alpha and the PNG, never the composed image. The photo's ICC profile goes into the PNG
+    (not in MASK mode: a mask holds no colours). ``progress`` counts the tiles of each edge step in
+    turn; ``cancel`` stops between tiles. Raises :class:`ExportError` if memory runs out.
+    """
+    options = options or ExportOptions()
+    alpha = export_alpha(photo, alpha, options, progress, cancel)
+    if options.mode is ExportMode.MASK:
+        rows, channels, dtype, profile = (lambda y0, y1: alpha[y0:y1]), 1, alpha.dtype, None
+    else:
+        composer = _Composer(photo, alpha, options, progress, cancel)
+        rows, channels, dtype, profile = composer.rows, composer.channels, photo.pixels.dtype, photo.icc_profile
+    try:
+        return encode_png(rows, photo.height, photo.width, channels, dtype, profile)
+    except MemoryError as exc:
+        raise ExportError("Cannot encode the result as PNG: not enough memory") from exc
+
+
 def export_result(
     photo: Photo,
     alpha: np.ndarray,
@@ -65,32 +113,16 @@ def export_result(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> Path:
-    """Write the result of :func:`compose` to ``out_path`` as a PNG, atomically, and return the path.
+    """Write the PNG of :func:`encode_result` to ``out_path``, atomically, and return the path.
 
-    With ``options.matting`` the alpha is first recomputed by :func:`cutout_app.core.edges.trimap_matting.matte`.
-    The pixels are composed, filtered and deflated a block of rows at a time on every core
-    (:mod:`cutout_app.core.files.png_writer`), so memory holds the photo, the alpha and the PNG, never
-    the composed image. The photo's ICC profile goes into the PNG (not in MASK mode: a mask holds no
-    colours). ``progress`` counts the tiles of each edge step in turn; ``cancel`` stops between tiles.
-    Creates the parent folder if needed. Raises :class:`ExportError` if ``out_path`` is the photo's own
-    file (never overwritten), if a file exists there and ``overwrite`` is False, if the name does not
-    end in ``.png``, or if writing fails (read-only folder, disk full...).
+    With ``options.matting`` the alpha is first recomputed (:func:`export_alpha`). Creates the parent
+    folder if needed. Raises :class:`ExportError` if ``out_path`` is the photo's own file (never
+    overwritten), if a file exists there and ``overwrite`` is False, if the name does not end in
+    ``.png``, or if encoding or writing fails (not enough memory, read-only folder, disk full...).
     """
-    options = options or ExportOptions()
     out_path = Path(out_path)
     check_destination(out_path, photo.path, overwrite)
-    _check_alpha(photo, alpha)
-    if options.matting:
-        alpha = matte(photo.rgb8(), alpha, progress=progress, cancel=cancel)
-    if options.mode is ExportMode.MASK:
-        rows, channels, dtype, profile = (lambda y0, y1: alpha[y0:y1]), 1, alpha.dtype, None
-    else:
-        composer = _Composer(photo, alpha, options, progress, cancel)
-        rows, channels, dtype, profile = composer.rows, composer.channels, photo.pixels.dtype, photo.icc_profile
-    try:
-        encoded = encode_png(rows, photo.height, photo.width, channels, dtype, profile)
-    except MemoryError as exc:
-        raise ExportError(f"Cannot encode '{out_path.name}' as PNG: not enough memory") from exc
+    encoded = encode_result(photo, alpha, options, progress, cancel)
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

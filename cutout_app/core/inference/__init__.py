@@ -22,7 +22,7 @@ _MODULES = {
     "two_stage": ["CutoutModel", "GLOBAL_FILE", "REFINER_FILE", "Refinement", "Segmenter", "check_runs", "open_model"],
     "clicks": ["Click", "check_clicks", "click_maps", "next_click", "parse_point"],
     "interactive": ["Guidance", "Stroke", "full_size_mask", "painted_pixels", "quick_mask", "refined_mask"],
-    "pipeline": ["cut_out_file", "segment_photo"],
+    "pipeline": ["cut_out_file", "photo_alpha", "segment_photo"],
 }
 
 __getattr__, __all__ = lazy_face(__name__, _MODULES)
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
         valid_input_for_output,
         valid_output_size,
     )
-    from cutout_app.core.inference.pipeline import cut_out_file, segment_photo  # noqa: F401
+    from cutout_app.core.inference.pipeline import cut_out_file, photo_alpha, segment_photo  # noqa: F401
     from cutout_app.core.inference.providers import ProviderChoice  # noqa: F401
     from cutout_app.core.inference.tiling import plan_tiles, reflect_indices, snap_tile_size, tile_input  # noqa: F401
     from cutout_app.core.inference.two_stage import (  # noqa: F401
