@@ -173,6 +173,55 @@ def seed_corpus() -> dict[str, bytes]:
     }
 
 
+def tiff_file(entries: list[tuple[int, int, list[int]]], data: bytes = b"") -> bytes:
+    """A little-endian classic TIFF: ``data`` at offset 8, then one directory of ``(tag, type, values)``.
+
+    Values that do not fit in an entry go after the directory. Offsets into ``data`` are ``8 + position``.
+    """
+    formats = {1: "B", 3: "H", 4: "I", 16: "Q"}
+    ifd_at = 8 + len(data) + (len(data) & 1)
+    extra_at = ifd_at + 2 + 12 * len(entries) + 4
+    ifd, extra = struct.pack("<H", len(entries)), b""
+    for tag, typ, values in sorted(entries):
+        packed = struct.pack(f"<{len(values)}{formats[typ]}", *values)
+        if len(packed) <= 4:
+            ifd += struct.pack("<HHI", tag, typ, len(values)) + packed.ljust(4, b"\x00")
+        else:
+            ifd += struct.pack("<HHII", tag, typ, len(values), extra_at + len(extra))
+            extra += packed + b"\x00" * (len(packed) & 1)
+    return b"II*\x00" + struct.pack("<I", ifd_at) + data + b"\x00" * (len(data) & 1) + ifd + b"\x00" * 4 + extra
+
+
+def tiled_tiff(width: int, height: int, tile: tuple[int, int], bits: int = 8, samples: int = 1, sample_format: int = 1,
+               shared: bool = False, tile_bytes: int | None = None) -> bytes:
+    """A deflate-compressed tiled TIFF of zeros; ``shared``: every tile points at one compressed blob (a bomb);
+    ``tile_bytes``: each tile is that many bytes of its own instead (too few to decode: a header that lies)."""
+    tw, th = tile
+    count = -(-width // tw) * -(-height // th)
+    blob = bytes(tile_bytes) if tile_bytes is not None else zlib.compress(bytes(tw * th * samples * max(1, bits // 8)), 9)
+    data = blob if shared else blob * count
+    offsets = [8] * count if shared else [8 + k * len(blob) for k in range(count)]
+    return tiff_file([(256, 4, [width]), (257, 4, [height]), (258, 3, [bits] * samples), (259, 3, [8]),
+                      (262, 3, [2 if samples >= 3 else 1]), (277, 3, [samples]), (322, 4, [tw]), (323, 4, [th]),
+                      (324, 4, offsets), (325, 4, [len(blob)] * count), (339, 3, [sample_format] * samples)], data)  # fmt: skip
+
+
+def jpeg_frame_only(width: int, height: int, components: int = 3, progressive: bool = True, scans: int = 1) -> bytes:
+    """A JPEG of a frame header, ``scans`` empty scans and EOI: what the header scanner sees of a bomb."""
+    sof = struct.pack(">BHHB", 8, height, width, components) + b"".join(bytes([c + 1, 0x11, 0]) for c in range(components))
+    sos = struct.pack(">B", 1) + bytes([1, 0x00]) + bytes([0, 0, 0])
+    segment = lambda marker, body: bytes([0xFF, marker]) + struct.pack(">H", len(body) + 2) + body  # noqa: E731
+    return (b"\xff\xd8" + segment(0xC2 if progressive else 0xC0, sof)
+            + (segment(0xDA, sos) + b"\x00\x3f") * scans + b"\xff\xd9")  # fmt: skip
+
+
+def animated_webp_canvas(width: int, height: int) -> bytes:
+    """A tiny animated WebP whose VP8X canvas is ``width`` x ``height`` (no frames: only the header's claim)."""
+    vp8x = bytes([0x12, 0, 0, 0]) + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    body = b"WEBP" + b"VP8X" + struct.pack("<I", 10) + vp8x + b"ANIM" + struct.pack("<I", 6) + bytes(6)
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
 def apng_crashers() -> dict[str, bytes]:
     """Damaged APNGs that make OpenCV 5.0's decoder crash the process (SIGSEGV), rebuilt from :func:`apng`.
 

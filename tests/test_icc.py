@@ -83,3 +83,19 @@ def test_embedding_twice_is_refused() -> None:
         icc.embed_in_png(once, P3)
     with pytest.raises(ValueError):
         icc.embed_in_png(b"not a png", P3)
+
+
+def test_a_profile_over_the_cap_is_dropped_with_a_note(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A 4 MB profile made a PNG that Pillow refuses to open: it is left out of the photo and so of the export."""
+    big = bytearray(P3 + bytes(4 << 20))
+    big[:4] = len(big).to_bytes(4, "big")  # still a well-formed profile, only too large
+    path = tmp_path / "big-profile.png"
+    path.write_bytes(_png_with_profile(make_photo(), bytes(big)))
+    with caplog.at_level("WARNING", logger="cutout_app.core.files.icc"):
+        photo = read_image(path)
+    assert photo.icc_profile is None and "dropped" in caplog.text
+    out = export_result(photo, np.full((photo.height, photo.width), 255, np.uint8), tmp_path / "cut.png", ExportOptions())
+    assert icc.png_profile(out.read_bytes()) is None
+    edge = bytearray(P3 + bytes(icc.MAX_PROFILE_BYTES - len(P3)))
+    edge[:4] = len(edge).to_bytes(4, "big")
+    assert icc.is_profile(bytes(edge))  # exactly at the cap: carried over

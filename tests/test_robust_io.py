@@ -24,7 +24,7 @@ from cutout_app.core.batch.plan import CLAIMED_ELSEWHERE, BatchItem, BatchOption
 from cutout_app.core.errors import ExportError, ImageReadError
 from cutout_app.core.files.destination import check_destination
 from cutout_app.core.files.filelock import claim, remove_stale_files
-from cutout_app.core.files.imageio import read_image
+from cutout_app.core.files.imageio import read_image, read_mask
 from cutout_app.core.files.names import MAX_NAME_BYTES, name_bytes
 from cutout_app.core.files.safe_decode import DECODER_CRASHED, DecoderProcess
 
@@ -49,42 +49,56 @@ def _python(code: str, *args: str, **kwargs) -> subprocess.Popen[str]:  # noqa: 
 # --- the decoder process --------------------------------------------------------------------------
 
 
-def _kill_when_opened(fifo: Path, decoder: DecoderProcess, sig: int) -> threading.Thread:
-    """Kill the decoder's child once it has opened ``fifo`` for reading (it then blocks inside read_image)."""
+def _crash_while_decoding(decoder: DecoderProcess, path: Path, ready: Path, sig: int) -> None:
+    """Make the decoder's child die by ``sig`` while it holds the request for ``path`` (its reply is not
+    collected yet: the next ``decoder.read(path)`` collects it). ``ready`` is any photo, read first so that
+    the child runs: it is then stopped, given the request, and sent ``sig``."""
+    decoder.read(ready)
+    assert decoder.pid is not None
+    pid = decoder.pid
+    os.kill(pid, signal.SIGSTOP)
+    decoder.prefetch(path)
+    os.kill(pid, sig)
+    os.kill(pid, signal.SIGCONT)
 
-    def run() -> None:
-        fd = os.open(fifo, os.O_WRONLY)  # returns once the child has the FIFO open
-        assert decoder.pid is not None
-        os.kill(decoder.pid, sig)
-        os.close(fd)
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
-
-
-@pytest.mark.skipif(not POSIX, reason="FIFOs and signals")
+@pytest.mark.skipif(not POSIX, reason="signals")
 def test_a_decoder_crash_is_one_files_error_and_the_next_file_reads(tmp_path: Path) -> None:
-    fifo = tmp_path / "hostile.png"
-    os.mkfifo(fifo)
+    hostile = write_photo(tmp_path / "hostile.png")
     good = write_photo(tmp_path / "good.jpg")
     with DecoderProcess(timeout=60) as decoder:
-        killer = _kill_when_opened(fifo, decoder, signal.SIGSEGV)
+        _crash_while_decoding(decoder, hostile, good, signal.SIGSEGV)
         with pytest.raises(ImageReadError) as info:
-            decoder.read(fifo)
-        killer.join(10)
+            decoder.read(hostile)
         assert info.value.reason.startswith(DECODER_CRASHED) and "SIGSEGV" in info.value.reason
         assert decoder.read(good).pixels.shape == (60, 80, 3)
 
 
-@pytest.mark.skipif(not POSIX, reason="FIFOs")
+@pytest.mark.skipif(not POSIX, reason="signals")
 def test_a_hanging_decoder_is_stopped(tmp_path: Path) -> None:
-    fifo = tmp_path / "never.png"
-    os.mkfifo(fifo)  # nobody writes: reading blocks for ever
+    photo = write_photo(tmp_path / "ok.png")
     with DecoderProcess(timeout=1) as decoder:
+        decoder.read(photo)
+        assert decoder.pid is not None
+        os.kill(decoder.pid, signal.SIGSTOP)  # it answers nothing from now on
         with pytest.raises(ImageReadError, match="did not finish within 1 s"):
-            decoder.read(fifo)
-        assert decoder.read(write_photo(tmp_path / "ok.png")).width == 80
+            decoder.read(photo)
+        assert decoder.read(photo).width == 80
+
+
+@pytest.mark.skipif(not POSIX, reason="FIFOs and devices")
+def test_fifos_and_devices_are_refused_before_reading(tmp_path: Path) -> None:
+    """A FIFO named like a photo, and a link to /dev/zero, are refused at once: nothing blocks, nothing is read."""
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)  # nobody writes: opening it to read would block for ever
+    zero = tmp_path / "zero.png"
+    zero.symlink_to("/dev/zero")
+    with DecoderProcess(timeout=60) as decoder:
+        for path, kind in ((fifo, "FIFO"), (zero, "device")):
+            with pytest.raises(ImageReadError, match=kind):
+                decoder.read(path)
+            with pytest.raises(ImageReadError, match=kind):
+                read_mask(path)
 
 
 def test_decoder_process_gives_the_same_photo_and_errors(tmp_path: Path) -> None:
@@ -172,16 +186,13 @@ def tiny_engine(tiny_model_path: Path):  # noqa: ANN201
 
 @pytest.mark.skipif(not POSIX, reason="FIFOs and signals")
 def test_batch_goes_on_after_a_decoder_crash(tmp_path: Path, tiny_engine) -> None:  # noqa: ANN001
-    fifo = tmp_path / "in" / "crasher.png"
-    fifo.parent.mkdir()
-    os.mkfifo(fifo)
+    crasher = write_photo(tmp_path / "in" / "crasher.png")
     good = write_photo(tmp_path / "in" / "good.jpg")
     out = tmp_path / "out"
-    plan = BatchPlan(tmp_path / "in", out, items=[BatchItem(fifo, out / "crasher.png"), BatchItem(good, out / "good.png")])
+    plan = BatchPlan(tmp_path / "in", out, items=[BatchItem(crasher, out / "crasher.png"), BatchItem(good, out / "good.png")])
     with DecoderProcess(timeout=60) as decoder:
-        killer = _kill_when_opened(fifo, decoder, signal.SIGSEGV)
+        _crash_while_decoding(decoder, crasher, good, signal.SIGSEGV)  # the batch's first read collects the crash
         report = run_pipelined(tiny_engine, plan, BatchOptions(), decoder=decoder, workers=1)
-        killer.join(10)
     assert [r.status for r in report.results] == ["failed", "done"]
     assert DECODER_CRASHED in (report.failed[0].error or "")
     assert (out / "good.png").is_file()

@@ -8,19 +8,30 @@ the result's ``iCCP`` chunk; no colour is converted.
 
 from __future__ import annotations
 
+import logging
 import struct
 import zlib
+
+log = logging.getLogger(__name__)
 
 #: The marker of an ICC profile's pieces in JPEG APP2 segments.
 JPEG_ICC_MARKER = b"ICC_PROFILE\x00"
 
-#: The largest profile cutout carries over (real ones are a few hundred bytes to a few hundred KB).
-MAX_PROFILE_BYTES = 4 << 20
+#: The largest profile cutout carries over (real ones are a few hundred bytes to a few hundred KB). A PNG
+#: must open everywhere, and Pillow refuses an iCCP chunk that inflates to more than 1 MiB.
+MAX_PROFILE_BYTES = 1 << 20
 
 
 def is_profile(data: bytes | None) -> bool:
-    """True if ``data`` looks like an ICC profile: the header's size matches and its signature is ``acsp``."""
-    if data is None or not 132 <= len(data) <= MAX_PROFILE_BYTES:
+    """True if ``data`` looks like an ICC profile: the header's size matches and its signature is ``acsp``.
+
+    A profile larger than :data:`MAX_PROFILE_BYTES` is not carried over; the log says so.
+    """
+    if data is not None and len(data) > MAX_PROFILE_BYTES:
+        log.warning("an ICC colour profile of more than %d bytes is dropped: the PNG is written without it",
+                    MAX_PROFILE_BYTES)
+        return False
+    if data is None or len(data) < 132:
         return False
     (size,) = struct.unpack_from(">I", data, 0)
     return size == len(data) and data[36:40] == b"acsp"

@@ -27,9 +27,20 @@ import numpy as np
 
 from cutout_app.core.errors import ImageReadError
 from cutout_app.core.files.headers import Header, HeaderError, scan_header, sniff_format
+from cutout_app.core.files.regular import FileTooLargeError, NotRegularFileError, read_regular
 
 #: Photos with more pixels than this are refused (a 250 MP RGB photo is 750 MB decoded).
 MAX_PIXELS = 250_000_000
+
+#: The most bytes decoding one file may allocate, as its header tells before any decoder runs: samples
+#: (channels x bytes per sample x pixels) and the decoder's working buffers (a progressive JPEG's
+#: coefficients, a TIFF tile, an animated WebP's canvases), and the copy that makes them RGB where one is
+#: needed. 8-bit RGB at :data:`MAX_PIXELS` (750 MB) fits; 16-bit RGBA at 250 MP (2 GB) does not.
+DECODE_BUDGET_BYTES = 1 << 30
+
+#: The largest file read as a photo or a mask: no honest photo within the decode budget is larger, and
+#: the file's bytes are held while it decodes.
+MAX_FILE_BYTES = DECODE_BUDGET_BYTES
 
 #: libpng refuses PNGs wider or taller than this (its default user limit, PNG_USER_WIDTH/HEIGHT_MAX).
 PNG_MAX_SIDE = 1_000_000
@@ -160,12 +171,15 @@ def _decode_checked(data: bytes, name: Path, flags: int) -> tuple[np.ndarray, He
     except HeaderError as exc:
         raise ImageReadError(name, f"{_REASON_TRUNCATED} ({exc})") from None
     _check_size(name, header.width, header.height)
+    _check_cost(name, header)
     if fmt == "png" and max(header.width, header.height) > PNG_MAX_SIDE:
         raise ImageReadError(
             name,
             f"image is too large: {header.width} x {header.height} pixels; "
             f"the PNG decoder reads at most {PNG_MAX_SIDE:,} pixels per side",
         )
+    if header.short_data:
+        raise ImageReadError(name, f"{_REASON_TRUNCATED} ({header.short_data})")
     if header.drop:
         data = _without_spans(data, header.drop)
     try:
@@ -199,10 +213,13 @@ def _without_spans(data: bytes, spans: list[tuple[int, int]]) -> bytes:
 
 
 def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, if it is a regular file of at most :data:`MAX_FILE_BYTES` (ImageReadError otherwise)."""
     try:
         if path.is_dir():
             raise ImageReadError(path, "is a folder, not an image file")
-        return path.read_bytes()
+        return read_regular(path, MAX_FILE_BYTES)
+    except (NotRegularFileError, FileTooLargeError) as exc:
+        raise ImageReadError(path, f"{exc.strerror}; only image files are read") from None
     except FileNotFoundError:
         if path.is_symlink():
             raise ImageReadError(path, f"broken link: its target '{os.readlink(path)}' does not exist") from None
@@ -231,10 +248,51 @@ def _check_size(path: Path, width: int, height: int) -> None:
         )
 
 
+def _check_cost(path: Path, header: Header) -> None:
+    """Refuse a file whose decoding would allocate more than :data:`DECODE_BUDGET_BYTES`, or give samples
+    that cannot become a photo, before any decoder sees it."""
+    if header.unsupported:
+        raise ImageReadError(path, f"unsupported pixel format ({header.unsupported})")
+    cost = header.decoded_bytes() + _conversion_bytes(header)
+    if cost > DECODE_BUDGET_BYTES:
+        raise ImageReadError(
+            path,
+            f"image is too large to decode: {header.width} x {header.height} pixels of {header.channels} channel(s) "
+            f"at {8 * header.sample_bytes} bits need {cost / 2**20:,.0f} MiB; the limit is "
+            f"{DECODE_BUDGET_BYTES / 2**20:,.0f} MiB",
+        )
+
+
+
+def _conversion_bytes(header: Header) -> int:
+    """What :func:`_to_rgb` allocates for the photo beside the decoded samples (it converts colour in place)."""
+    pixels = header.width * header.height
+    if header.float_samples:
+        return pixels * max(3, header.channels) * 2  # uint16, made in strips
+    if header.channels in (1, 2):
+        return pixels * (3 if header.channels == 1 else 4) * header.sample_bytes
+    return 0
+
+
+#: Rows of floating-point samples converted to 16 bits at a time.
+_FLOAT_STRIP_ROWS = 64
+
+
+def _float_to_uint16(img: np.ndarray) -> np.ndarray:
+    """Floating-point samples in [0, 1] as uint16, a strip of rows at a time: no float copy of the whole image."""
+    out = np.empty(img.shape, np.uint16)
+    for y in range(0, img.shape[0], _FLOAT_STRIP_ROWS):
+        strip = np.clip(img[y : y + _FLOAT_STRIP_ROWS].astype(np.float64), 0.0, 1.0)  # float16 would overflow
+        strip *= 65535.0
+        strip += 0.5
+        out[y : y + _FLOAT_STRIP_ROWS] = strip  # truncates toward zero: rounds, as the + 0.5 intends
+    return out
+
+
 def _to_rgb(path: Path, img: np.ndarray) -> np.ndarray:
     """Decoded cv2 pixels (gray, BGR, BGRA; any depth) to RGB/RGBA uint8/uint16, in place where possible."""
     if img.dtype.kind == "f":
-        img = (np.clip(img, 0.0, 1.0) * 65535.0 + 0.5).astype(np.uint16)
+        img = _float_to_uint16(img)
     elif img.dtype not in (np.uint8, np.uint16):
         raise ImageReadError(path, f"unsupported pixel format ({img.dtype} samples)")
 
