@@ -74,17 +74,12 @@ def _actor_count(text: str) -> int:
 
 def _colour(text: str) -> tuple[int, int, int]:
     """A colour: a name (white, black, grey), #RRGGBB or R,G,B with values 0..255."""
-    named = {"white": (255, 255, 255), "black": (0, 0, 0), "grey": (128, 128, 128), "gray": (128, 128, 128)}
-    value = text.strip().lower()
-    if value in named:
-        return named[value]
-    hexdigits = "0123456789abcdef"
-    if value.startswith("#") and len(value) == 7 and all(c in hexdigits for c in value[1:]):
-        return tuple(int(value[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
-    parts = value.split(",")
-    if len(parts) == 3 and all(p.strip().isdigit() and 0 <= int(p) <= 255 for p in parts):
-        return tuple(int(p) for p in parts)  # type: ignore[return-value]
-    raise argparse.ArgumentTypeError(f"'{text}' is not a colour: use a name (white), #RRGGBB or R,G,B")
+    from cutout_app.core.files import parse_colour
+
+    try:
+        return parse_colour(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _mask_value(name: str):  # noqa: ANN202 - an argparse type

@@ -92,6 +92,18 @@ def test_the_wheel_carries_model_translations_samples_and_desktop_files(wheel: P
     bundled = [n[len(inside):] for n in names if n.startswith(inside)]
     assert not [n for n in bundled if "textures" in n or n.endswith(".ts")]  # training material stays home
     assert sorted(n for n in bundled if n.endswith(".onnx")) == ["models/cutout/global.onnx", "models/cutout/refiner.onnx"]
+    assert {"cutout/__init__.py", "cutout/_remove.py", "cutout/py.typed"} <= names  # import cutout, typed
+
+
+def test_installed_library_cuts_out_the_sample_from_another_folder(fresh_venv: Path, tmp_path: Path) -> None:
+    script = ("import cutout\n"
+              "from cutout_app.core.paths import sample_photo_path\n"
+              "png = cutout.remove(sample_photo_path().read_bytes(), session=cutout.Session(provider='cpu'))\n"
+              "print(cutout.__file__, len(png), sep='\\n')")  # fmt: skip
+    result = _run(fresh_venv, [str(fresh_venv / "bin" / "python"), "-c", script], tmp_path)
+    assert result.returncode == 0, result.stderr
+    where, size = result.stdout.splitlines()
+    assert Path(where).is_relative_to(fresh_venv) and int(size) > 1000
 
 
 def test_installed_cutout_segments_the_sample_from_another_folder(fresh_venv: Path, tmp_path: Path) -> None:

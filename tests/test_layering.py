@@ -11,6 +11,8 @@ from pathlib import Path
 import cutout_app
 
 PACKAGE = Path(cutout_app.__file__).parent
+#: The Python library's public face, ``import cutout``: a front end like the command line.
+LIBRARY = PACKAGE.parent / "cutout"
 
 
 def _modules_after(code: str) -> set[str]:
@@ -70,12 +72,13 @@ def test_core_folders_depend_on_each_other_one_way() -> None:
 
 def test_front_ends_import_core_folders_through_their_faces() -> None:
     deep = []
-    front_ends = [PACKAGE / "cli.py", PACKAGE / "desktop.py", *sorted((PACKAGE / "gui").glob("*.py"))]
+    front_ends = [PACKAGE / "cli.py", PACKAGE / "desktop.py", *sorted((PACKAGE / "gui").glob("*.py")),
+                  *sorted(LIBRARY.glob("*.py"))]  # fmt: skip
     for path in front_ends:
         for module in _imported_modules(path):
             parts = module.split(".")
             if len(parts) > 3 and parts[1] == "core" and parts[2] in CORE_LAYERS:
-                deep.append(f"{path.relative_to(PACKAGE)} imports {module}")
+                deep.append(f"{path.relative_to(PACKAGE.parent)} imports {module}")
     assert not deep, "front ends use the faces (cutout_app.core.<folder>):\n" + "\n".join(deep)
 
 
@@ -91,6 +94,15 @@ def test_the_window_and_the_command_line_start_without_torch() -> None:
     assert "cutout_app.gui.main_window" in loaded and "PySide6.QtWidgets" in loaded
     assert "torch" not in loaded
     assert not {m for m in loaded if m.startswith("cutout_app.model")}
+
+
+def test_the_python_library_needs_neither_qt_nor_torch_nor_the_other_front_ends() -> None:
+    modules = sorted("cutout." + p.stem for p in LIBRARY.glob("*.py") if p.stem != "__init__")
+    assert "cutout._remove" in modules
+    loaded = _modules_after("\n".join(f"import {m}" for m in ["cutout", *modules]))
+    assert "cutout_app.core.inference.pipeline" in loaded
+    assert not {m for m in loaded if m.split(".")[0] in ("PySide6", "torch", "numba", "pymatting")}
+    assert not {m for m in loaded if m.startswith(("cutout_app.gui", "cutout_app.model", "cutout_app.cli"))}
 
 
 def test_numba_and_pymatting_wait_for_the_first_export() -> None:

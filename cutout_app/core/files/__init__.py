@@ -4,7 +4,8 @@
   ``headers``: the header scanners it relies on (they never raise anything but their own error);
 - ``safe_decode``: decoding untrusted photos in an isolated child process;
 - ``icc``: colour profiles carried from the photo to the PNG;
-- ``export``: the cut-out as a PNG (transparent, on a colour, or the mask); ``export_options``: what it makes;
+- ``export``: the cut-out as a PNG (transparent, on a colour, or the mask), on disk or in memory;
+  ``export_options``: what it makes, and colours written as text;
   ``destination``: where it may be written; ``png_writer``: its fast, block-wise encoder;
 - ``atomic``, ``filelock``: atomic writes and the claims of live writers; ``names``: result names;
   ``folder``: a folder's photos in order (the window's next and previous photo).
@@ -20,8 +21,8 @@ _MODULES = {
     "imageio": ["Photo", "SUPPORTED_EXTENSIONS", "decode_image", "is_supported_image", "read_image", "read_mask"],
     "headers": ["Header", "HeaderError", "exif_orientation", "scan_header", "sniff_format"],
     "safe_decode": ["DECODER_CRASHED", "DecoderProcess", "read_image_protected"],
-    "export": ["compose", "export_result"],
-    "export_options": ["ExportMode", "ExportOptions"],
+    "export": ["compose", "encode_result", "export_alpha", "export_result"],
+    "export_options": ["ExportMode", "ExportOptions", "parse_colour"],
     "destination": ["check_destination", "output_path_for"],
     "png_writer": ["encode_png"],
     "atomic": ["atomic_write_bytes", "check_writable_folder", "os_error_reason"],
@@ -36,8 +37,8 @@ __getattr__, __all__ = lazy_face(__name__, _MODULES)
 if TYPE_CHECKING:
     from cutout_app.core.files.atomic import atomic_write_bytes, check_writable_folder, os_error_reason  # noqa: F401
     from cutout_app.core.files.destination import check_destination, output_path_for  # noqa: F401
-    from cutout_app.core.files.export import compose, export_result  # noqa: F401
-    from cutout_app.core.files.export_options import ExportMode, ExportOptions  # noqa: F401
+    from cutout_app.core.files.export import compose, encode_result, export_alpha, export_result  # noqa: F401
+    from cutout_app.core.files.export_options import ExportMode, ExportOptions, parse_colour  # noqa: F401
     from cutout_app.core.files.filelock import CLAIM_SUFFIX, claim, remove_stale_files  # noqa: F401
     from cutout_app.core.files.folder import folder_photos, neighbour_photo  # noqa: F401
     from cutout_app.core.files.headers import Header, HeaderError, exif_orientation, scan_header, sniff_format  # noqa: F401
