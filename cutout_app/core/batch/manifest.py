@@ -6,6 +6,12 @@ asked (the disk was full: not a property of the photo). The latest record of an 
 ``write`` on an ``O_APPEND`` file and synced, so a run killed with ``kill -9`` loses at most the record of
 the file it was finishing (whose PNG, written atomically, is then found on the next run). A line cut
 short by a power loss is ignored on reading. Local batches and Ray jobs write the same manifest.
+
+The output folder may come from someone else, so the manifest is only ever a regular file opened with
+``O_NOFOLLOW`` (:mod:`cutout_app.core.files.regular`): a manifest planted as a link (to ``~/.bashrc``), a
+FIFO or a device is refused with a clear error, never written through or read without end, and a
+manifest larger than :data:`MAX_MANIFEST_BYTES` is refused. Records write ``$`` and the backquote as JSON
+escapes, so that no line holds a shell command substitution, wherever it ends up.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from pathlib import Path
 
 from cutout_app.core.errors import ExportError
 from cutout_app.core.files.atomic import os_error_reason
+from cutout_app.core.files.regular import open_regular, read_regular
 from cutout_app.core.wording import QT_TRANSLATE_NOOP, Translate, same
 
 MANIFEST_NAME = "cutout-manifest.jsonl"
@@ -26,6 +33,12 @@ _TEXT = QT_TRANSLATE_NOOP("cutout", "All runs into this folder ({manifest}): {do
 
 #: Statuses a manifest records: cut out by a run, failed, or found already written (``skipped``).
 RECORDED = ("done", "failed", "skipped")
+
+#: The largest manifest read: about a million records.
+MAX_MANIFEST_BYTES = 256 << 20
+
+#: Characters written as JSON escapes: a shell would substitute a command inside double quotes at them.
+_SHELL_ESCAPES = str.maketrans({"$": "\\u0024", "`": "\\u0060"})
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,7 @@ class Manifest:
     def entries(self) -> dict[Path, ManifestEntry]:
         """The latest entry of each output (absolute path); empty when there is no manifest yet."""
         try:
-            data = self.path.read_bytes()
+            data = read_regular(self.path, MAX_MANIFEST_BYTES, follow=False)
         except (FileNotFoundError, NotADirectoryError):
             return {}  # no run has written here yet (a bad folder is the run's error to report)
         except OSError as exc:
@@ -101,12 +114,12 @@ class Manifest:
         if retry:
             record["retry"] = True
         try:
-            line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+            line = (json.dumps(record, ensure_ascii=False).translate(_SHELL_ESCAPES) + "\n").encode("utf-8")
         except UnicodeEncodeError:  # a file name that is not UTF-8: its bytes as JSON escapes, which read back the same
-            line = (json.dumps(record) + "\n").encode("ascii")
+            line = (json.dumps(record).translate(_SHELL_ESCAPES) + "\n").encode("ascii")
         with self._lock:
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+                fd = open_regular(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644, follow=False)
             except OSError as exc:
                 raise ExportError(f"Cannot write the manifest '{self.path}': {os_error_reason(exc)}") from exc
             try:

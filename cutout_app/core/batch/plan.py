@@ -35,6 +35,7 @@ from cutout_app.core.files.atomic import DISK_FULL_ERRORS, check_writable_folder
 from cutout_app.core.files.export_options import ExportOptions
 from cutout_app.core.files.filelock import claim, remove_stale_files
 from cutout_app.core.files.names import CUTOUT_SUFFIX, fit_name, is_cutout_path
+from cutout_app.core.files.regular import check_no_links_below
 from cutout_app.core.wording import QT_TRANSLATE_NOOP, Translate, same
 
 if TYPE_CHECKING:
@@ -79,6 +80,8 @@ class BatchItem:
     dst: Path
     #: For an item not retried: the reason it failed in an earlier run (from the manifest).
     earlier_error: str | None = None
+    #: The output folder the batch was given (resolved): nothing is written through a link below it.
+    out_root: Path | None = None
 
 
 @dataclass
@@ -227,11 +230,11 @@ def plan_sources(
         dst = _output_for(src, out_real / src.parent.relative_to(root), source_set, taken)
         taken.add(dst)
         if _exists(dst) and not overwrite:
-            plan.skipped.append(BatchItem(src, dst))
+            plan.skipped.append(BatchItem(src, dst, out_root=out_real))
         elif dst in earlier:
-            plan.failed_before.append(BatchItem(src, dst, earlier[dst]))
+            plan.failed_before.append(BatchItem(src, dst, earlier[dst], out_root=out_real))
         else:
-            plan.items.append(BatchItem(src, dst))
+            plan.items.append(BatchItem(src, dst, out_root=out_real))
     return plan
 
 
@@ -309,8 +312,15 @@ def claim_item(item: BatchItem, overwrite: bool) -> tuple[contextlib.ExitStack, 
 
     Returns the stack holding the claim (close it when the item is finished, from any thread) and
     None, or a closed stack and the "skipped" result: another process holds the claim, or the output
-    appeared since planning (unless ``overwrite``).
+    appeared since planning (unless ``overwrite``); or the "failed" result of an output whose folder
+    inside the output folder is a link (planted there: nothing is written through it).
     """
+    if item.out_root is not None:
+        try:
+            check_no_links_below(item.out_root, item.dst)
+        except OSError as exc:
+            return contextlib.ExitStack(), FileResult(item.src, item.dst, "failed",
+                                                      f"Cannot write '{item.dst}': {exc.strerror}")
     try:
         item.dst.parent.mkdir(parents=True, exist_ok=True)
     except OSError:

@@ -29,13 +29,17 @@ from typing import Any, Callable
 import numpy as np
 
 from cutout_app.core.edges.settings import MaskSettings
+from cutout_app.core.editing.journal_format import MAX_JOURNAL_BYTES
 from cutout_app.core.errors import CutoutError, ImageReadError
 from cutout_app.core.files.imageio import Photo
+from cutout_app.core.files.regular import read_regular
 from cutout_app.core.files.safe_decode import read_image_protected
 from cutout_app.core.wording import QT_TRANSLATE_NOOP, Translate
 
 META_FORMAT = 1
 META_NAME = "meta.json"
+#: The largest description file read: one holds a few hundred bytes.
+MAX_META_BYTES = 1 << 20
 #: Damaged autosaves are moved into this sub-folder of the autosave folder.
 DAMAGED_DIR = "damaged"
 
@@ -129,14 +133,20 @@ def read_meta(folder: Path) -> dict[str, Any] | None:
     return meta
 
 
+def read_journal(folder: Path, gen: int) -> bytes:
+    """The first :data:`~cutout_app.core.editing.journal_format.MAX_JOURNAL_BYTES` of the journal of ``gen``:
+    a regular file, never read through a link. OSError if there is none or it cannot be read."""
+    return read_regular(journal_path(folder, gen), MAX_JOURNAL_BYTES, follow=False, prefix=True)
+
+
 def inspect_meta(folder: Path) -> tuple[dict[str, Any] | None, str | None]:
     """``(meta, None)`` for a sound meta file, ``(None, None)`` if there is none, ``(None, problem)`` if damaged."""
     try:
-        text = (folder / META_NAME).read_text(encoding="utf-8")
+        text = read_regular(folder / META_NAME, MAX_META_BYTES, follow=False).decode("utf-8")
     except FileNotFoundError:
         return None, None
     except (OSError, ValueError) as exc:
-        return None, f"its description file cannot be read ({exc})"
+        return None, f"its description file cannot be read ({getattr(exc, 'strerror', None) or exc})"
     try:
         meta = json.loads(text)
     except (ValueError, RecursionError):

@@ -49,6 +49,7 @@ from cutout_app.core.editing.mask_edit import EditRecord
 from cutout_app.core.errors import CutoutError, ExportError
 from cutout_app.core.files.atomic import atomic_write_bytes
 from cutout_app.core.files.filelock import remove_stale_files
+from cutout_app.core.files.regular import open_regular
 
 #: More windows than this on one photo share the last slot's number range no further.
 MAX_SLOTS = 64
@@ -316,8 +317,9 @@ class AutosaveJournal:
             self._hold()
             gen = self._meta["generation"]
             path = journal_path(self.folder, gen)
-            fh = open(path, "r+b") if path.exists() else open(path, "w+b")  # noqa: SIM115 - kept open for appends
-            data = fh.read()
+            # A regular file, never opened through a link; read no further than the loader would.
+            fh = os.fdopen(open_regular(path, os.O_RDWR | os.O_CREAT, 0o600, follow=False), "r+b")
+            data = fh.read(journal_format.MAX_JOURNAL_BYTES + 1)
             found = journal_format.scan(data, gen, (int(self._meta["shape"][0]), int(self._meta["shape"][1])))
             if found.problem is not None:  # missing or foreign header: start the journal afresh
                 fh.seek(0)

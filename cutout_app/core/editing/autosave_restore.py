@@ -30,9 +30,10 @@ from cutout_app.core.editing.autosave_files import (
     clean_settings,
     generations_on_disk,
     inspect_meta,
-    journal_path,
     read_base,
+    read_journal,
 )
+from cutout_app.core.editing.mask_edit import MAX_UNDO_STEPS
 from cutout_app.core.editing.autosave_slots import is_held, slot_folders
 from cutout_app.core.editing.geometry import Rect
 from cutout_app.core.editing.guidance_codec import guidance_from_json
@@ -53,6 +54,8 @@ _BAD_JOURNAL = QT_TRANSLATE_NOOP("cutout", "the journal of edits is {state}: edi
 _TORN = QT_TRANSLATE_NOOP("cutout", "the last edits could not be read ({count} bytes of the journal are damaged or cut short)")
 _MISSING = QT_TRANSLATE_NOOP("cutout", "the last {count} edit(s) are missing: the journal was cut short")
 _BAD_CLICKS = QT_TRANSLATE_NOOP("cutout", "the saved clicks and strokes could not be read ({reason}); the mask is restored without them")
+_OVER_BUDGET = QT_TRANSLATE_NOOP(
+    "cutout", "the journal holds more edits than a restore reads ({size} MB of mask): the later edits are left out")
 _JOURNAL_STATES = {"empty": "empty", "short": "cut short", "foreign": "not this autosave's"}
 
 
@@ -147,6 +150,11 @@ class RestoreInfo:
         except CutoutError as exc:
             return Recovered(None, settings, (Note(_BASE, problem=str(exc)), *notes), damaged=True)
         steps, base_guidance, guidance, lost = _replay(self.folder, gen, base, self.updated)
+        if len(steps) > MAX_UNDO_STEPS:  # undo keeps no more steps than this: the older edits join the base
+            for step in steps[:-MAX_UNDO_STEPS]:
+                base[step.rect.slices] = step.after
+            base_guidance = steps[-MAX_UNDO_STEPS - 1].guidance
+            steps = steps[-MAX_UNDO_STEPS:]
         soft = base.copy()
         for step in steps:
             soft[step.rect.slices] = step.after
@@ -172,7 +180,7 @@ def _replay(folder: Path, gen: int, base: np.ndarray, updated: float
     """The journal of ``gen`` as steps on ``base``, the guidance at the base and at the end, and what was lost."""
     height, width = base.shape
     try:
-        data = journal_path(folder, gen).read_bytes()
+        data = read_journal(folder, gen)
     except OSError:
         when = _when(os.path.getmtime(folder / f"base.{gen}.png")) if (folder / f"base.{gen}.png").exists() else "?"
         return [], Guidance(), Guidance(), [Note(_NO_JOURNAL, time=when)]
@@ -180,6 +188,8 @@ def _replay(folder: Path, gen: int, base: np.ndarray, updated: float
     lost: list[Note] = []
     if scan.problem is not None:
         lost.append(Note(_BAD_JOURNAL, state=_JOURNAL_STATES[scan.problem], time=_when(updated)))
+    elif scan.over_budget:
+        lost.append(Note(_OVER_BUDGET, size=journal_format.MAX_REPLAY_BYTES >> 20))
     elif scan.left:
         lost.append(Note(_TORN, count=scan.left))
     if scan.missing:
@@ -243,7 +253,7 @@ def _edited_since(folder: Path, meta: dict[str, Any], mark: ExportMark, shape: t
     if gen != mark.generation:
         return True  # a new base was written since: only an edit does that
     try:
-        data = journal_path(folder, gen).read_bytes()
+        data = read_journal(folder, gen)
     except OSError:
         return True
     entries = journal_format.scan(data, gen, shape).entries

@@ -12,7 +12,10 @@ A journal file is a header, then append-only records:
   guidance after that edit, as JSON (x, y, w, h are 0).
 
 Reading stops at the first record that is torn, corrupt or impossible for the mask's shape; the scan
-says how many bytes were left and how many records the header promised.
+says how many bytes were left and how many records the header promised. What a journal may cost to read
+is bounded in bytes: at most :data:`MAX_JOURNAL_BYTES` of the file, and at most :data:`MAX_REPLAY_BYTES`
+of mask content inflated from it (zlib packs a megabyte of a flat mask into a kilobyte, so a small journal
+can hold gigabytes); a journal beyond either is read up to there, like one cut short.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cutout_app.core.editing.geometry import Rect
+from cutout_app.core.editing.mask_edit import MAX_UNDO_BYTES
 
 MAGIC = b"CUTJ"
 VERSION = 2
@@ -37,6 +41,10 @@ MASK_MAGIC = b"CREC"
 GUIDANCE_MAGIC = b"CGDN"
 #: A stored guidance larger than this (uncompressed) is not one.
 MAX_GUIDANCE_BYTES = 64 * 1024 * 1024
+#: The most mask content (inflated bytes) read from one journal: what undo can hold at most, uncompressed.
+MAX_REPLAY_BYTES = MAX_UNDO_BYTES
+#: The most bytes of a journal file read.
+MAX_JOURNAL_BYTES = MAX_REPLAY_BYTES
 
 
 def header_bytes(generation: int, count: int = 0) -> bytes:
@@ -80,7 +88,8 @@ class Scan:
     ``entries`` are its sound records in order; ``end`` is the offset after the last of them (0 when the
     header is not this generation's); ``declared`` the number of records its header says were appended
     (None for a version-1 header); ``problem`` what is wrong with the header, if anything; ``left`` the
-    bytes after ``end`` that could not be read.
+    bytes after ``end`` that could not be read; ``over_budget`` whether reading stopped at
+    :data:`MAX_REPLAY_BYTES` of mask content.
     """
 
     entries: list[Entry] = field(default_factory=list)
@@ -89,6 +98,7 @@ class Scan:
     problem: str | None = None
     left: int = 0
     version: int = VERSION
+    over_budget: bool = False
 
     @property
     def missing(self) -> int:
@@ -132,6 +142,7 @@ def scan(data: bytes, generation: int, shape: tuple[int, int]) -> Scan:
     out.version = version
     offset = out.end = HEADER.size if version == VERSION else _HEADER_V1.size
     height, width = shape
+    inflated = 0
     while offset + RECORD.size <= len(data):
         magic, x, y, w, h, length, crc = RECORD.unpack_from(data, offset)
         start = offset + RECORD.size
@@ -145,6 +156,10 @@ def scan(data: bytes, generation: int, shape: tuple[int, int]) -> Scan:
             rect = Rect(x, y, w, h)
             if rect.empty or rect.clip(height, width) != rect:
                 break
+            if inflated + w * h > MAX_REPLAY_BYTES:
+                out.over_budget = True
+                break
+            inflated += w * h
             raw = _inflate(payload, w * h)
             if raw is None or len(raw) != w * h:
                 break

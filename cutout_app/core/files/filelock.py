@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from cutout_app.core.files.names import hidden_name
+from cutout_app.core.files.regular import open_regular
 
 try:
     import fcntl
@@ -53,11 +54,13 @@ def claim(path: Path) -> Iterator[bool]:
     """Claim the right to produce ``path`` among cutout processes, for the ``with`` block.
 
     Yields True when this process holds the claim, False when another live process does (then leave
-    ``path`` alone). The claim file is removed afterwards. Yields True if no claim file can be made.
+    ``path`` alone). The claim file is removed afterwards. Yields True if no claim file can be made; a
+    claim file that is a link, a FIFO or a device (planted in a folder someone sent) is neither opened
+    through nor removed: the link's target is never created or touched.
     """
     lock = Path(path).parent / hidden_name(Path(path).name, CLAIM_SUFFIX)
     try:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_regular(lock, os.O_RDWR | os.O_CREAT, 0o644, follow=False)
     except OSError:
         yield True
         return
@@ -114,7 +117,7 @@ def _remove_if_abandoned(path: Path, now: float) -> bool:
                 return False
             os.unlink(path)
             return True
-        fd = os.open(path, os.O_RDWR)
+        fd = open_regular(path, os.O_RDWR, follow=False)
     except OSError:
         return False
     try:

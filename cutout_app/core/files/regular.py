@@ -92,16 +92,17 @@ def open_regular(path: str | os.PathLike[str], flags: int = os.O_RDONLY, mode: i
     return fd
 
 
-def read_regular(path: str | os.PathLike[str], limit: int, *, follow: bool = True) -> bytes:
+def read_regular(path: str | os.PathLike[str], limit: int, *, follow: bool = True, prefix: bool = False) -> bytes:
     """The bytes of the regular file ``path``, at most ``limit`` of them.
 
-    Raises :class:`FileTooLargeError` for a file larger than ``limit`` (before reading it),
-    :class:`NotRegularFileError` as :func:`open_regular` does, and other OSErrors as reading raises them.
+    Raises :class:`FileTooLargeError` for a file larger than ``limit`` (before reading it), unless
+    ``prefix``: then its first ``limit`` bytes are the answer. :class:`NotRegularFileError` as
+    :func:`open_regular` raises it, and other OSErrors as reading raises them.
     """
     fd = open_regular(path, os.O_RDONLY, follow=follow)
     try:
         size = os.fstat(fd).st_size
-        if size > limit:
+        if size > limit and not prefix:
             raise FileTooLargeError(errno.EFBIG, f"it is {size:,} bytes; at most {limit:,} are read", os.fspath(path))
         parts, total = [], 0
         while True:
@@ -111,6 +112,8 @@ def read_regular(path: str | os.PathLike[str], limit: int, *, follow: bool = Tru
             parts.append(part)
             total += len(part)
             if total > limit:
+                if prefix:
+                    return b"".join(parts)[:limit]
                 raise FileTooLargeError(errno.EFBIG, f"it grew beyond {limit:,} bytes while being read", os.fspath(path))
         return b"".join(parts)
     finally:
