@@ -219,7 +219,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default=None)
     p.add_argument("--version-tag", dest="model_version", default="1")
     p.add_argument("--note", default="", help="describe the training data for the model card")
-    p.add_argument("--init", type=Path, default=None, help="fine-tune: start from this checkpoint's weights")
+    p.add_argument("--init", type=Path, default=None,
+                   help="fine-tune: start from this checkpoint's weights (global net: or from an exported global.onnx)")
     g = p.add_argument_group("global net (defaults: model/train_global.py GlobalTrainConfig)")
     g.add_argument("--encoder", default=None, help="efficientnet-lite0, -lite1 or -lite2 (ImageNet weights from the train extra)")
     g.add_argument("--input-size", type=int, default=None, help="long side S of the resized photo, a multiple of 32")
@@ -238,6 +239,17 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     g.add_argument("--loader-threads", type=int, default=None, help="threads preparing batches (more to feed a GPU)")
     g.add_argument("--checkpoint-every", type=float, default=None, metavar="SECONDS")
+    g.add_argument("--candidates", type=int, default=None,
+                   help="candidate masks for an ambiguous click besides the single answer (SAM's rule; e.g. 3)")
+    g.add_argument("--parts", type=Path, default=None, metavar="LABELS_DIR",
+                   help="per-part label maps (labels/ + labels.txt, e.g. ccp-parts) for part and remove clicks")
+    g.add_argument("--parts-photos", type=Path, default=None, metavar="DATA_DIR",
+                   help="the data folder holding the label maps' photos (e.g. ccp-people)")
+    g.add_argument("--parts-share", type=float, default=None, help="share of the click samples from the label maps")
+    g.add_argument("--select-by", choices=["auto", "auto+clicks"], default=None,
+                   help="best.pt by automatic IoU, or by its mean with the composites' one-click IoU")
+    g.add_argument("--freeze-bn", action="store_true", default=None,
+                   help="keep BatchNorm statistics fixed (always so when --init is an .onnx file)")
     t = p.add_argument_group("refiner and plain (tiled) nets")
     t.add_argument("--padding", choices=["valid", "same"], default="valid")
     t.add_argument("--tile-size", type=int, default=None, help="training crop (default: 188 refiner, 572 plain)")
@@ -401,7 +413,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             "val_fraction": args.val_fraction, "max_steps": args.steps, "auto_share": args.auto_share,
             "composite_share": args.composite_share, "max_rounds": args.max_rounds, "click_radius": args.click_radius,
             "name": args.name, "precision": args.precision, "checkpoint_every_s": args.checkpoint_every,
-            "loader_threads": args.loader_threads,
+            "loader_threads": args.loader_threads, "candidates": args.candidates, "parts_dir": args.parts,
+            "parts_photos": args.parts_photos, "parts_share": args.parts_share, "select_by": args.select_by,
+            "freeze_bn": args.freeze_bn,
         }
         config = GlobalTrainConfig(
             data_dirs=list(args.data_dirs), out=args.output, seed=args.seed, device=args.device,

@@ -18,6 +18,8 @@ from cutout_app.model.unet import ProbabilityUNet
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "probability"
+#: The second output of a global net with candidates: each output's predicted IoU, (N, 1 + K).
+SCORES_NAME = "scores"
 OPSET = 17
 
 
@@ -25,7 +27,8 @@ def export_onnx(net: Net, path: str | Path, info: ModelInfo | None = None) -> Pa
     """Write ``net`` as an ONNX graph with dynamic batch, height and width and ``info`` as metadata.
 
     The graph takes the channels ``info.channels`` names, normalised RGB first, (N, C, H, W) float32,
-    and returns probabilities (N, 1, H', W'). The file is written atomically. Returns ``path``.
+    and returns probabilities (N, 1, H', W'): (N, 1 + K, H', W') and the predicted IoU of each output
+    (N, 1 + K) for a global net with K candidates. The file is written atomically. Returns ``path``.
     Raises :class:`ModelError` if the net's input channels do not match ``info``'s role.
     """
     path = Path(path)
@@ -38,6 +41,10 @@ def export_onnx(net: Net, path: str | Path, info: ModelInfo | None = None) -> Pa
         raise ModelError(f"A {info.role} model takes {len(info.channels)} input channels; this U-Net takes {net.in_channels}")
     wrapper = ProbabilityUNet(net).eval()
     example = torch.zeros(1, net.in_channels, info.tile_size, info.tile_size)
+    outputs = [OUTPUT_NAME] + ([SCORES_NAME] if getattr(net, "candidates", 0) else [])
+    axes = {INPUT_NAME: {0: "batch", 2: "height", 3: "width"}, OUTPUT_NAME: {0: "batch", 2: "out_height", 3: "out_width"}}
+    if len(outputs) > 1:
+        axes[SCORES_NAME] = {0: "batch"}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with warnings.catch_warnings():
@@ -51,8 +58,8 @@ def export_onnx(net: Net, path: str | Path, info: ModelInfo | None = None) -> Pa
             dynamo=False,
             opset_version=OPSET,
             input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            dynamic_axes={INPUT_NAME: {0: "batch", 2: "height", 3: "width"}, OUTPUT_NAME: {0: "batch", 2: "out_height", 3: "out_width"}},
+            output_names=outputs,
+            dynamic_axes=axes,
         )
     model = onnx.load(str(tmp))
     del model.metadata_props[:]
@@ -76,9 +83,13 @@ def max_abs_difference(net: Net, onnx_path: str | Path, size: int | None = None,
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((2, net.in_channels, info_size, info_size + geometry.alignment)).astype(np.float32)
     with torch.no_grad():
-        expected = ProbabilityUNet(net).eval()(torch.from_numpy(x)).numpy()
+        expected = ProbabilityUNet(net).eval()(torch.from_numpy(x))
+    expected_all = [t.numpy() for t in (expected if isinstance(expected, tuple) else (expected,))]
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    got = session.run(None, {INPUT_NAME: x})[0]
-    if got.shape != expected.shape:
-        raise AssertionError(f"onnxruntime gave shape {got.shape}, torch {expected.shape}")
-    return float(np.max(np.abs(got - expected)))
+    got_all = session.run(None, {INPUT_NAME: x})
+    worst = 0.0
+    for got, want in zip(got_all, expected_all, strict=True):
+        if got.shape != want.shape:
+            raise AssertionError(f"onnxruntime gave shape {got.shape}, torch {want.shape}")
+        worst = max(worst, float(np.max(np.abs(got - want))))
+    return worst

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 import torch
 
-from cutout_app.core.datasets import VAL_FRACTION, composite_cases, find_pairs, split_pairs
+from cutout_app.core.datasets import VAL_FRACTION, composite_cases, find_pairs, find_part_maps, label_names, split_pairs
 from cutout_app.core.errors import Cancelled, CutoutError
 from cutout_app.core.inference import Click, ModelInfo, click_maps, next_click
 from cutout_app.core.progress import CancelToken, ProgressCallback
@@ -38,12 +38,15 @@ from cutout_app.model.checkpoint import load_checkpoint, load_training_state, sa
 from cutout_app.model.device import Precision, resolve_device, training_precision
 from cutout_app.model.encoder_unet import STRIDE, EncoderUNet
 from cutout_app.model.global_data import Batch, BatchSettings, GlobalBatches, fit_long_side, load_set, pad_square
-from cutout_app.model.losses import segmentation_loss
+from cutout_app.model.losses import candidate_loss, mask_iou, segmentation_loss
 from cutout_app.model.net_inputs import normalise
+from cutout_app.model.onnx_weights import calibrate_batchnorm, freeze_batchnorm, net_from_onnx
 from cutout_app.model.run_folder import CHECKPOINT_NAME, HISTORY_NAME, LAST_NAME, learning_rate, plain_config
 
 #: Photos are kept in memory at up to this multiple of the input size (crops zoom in up to ~1.7x).
 KEEP_SCALE = 1.4
+#: Batches whose statistics a net from an ONNX file gets for its BatchNorms (``onnx_weights``).
+CALIBRATION_BATCHES = 8
 
 
 @dataclass
@@ -73,8 +76,27 @@ class GlobalTrainConfig:
     max_negative: int = 3
     max_rounds: int = 3
     click_radius: float = 5.0
-    #: Start from this checkpoint's weights (same encoder); None: the encoder's ImageNet weights.
+    #: Start from this checkpoint's weights, or an exported ``global.onnx`` (same encoder); None: the
+    #: encoder's ImageNet weights. New candidate outputs start as copies of output 0.
     init: Path | None = None
+    #: Candidate outputs for ambiguous clicks (0: the single answer only; see ``model.encoder_unet``).
+    candidates: int = 0
+    #: Label maps for part clicks (``core.datasets.parts``) and the data folder of their photos.
+    parts_dir: Path | None = None
+    parts_photos: Path | None = None
+    #: Share of the click samples drawn from the label maps.
+    parts_share: float = 0.25
+    #: Weight of the hinted candidate's loss beside the best one's (``losses.candidate_loss``), and of the
+    #: IoU head's squared error.
+    hint_weight: float = 0.1
+    iou_weight: float = 1.0
+    #: The candidate outputs and the IoU head learn at this multiple of the rate (they start from nothing).
+    candidate_lr_scale: float = 5.0
+    #: Keep BatchNorm statistics fixed (always so from an ONNX file, whose BatchNorms are folded away).
+    freeze_bn: bool = False
+    #: best.pt is the checkpoint with the best automatic IoU ("auto"), or the best mean of that and the
+    #: composites' one-click IoU ("auto+clicks").
+    select_by: str = "auto"
     #: Continue the run in ``out`` from its ``last.pt`` (weights, optimiser, schedule, step).
     resume: bool = False
     name: str = "cutout-global"
@@ -118,12 +140,18 @@ def global_input(
 
 @torch.no_grad()
 def predict(net: torch.nn.Module, x: torch.Tensor, precision: Precision) -> np.ndarray:
-    """The net's probabilities (N, H, W) as float32 numpy, without gradients."""
+    """The net's output 0 as probabilities (N, H, W), float32 numpy, without gradients."""
+    return predict_all(net, x, precision)[0][:, 0]
+
+
+@torch.no_grad()
+def predict_all(net: torch.nn.Module, x: torch.Tensor, precision: Precision) -> tuple[np.ndarray, np.ndarray | None]:
+    """Every output's probabilities (N, 1 + K, H, W) and, with candidates, their predicted IoU (N, 1 + K)."""
     if precision.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     with precision.autocast(x.device):
-        logits = net(x)
-    return torch.sigmoid(logits.float()).squeeze(1).cpu().numpy()
+        logits, iou = net.forward_all(x)
+    return torch.sigmoid(logits.float()).cpu().numpy(), None if iou is None else torch.sigmoid(iou.float()).cpu().numpy()
 
 
 def add_feedback_clicks(
@@ -168,8 +196,9 @@ def composite_views(data: Sequence[tuple[np.ndarray, np.ndarray]], size: int, co
 
 @torch.no_grad()
 def validate(net: torch.nn.Module, views: Sequence[View], info: ModelInfo, device: torch.device,
-             precision: Precision, batch_size: int) -> float:
-    """Mean IoU over ``views`` (each with its clicks, no previous mask)."""
+             precision: Precision, batch_size: int, best_candidate: bool = False) -> float:
+    """Mean IoU over ``views`` (each with its clicks, no previous mask): of output 0, or with
+    ``best_candidate`` of the candidate whose predicted IoU is highest."""
     ious = []
     for start in range(0, len(views), batch_size):
         chunk = views[start : start + batch_size]
@@ -177,8 +206,12 @@ def validate(net: torch.nn.Module, views: Sequence[View], info: ModelInfo, devic
         previous = torch.zeros(len(chunk), 1, *images.shape[1:3], device=device)
         was_training = net.training
         net.eval()
-        prob = predict(net, global_input(images, [v[3] for v in chunk], previous, info), precision)
+        probs, scores = predict_all(net, global_input(images, [v[3] for v in chunk], previous, info), precision)
         net.train(was_training)
+        if best_candidate and scores is not None:
+            prob = probs[np.arange(len(chunk)), 1 + np.argmax(scores[:, 1:], axis=1)]
+        else:
+            prob = probs[:, 0]
         for i, (_, mask, (h, w), _) in enumerate(chunk):
             p, t = prob[i, :h, :w] >= 0.5, mask[:h, :w] >= 128
             union = np.count_nonzero(p | t)
@@ -192,15 +225,21 @@ def validate(net: torch.nn.Module, views: Sequence[View], info: ModelInfo, devic
 
 
 def build_net(config: GlobalTrainConfig) -> EncoderUNet:
-    """The net to train: from ``init`` when given, else with the encoder's ImageNet weights."""
-    net = EncoderUNet(config.encoder, in_channels=6)
-    if config.init is not None:
-        source, _ = load_checkpoint(config.init)
-        if not isinstance(source, EncoderUNet) or source.config() != net.config():
-            raise CutoutError(f"Checkpoint '{config.init}' is not a {config.encoder} global net")
-        net.load_state_dict(source.state_dict())
-    else:
+    """The net to train: from ``init`` (a checkpoint or an exported ONNX file) when given, else with the
+    encoder's ImageNet weights. Candidate outputs that ``init`` lacks start as copies of its output 0."""
+    net = EncoderUNet(config.encoder, in_channels=6, candidates=config.candidates)
+    if config.init is None:
         net.load_pretrained_encoder()
+        return net
+    if Path(config.init).suffix.lower() == ".onnx":
+        source: torch.nn.Module = net_from_onnx(config.init, config.candidates)
+    else:
+        source, _ = load_checkpoint(config.init)
+    if not isinstance(source, EncoderUNet) or source.encoder_name != config.encoder or source.candidates not in (0, config.candidates):
+        raise CutoutError(f"'{config.init}' is not a {config.encoder} global net with 0 or {config.candidates} candidates")
+    missing, unexpected = net.load_state_dict(source.state_dict(), strict=False)
+    if unexpected or any(not name.startswith(("cand_", "iou_head")) for name in missing):
+        raise CutoutError(f"'{config.init}' does not fit this global net")
     return net
 
 
@@ -241,6 +280,9 @@ def train_global(
     net = build_net(config) if state is None else _resumed_net(out / LAST_NAME, config)
     info = net.info(role="global", input_size=config.input_size, click_radius=config.click_radius,
                     tile_size=config.input_size, name=config.name, version=config.version)
+    from_onnx = state is None and config.init is not None and Path(config.init).suffix.lower() == ".onnx"
+    if config.freeze_bn:
+        freeze_batchnorm(net)
     net.to(device).train()
     if precision.channels_last:
         net.to(memory_format=torch.channels_last)
@@ -253,18 +295,26 @@ def train_global(
     val_data = load_set(val_pairs[: max(config.val_count, config.val_composites)], keep)
     val_views = validation_views(val_data[: config.val_count], config.input_size)
     comp_views = composite_views(val_data, config.input_size, config.val_composites)
+    parts, names, n_parts = [], {}, 0
+    if config.parts_dir is not None:
+        if config.parts_photos is None:
+            raise CutoutError("Label maps need the folder of their photos (parts_photos)")
+        part_pairs = split_pairs(find_part_maps(config.parts_dir, config.parts_photos), config.val_fraction, config.seed)[0]
+        parts, names, n_parts = load_set(part_pairs, keep, labels=True), label_names(config.parts_dir), len(part_pairs)
     log(f"data: {len(train_pairs)} train, {len(val_pairs)} validation pairs ({len(val_views)} photos and "
-        f"{len(comp_views)} composites per check), decoded in {time.perf_counter() - load_started:.0f}s; "
-        f"input {config.input_size}px; {config.encoder}; device {device}, {precision.name}")
+        f"{len(comp_views)} composites per check), {n_parts} training label maps, decoded in "
+        f"{time.perf_counter() - load_started:.0f}s; input {config.input_size}px; {config.encoder}"
+        f"{f', {config.candidates} candidates' if config.candidates else ''}; device {device}, {precision.name}")
 
     out.mkdir(parents=True, exist_ok=True)
     encoder_params = list(net.encoder.parameters())
-    encoder_ids = {id(p) for p in encoder_params}
-    optimizer = torch.optim.AdamW(
-        [{"params": encoder_params, "scale": config.encoder_lr_scale},
-         {"params": [p for p in net.parameters() if id(p) not in encoder_ids], "scale": 1.0}],
-        lr=config.lr, weight_decay=config.weight_decay,
-    )
+    candidate_params = [p for name, p in net.named_parameters() if name.startswith(("cand_", "iou_head"))]
+    own_ids = {id(p) for p in encoder_params + candidate_params}
+    groups = [{"params": encoder_params, "scale": config.encoder_lr_scale},
+              {"params": [p for p in net.parameters() if id(p) not in own_ids], "scale": 1.0}]
+    if candidate_params:
+        groups.append({"params": candidate_params, "scale": config.candidate_lr_scale})
+    optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
     warmup = min(200, max(1, config.max_steps // 20))
     meta = _meta(config, info, len(train_pairs), len(val_pairs), precision)
     history: list[dict[str, float]] = []
@@ -277,7 +327,11 @@ def train_global(
         log(f"resumed {out / LAST_NAME} at step {step}, {seconds_before:.0f}s trained, best {best:.4f}")
     batches = GlobalBatches(data, train_pairs, BatchSettings(
         config.input_size, config.batch_size, config.auto_share, config.composite_share, config.max_positive,
-        config.max_negative, config.max_rounds, config.seed), config.data_shares)
+        config.max_negative, config.max_rounds, config.seed, config.parts_share if parts else 0.0), config.data_shares,
+        parts, names)
+    if from_onnx and not config.freeze_bn:
+        calibrate_batchnorm(net, (_net_input(batches.batch(k), info, device, precision) for k in range(CALIBRATION_BATCHES)))
+        log(f"BatchNorm statistics of {config.init} measured on {CALIBRATION_BATCHES} batches")
     loss_sum, loss_n = 0.0, 0
     train_started = last_check = time.perf_counter()
     budget = config.time_budget_s
@@ -294,18 +348,23 @@ def train_global(
         nonlocal best, loss_sum, loss_n, last_check
         val_iou = validate(net, val_views, info, device, precision, config.batch_size)
         click_iou = validate(net, comp_views, info, device, precision, config.batch_size)
+        scores = {"val_iou": val_iou, "composite_1click_iou": click_iou}
+        if config.candidates:
+            scores["composite_best_candidate_iou"] = validate(net, comp_views, info, device, precision, config.batch_size, True)
         elapsed = trained_seconds()
-        entry = {"step": step, "seconds": round(elapsed, 1), "train_loss": loss_sum / max(1, loss_n), "val_iou": val_iou,
-                 "composite_1click_iou": click_iou, "lr": optimizer.param_groups[1]["lr"],
+        entry = {"step": step, "seconds": round(elapsed, 1), "train_loss": loss_sum / max(1, loss_n), **scores,
+                 "lr": optimizer.param_groups[1]["lr"],
                  "samples_per_s": loss_n * config.batch_size / max(1e-9, time.perf_counter() - last_check)}
         history.append(entry)
-        improved = val_iou > best
-        best = max(best, val_iou)
-        log(f"step {step}: train loss {entry['train_loss']:.4f}, val IoU {val_iou:.4f}{' (best)' if improved else ''}, "
-            f"composite 1-click IoU {click_iou:.4f}; {entry['samples_per_s']:.2f} samples/s, {elapsed:.0f}s")
-        save_last(val_iou=val_iou, composite_1click_iou=click_iou)
+        score = val_iou if config.select_by == "auto" else (val_iou + max(click_iou, scores.get("composite_best_candidate_iou", 0.0))) / 2
+        improved = score > best
+        best = max(best, score)
+        log(f"step {step}: train loss {entry['train_loss']:.4f}, val IoU {val_iou:.4f}, composite 1-click IoU {click_iou:.4f}"
+            + (f" (best candidate {scores['composite_best_candidate_iou']:.4f})" if config.candidates else "")
+            + f"{' (best)' if improved else ''}; {entry['samples_per_s']:.2f} samples/s, {elapsed:.0f}s")
+        save_last(**scores)
         if improved:
-            save_checkpoint(net, out / CHECKPOINT_NAME, **meta, steps=step, val_iou=val_iou, composite_1click_iou=click_iou)
+            save_checkpoint(net, out / CHECKPOINT_NAME, **meta, steps=step, **scores)
         (out / HISTORY_NAME).write_text(json.dumps(history, indent=1), encoding="utf-8")
         loss_sum, loss_n = 0.0, 0
         last_check = time.perf_counter()
@@ -322,7 +381,7 @@ def train_global(
             rate = learning_rate(config.lr, step, frac, warmup)
             for group in optimizer.param_groups:
                 group["lr"] = rate * group["scale"]
-            loss_sum += _step(net, optimizer, next(stream), info, device, precision)
+            loss_sum += _step(net, optimizer, next(stream), info, device, precision, config)
             loss_n += 1
             step += 1
             if progress is not None:
@@ -347,25 +406,51 @@ def _resumed_net(path: Path, config: GlobalTrainConfig) -> EncoderUNet:
     return net
 
 
+def _net_input(batch: Batch, info: ModelInfo, device: torch.device, precision: Precision) -> torch.Tensor:
+    """A prepared batch as the net's input (its own clicks and previous masks, no feedback rounds)."""
+    images = torch.from_numpy(batch.images).to(device)
+    previous = torch.from_numpy(batch.previous).unsqueeze(1).to(device)
+    x = global_input(images, batch.clicks, previous, info)
+    return x.contiguous(memory_format=torch.channels_last) if precision.channels_last else x
+
+
 def _step(net: EncoderUNet, optimizer: torch.optim.Optimizer, batch: Batch, info: ModelInfo,
-          device: torch.device, precision: Precision) -> float:
-    """One optimisation step on a prepared batch (plus its iterative click rounds); returns the loss."""
+          device: torch.device, precision: Precision, config: GlobalTrainConfig) -> float:
+    """One optimisation step on a prepared batch (plus its iterative click rounds); returns the loss.
+
+    Output 0 learns every sample's target. With candidates, those learn the ambiguous samples' readings by
+    SAM's rule (``losses.candidate_loss``), and the IoU head each output's IoU with what it learns."""
     images = torch.from_numpy(batch.images).to(device)
     previous = torch.from_numpy(batch.previous).unsqueeze(1).to(device)
     clicks = batch.clicks
-    n = batch.n_auto
-    if batch.rounds and n < len(clicks):
-        interactive = clicks[n:]
-        previous[n:] = add_feedback_clicks(net, images[n:], batch.targets[n:], interactive, previous[n:], batch.rounds, info, precision)
-        clicks[n:] = interactive
+    refined = [i for i in range(batch.n_auto, len(clicks)) if not batch.ambiguous[i]]
+    if batch.rounds and refined:
+        index = torch.tensor(refined, device=device)
+        chosen = [clicks[i] for i in refined]
+        previous[index] = add_feedback_clicks(net, images[index], batch.targets[refined], chosen, previous[index],
+                                              batch.rounds, info, precision)
+        for i, c in zip(refined, chosen):
+            clicks[i] = c
     x = global_input(images, clicks, previous, info)
     if precision.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     target = torch.from_numpy(batch.targets).to(device).unsqueeze(1).float().div_(255.0)
     optimizer.zero_grad(set_to_none=True)
     with precision.autocast(device):
-        logits = net(x)
-    loss = segmentation_loss(logits, target)
+        logits, iou_logits = net.forward_all(x)
+    loss = segmentation_loss(logits[:, :1], target)
+    if iou_logits is not None:
+        n = len(clicks)
+        ambiguous = torch.from_numpy(batch.ambiguous).to(device)
+        cand_target = torch.from_numpy(batch.cand_targets).to(device).unsqueeze(1).float().div_(255.0)
+        hints = torch.from_numpy(batch.hints).to(device)
+        if ambiguous.any():
+            loss = loss + candidate_loss(logits[ambiguous, 1:], cand_target[ambiguous], hints[ambiguous], config.hint_weight).sum() / n
+        actual = torch.cat([mask_iou(logits[:, :1], target), mask_iou(logits[:, 1:], cand_target)], dim=1)
+        weight = torch.ones_like(actual)
+        weight[:, 1:] = ambiguous.float().unsqueeze(1)
+        error = (torch.sigmoid(iou_logits.float()) - actual) ** 2 * weight
+        loss = loss + config.iou_weight * error.sum() / weight.sum()
     loss.backward()
     optimizer.step()
     return float(loss.detach())

@@ -106,5 +106,8 @@ class ProbabilityUNet(nn.Module):
         super().__init__()
         self.net = net
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        if getattr(self.net, "candidates", 0):  # a global net with candidates also predicts each output's IoU
+            logits, iou = self.net.forward_all(x)
+            return torch.sigmoid(logits), torch.sigmoid(iou)
         return torch.sigmoid(self.net(x))

@@ -3,6 +3,7 @@
 - ``folders``: image/mask folder pairs and the validation split that training never sees;
 - ``composites``: subjects cut from photos and pasted into others, one mask per object ("this object" clicks);
   ``composite_eval``: the clicked object's IoU after one click on held-out composites;
+- ``parts``: per-garment label maps as click targets (the part, the person, the person with what she holds);
 - ``synthetic``: textured synthetic composites (hair mattes for the edge benchmarks);
 - ``metrics``, ``evaluation``: scoring a model against human masks, automatic and with simulated clicks.
 """
@@ -17,6 +18,7 @@ _MODULES = {
     "folders": ["Pair", "VAL_FRACTION", "find_pairs", "split_pairs"],
     "composites": ["Composite", "interior_points", "paste_subjects"],
     "composite_eval": ["ClickCase", "composite_cases", "composite_click_scores"],
+    "parts": ["Granularity", "HELD_NAMES", "Region", "click_targets", "find_part_maps", "held_mask", "label_names", "regions"],
     "synthetic": ["coarse_probability", "ellipse_outline", "load_textures", "make_composite", "make_matting_composite", "random_texture", "rasterise", "write_dataset"],
     "metrics": ["iou", "precision_recall_counts"],
     "evaluation": ["EvalReport", "ImageScore", "evaluate", "list_pairs", "write_json"],
@@ -30,6 +32,16 @@ if TYPE_CHECKING:
     from cutout_app.core.datasets.evaluation import EvalReport, ImageScore, evaluate, list_pairs, write_json  # noqa: F401
     from cutout_app.core.datasets.folders import VAL_FRACTION, Pair, find_pairs, split_pairs  # noqa: F401
     from cutout_app.core.datasets.metrics import iou, precision_recall_counts  # noqa: F401
+    from cutout_app.core.datasets.parts import (  # noqa: F401
+        HELD_NAMES,
+        Granularity,
+        Region,
+        click_targets,
+        find_part_maps,
+        held_mask,
+        label_names,
+        regions,
+    )
     from cutout_app.core.datasets.synthetic import (  # noqa: F401
         coarse_probability,
         ellipse_outline,

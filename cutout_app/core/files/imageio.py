@@ -155,6 +155,18 @@ def read_mask(path: str | Path) -> np.ndarray:
     return mask
 
 
+def read_labels(path: str | Path) -> np.ndarray:
+    """A label map (one uint8 label number a pixel, 0 = background) as uint8 H x W, values as stored.
+
+    The same checks and limits as :func:`read_mask`, without its 0/1 scaling: a label stays a label.
+    """
+    path = Path(path)
+    img, header, fmt = _decode_checked(_read_bytes(path), path, cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION)
+    if img.ndim != 2 or img.dtype != np.uint8:
+        raise ImageReadError(path, "not a readable label map")
+    return _apply_orientation(img, _orientation_to_apply(header, fmt))
+
+
 def _decode_checked(data: bytes, name: Path, flags: int) -> tuple[np.ndarray, Header, str]:
     """The decoded pixels (as ``cv2.imdecode`` gives them with ``flags``), the file's header and its format.
 

@@ -27,6 +27,8 @@ Role = Literal["single", "global", "refiner"]
 #: The largest input edge, in pixels, of a global pass or a tile: one inference of that size already needs
 #: 400 MB of float32 (4096 x 4096 x 6 channels), and beyond it resizing the photo fails.
 MAX_INPUT_EDGE = 4096
+#: The most candidate masks a global net may give for one click.
+MAX_CANDIDATES = 8
 #: The deepest U-Net cutout runs (its tiles align to 2**depth pixels).
 MAX_DEPTH = 8
 #: Bounds of the RGB normalisation ``(rgb / 255 - mean) / std``: within them every input is a finite
@@ -114,6 +116,9 @@ class ModelInfo:
     click_radius: float = 0.0
     #: The pretrained encoder under the U-Net decoder (e.g. "efficientnet-lite0"); "" for a plain U-Net.
     encoder: str = ""
+    #: Global role: how many candidate masks the net gives for an ambiguous click, besides its single answer
+    #: (0: the single answer only). Such a net has a second output, ``scores``: each output's predicted IoU.
+    candidates: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -193,6 +198,10 @@ class ModelInfo:
                 raise ValueError(f"a global model needs same padding and an input size that is a multiple of {self.alignment}")
             if not 0 < self.click_radius <= self.input_size:
                 raise ValueError(f"a global model needs a click radius from 0 to its input size, not {self.click_radius!r}")
+            if not _whole(self.candidates) or not 0 <= self.candidates <= MAX_CANDIDATES:
+                raise ValueError(f"candidates {self.candidates!r} is not a whole number from 0 to {MAX_CANDIDATES}")
+        elif self.candidates:
+            raise ValueError(f"only a global model gives candidates, not a {self.role} model")
         elif not _whole(self.tile_size) or not 0 < self.tile_size <= MAX_INPUT_EDGE:
             raise ValueError(f"tile size {self.tile_size!r} is not a whole number of pixels from 1 to {MAX_INPUT_EDGE}")
         elif self.output_size(self.tile_size) is None:
