@@ -13,6 +13,14 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from cutout_app.core.errors import ModelError
+from cutout_app.core.inference.model_guard import (
+    check_declared_outputs,
+    check_output,
+    failure_text,
+    guard_session_options,
+    run_guarded,
+    run_seconds,
+)
 from cutout_app.core.inference.model_info import METADATA_KEY, ModelInfo
 from cutout_app.core.inference.providers import ProviderChoice
 from cutout_app.core.inference.tiling import Tile, TilePlan, plan_tiles, tile_input
@@ -53,17 +61,24 @@ class ModelSession:
     When CUDA cannot be used the session runs on the CPU and says why in :attr:`provider_note`; a
     CUDA failure while running switches to the CPU too. ``threads`` sets onnxruntime's intra-op
     threads (0: its default, all cores). Raises :class:`ModelError` for a missing or broken file, and
-    for metadata that does not match the graph (input channels).
+    for metadata or outputs that do not match what cutout runs (input channels, a probability map).
+    Runs are guarded (:mod:`cutout_app.core.inference.model_guard`): a memory cap, a time budget
+    (``run_budget_s``, default by input size), and outputs checked for shape and finite values.
     """
 
-    def __init__(self, model_path: str | Path, provider: ProviderChoice = "auto", threads: int = 0) -> None:
+    def __init__(self, model_path: str | Path, provider: ProviderChoice = "auto", threads: int = 0,
+                 run_budget_s: float | None = None) -> None:
         self.model_path = Path(model_path)
         self.threads = threads
+        self.run_budget_s = run_budget_s
         self.provider_note: str | None = None
         if provider not in ("auto", "cuda", "cpu"):
             raise ValueError(f"provider must be auto, cuda or cpu, not {provider!r}")
         if self.model_path.is_dir():
             raise ModelError(f"'{self.model_path}' is a folder; this part of a model is one .onnx file")
+        if self.model_path.exists() and not self.model_path.is_file():
+            raise ModelError(f"Model file '{self.model_path}' is not a regular file (a device, a FIFO...); "
+                             "a model is an .onnx file")  # fmt: skip
         if not self.model_path.is_file():
             raise ModelError(f"Model file '{self.model_path}' does not exist")
         want_cuda = provider == "cuda" or (provider == "auto" and CUDA in available_providers())
@@ -74,6 +89,7 @@ class ModelSession:
         self.info = self._read_info()
         self._input_name = self._session.get_inputs()[0].name
         self._check_channels()
+        check_declared_outputs(self._session, self.model_path)
 
     @property
     def provider(self) -> str:
@@ -91,6 +107,7 @@ class ModelSession:
         # and the tile workers. A 0.03 / 0.67 MP cut-out took 0.59 / 0.94 s against 0.64 / 1.03 s spinning
         # (median of 8); 12 MP was within the noise (3.94 against 3.84 s, median of 6).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        guard_session_options(options)
         providers = [CUDA, CPU] if use_cuda else [CPU]
         if use_cuda:
             _preload_cuda_libraries()
@@ -108,7 +125,10 @@ class ModelSession:
         return session
 
     def _read_info(self) -> ModelInfo:
-        meta = self._session.get_modelmeta().custom_metadata_map
+        try:
+            meta = self._session.get_modelmeta().custom_metadata_map
+        except Exception as exc:  # noqa: BLE001 - metadata onnxruntime cannot turn into strings
+            raise ModelError(f"Model file '{self.model_path}' has unreadable metadata: {_first_line(exc)}") from exc
         if METADATA_KEY not in meta:
             raise ModelError(
                 f"Model file '{self.model_path}' has no cutout metadata; export it with 'cutout export-onnx'"
@@ -125,17 +145,24 @@ class ModelSession:
             )
 
     def run(self, inputs: np.ndarray) -> np.ndarray:
-        """The model's output for a float32 (N, C, H, W) batch; raises :class:`ModelError` if it fails."""
+        """The model's output for a float32 (N, C, H, W) batch; raises :class:`ModelError` if it fails, runs
+        past its time budget, or gives anything but a finite probability map of the expected size."""
+        budget = self.run_budget_s if self.run_budget_s is not None else run_seconds(inputs)
         try:
-            return self._session.run(None, {self._input_name: inputs})[0]
+            output = run_guarded(self._session, {self._input_name: inputs}, budget)[0]
+        except TimeoutError as exc:
+            raise ModelError(f"The model '{self.model_path}' did not finish a run within {budget:g} s "
+                             "(its graph loops or is far too large)") from exc  # fmt: skip
         except Exception as exc:  # noqa: BLE001
             if self.provider != "CUDA":
-                raise ModelError(f"The model failed to run: {_first_line(exc)}") from exc
+                raise ModelError(f"The model failed to run: {failure_text(exc)}") from exc
             # Out of GPU memory or a missing kernel: finish the job on the CPU rather than fail it.
             self.provider_note = f"CUDA failed while running ({_first_line(exc)}); switched to the CPU"
             log.warning(self.provider_note)
             self._session = self._create_session(False)
             return self.run(inputs)
+        size = tuple(self.info.output_size(edge) for edge in inputs.shape[2:])
+        return check_output(output, inputs, size, self.model_path)  # type: ignore[arg-type]
 
     def normalisation(self) -> tuple[np.ndarray, np.ndarray]:
         """(scale, offset) per RGB channel so that ``rgb8 * scale + offset`` is the model's normalised input."""

@@ -16,6 +16,8 @@ from cutout_app.core.errors import ModelError
 METADATA_KEY = "cutout"
 #: Bumped when the meaning of a field changes (2: role, channels, input size and clicks).
 FORMAT_VERSION = 2
+#: The longest metadata read (cutout writes a few hundred characters).
+MAX_METADATA_CHARS = 64 * 1024
 
 Padding = Literal["valid", "same"]
 Norm = Literal["none", "batch"]
@@ -155,7 +157,11 @@ class ModelInfo:
 
     @classmethod
     def from_json(cls, text: str) -> "ModelInfo":
-        """Parse the ONNX metadata written by :meth:`to_json`; raises :class:`ModelError` if it is unusable."""
+        """Parse the ONNX metadata written by :meth:`to_json`; raises :class:`ModelError` if it is unusable
+        (longer than :data:`MAX_METADATA_CHARS`, nested too deep, not these fields)."""
+        if len(text) > MAX_METADATA_CHARS:
+            raise ModelError(f"The model's cutout metadata is invalid: {len(text):,} characters, at most "
+                             f"{MAX_METADATA_CHARS:,} are read")  # fmt: skip
         try:
             raw = json.loads(text)
             if not isinstance(raw, dict):
@@ -176,11 +182,20 @@ class ModelInfo:
             if "margin" in raw and raw["margin"] != info.margin:
                 raise ValueError(f"margin {raw['margin']} contradicts a depth-{info.depth} U-Net (margin {info.margin})")
             return info
+        except RecursionError:
+            raise ModelError("The model's cutout metadata is invalid: it is nested too deep") from None
         except (TypeError, ValueError, KeyError, OverflowError) as exc:
             raise ModelError(f"The model's cutout metadata is invalid: {exc}") from exc
 
     def check(self) -> None:
         """Raise ValueError if the fields contradict each other or cannot work (sizes, normalisation, depth)."""
+        for name in ("role", "padding", "norm", "name", "version", "training_data", "encoder", "output"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} is {type(getattr(self, name)).__name__}, not text")
+        if not isinstance(self.extra, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in self.extra.items()):
+            raise ValueError("extra must map text to text")
+        if not _whole(self.base_width) or self.base_width < 1:
+            raise ValueError(f"base width {self.base_width!r} is not a whole number of channels")
         if self.role not in ROLE_CHANNELS:
             raise ValueError(f"unknown role {self.role!r}")
         if self.padding not in ("valid", "same"):
