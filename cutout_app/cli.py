@@ -498,7 +498,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         engine = _engine(args)
         report = evaluate(engine, args.images, args.masks, MaskSettings(refine=not args.no_refine),
                           progress=ProgressBar("images"), limit=args.limit, max_clicks=args.clicks, split=args.split,
-                          read=decoder.read)
+                          read=decoder.read, read_truth=decoder.read_mask)
     print(f"model: {engine.describe()}")
     print(report.table(per_image=args.per_image))
     if args.json:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+import decoder_faults
 from conftest import make_photo
 
 from cutout_app.cli import EXIT_OK, EXIT_USAGE, main
@@ -35,46 +34,51 @@ def _decoder_children() -> list[int]:
     return found
 
 
-def _crash_the_reader_of(fifo: Path) -> threading.Thread:
-    """Once a decoder child opens ``fifo``, kill it with SIGSEGV, as a decoder bug would."""
-
-    def run() -> None:
-        fd = os.open(fifo, os.O_WRONLY)  # returns once a reader has the FIFO open
-        for pid in _decoder_children():
-            os.kill(pid, signal.SIGSEGV)
-        os.close(fd)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
-
-
-def test_segment_survives_a_decoder_crash(tmp_path: Path, tiny_two_stage_path: Path,
+def test_segment_survives_a_decoder_crash(tmp_path: Path, tiny_two_stage_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    fifo = tmp_path / "hostile.png"
-    os.mkfifo(fifo)
-    killer = _crash_the_reader_of(fifo)
-    code = main(["segment", str(fifo), "-o", str(tmp_path / "out.png"), "--model", str(tiny_two_stage_path)])
-    killer.join(10)
+    hostile = tmp_path / "hostile.png"
+    cv2.imwrite(str(hostile), make_photo())
+    decoder_faults.inject(monkeypatch, tmp_path, "hostile")
+    code = main(["segment", str(hostile), "-o", str(tmp_path / "out.png"), "--model", str(tiny_two_stage_path)])
     assert code == EXIT_USAGE
     assert DECODER_CRASHED in capsys.readouterr().err  # the child died, not this process
 
 
-def test_eval_survives_a_decoder_crash(tmp_path: Path, tiny_two_stage_path: Path,
+def test_eval_survives_a_decoder_crash(tmp_path: Path, tiny_two_stage_path: Path, monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     images, masks = tmp_path / "images", tmp_path / "masks"
     images.mkdir(), masks.mkdir()
     rgb = make_photo()
-    cv2.imwrite(str(images / "a_good.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    for stem in ("a_good", "b_hostile"):
+    for stem in ("a_good", "b_hostile", "c_good"):
+        cv2.imwrite(str(images / f"{stem}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    for stem in ("a_good", "b_hostile", "c_good"):
         cv2.imwrite(str(masks / f"{stem}.png"), np.where(rgb[..., 0] > 128, 255, 0).astype(np.uint8))
-    os.mkfifo(images / "b_hostile.png")
-    killer = _crash_the_reader_of(images / "b_hostile.png")
+    decoder_faults.inject(monkeypatch, tmp_path, str(images / "b_hostile"))
     code = main(["eval", str(images), str(masks), "--model", str(tiny_two_stage_path)])
-    killer.join(10)
     captured = capsys.readouterr()
-    assert code == EXIT_OK  # the good photo was scored
+    assert code == EXIT_OK  # the good photos were scored
     assert "b_hostile" in captured.err and DECODER_CRASHED in captured.err
+    assert "mean of 2" in captured.out
+
+
+def test_eval_decodes_masks_in_the_child_with_the_photos_limits(tmp_path: Path, tiny_two_stage_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """A mask that crashes its decoder fails its pair only (the decoding happened in the child), and a FIFO in
+    the masks' place blocks nothing."""
+    images, masks = tmp_path / "images", tmp_path / "masks"
+    images.mkdir(), masks.mkdir()
+    rgb = make_photo()
+    for stem in ("a", "b", "c"):
+        cv2.imwrite(str(images / f"{stem}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    for stem in ("a", "b"):
+        cv2.imwrite(str(masks / f"{stem}.png"), np.where(rgb[..., 0] > 128, 255, 0).astype(np.uint8))
+    os.mkfifo(masks / "c.png")
+    decoder_faults.inject(monkeypatch, tmp_path, str(masks / "b.png"))
+    code = main(["eval", str(images), str(masks), "--model", str(tiny_two_stage_path)])
+    captured = capsys.readouterr()
+    assert code == EXIT_OK and "mean of 1" in captured.out
+    assert "b.png" in captured.err and DECODER_CRASHED in captured.err and "c.png" in captured.err
 
 
 def test_a_prefetched_photo_is_the_one_read_and_a_dropped_one_does_not_answer_another(tmp_path: Path) -> None:

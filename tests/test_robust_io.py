@@ -21,7 +21,8 @@ from conftest import write_photo
 from cutout_app.core.batch.local import run_pipelined
 from cutout_app.core.batch.manifest import MANIFEST_NAME
 from cutout_app.core.batch.plan import CLAIMED_ELSEWHERE, BatchItem, BatchOptions, BatchPlan, plan_batch
-from cutout_app.core.errors import ExportError, ImageReadError
+from cutout_app.core.errors import Cancelled, ExportError, ImageReadError
+from cutout_app.core.progress import CancelToken
 from cutout_app.core.files.destination import check_destination
 from cutout_app.core.files.filelock import claim, remove_stale_files
 from cutout_app.core.files.imageio import read_image, read_mask
@@ -99,6 +100,64 @@ def test_fifos_and_devices_are_refused_before_reading(tmp_path: Path) -> None:
                 decoder.read(path)
             with pytest.raises(ImageReadError, match=kind):
                 read_mask(path)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (Linux /proc)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+@pytest.mark.parametrize("child_state", ["waiting", "stopped mid-decode"])
+def test_the_decoder_child_dies_with_its_parent_and_leaves_no_files(tmp_path: Path, child_state: str) -> None:
+    """``kill -9`` of cutout ends its decoder child too, whether it waits for a request or is stuck in one;
+    no pixel file is ever written to the temporary folder."""
+    photo = write_photo(tmp_path / "photo.png")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    code = """
+        import os, signal, sys, time
+        from cutout_app.core.files.safe_decode import DecoderProcess
+        decoder = DecoderProcess()
+        decoder.read(sys.argv[1])
+        if sys.argv[2] != "waiting":
+            os.kill(decoder.pid, signal.SIGSTOP)
+            decoder.prefetch(sys.argv[1])
+        print(decoder.pid, flush=True)
+        time.sleep(600)
+    """
+    env = dict(os.environ, TMPDIR=str(scratch))
+    parent = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(photo), child_state],
+                              stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)  # fmt: skip
+    try:
+        child = int(parent.stdout.readline())
+        assert _alive(child)
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 30  # a guard against a hang: the kernel ends it at once
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_read_can_be_cancelled_from_another_thread(tmp_path: Path) -> None:
+    photo = write_photo(tmp_path / "photo.png")
+    token = CancelToken()
+    with DecoderProcess(timeout=600) as decoder:
+        decoder.read(photo)
+        assert decoder.pid is not None
+        child = decoder.pid
+        os.kill(child, signal.SIGSTOP)  # the next decode never ends
+        threading.Timer(0.3, token.cancel).start()
+        with pytest.raises(Cancelled):
+            decoder.read(photo, token)
+        assert decoder.pid is None and not _alive(child)
+        assert decoder.read(photo).width == 80  # a fresh child for the next read
 
 
 def test_decoder_process_gives_the_same_photo_and_errors(tmp_path: Path) -> None:

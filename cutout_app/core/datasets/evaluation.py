@@ -162,12 +162,14 @@ def evaluate(
     max_clicks: int = 0,
     split: str = "all",
     read: Callable[[Path], Photo] = read_image,
+    read_truth: Callable[[Path], np.ndarray] = read_mask,
 ) -> EvalReport:
     """Score ``engine`` on the photos of ``images_dir`` that have a mask of the same stem in ``masks_dir``.
 
     ``limit`` takes the first N pairs (by name); ``max_clicks`` > 0 runs the click protocol as well
     (two-stage models only); ``split`` is ``"all"``, ``"val"`` or ``"train"`` (see :func:`list_pairs`).
-    ``read`` decodes each photo (the command line passes its decoder process's).
+    ``read`` decodes each photo and ``read_truth`` each mask (the command line passes its decoder
+    process's: masks are as untrusted as photos).
     """
     if max_clicks and not isinstance(engine, CutoutModel):
         raise CutoutError("The click protocol needs a two-stage model (a folder with global.onnx and refiner.onnx)")
@@ -179,7 +181,7 @@ def evaluate(
             cancel.raise_if_cancelled()
         try:
             photo = read(pair.image)
-            truth = read_mask(pair.mask)
+            truth = read_truth(pair.mask)
             if truth.shape != (photo.height, photo.width):
                 raise ImageReadError(pair.mask, f"mask is {truth.shape[1]}x{truth.shape[0]}, photo {photo.width}x{photo.height}")
             start = time.perf_counter()
