@@ -122,3 +122,35 @@ def test_the_opener_refuses_links_fifos_and_devices(tmp_path: Path) -> None:
         read_regular(regular, 2)
     assert read_regular(regular, 2, prefix=True) == b"ab"
     assert regular.read_bytes() == b"abc"
+
+
+def test_two_batches_of_same_named_photos_into_one_folder_never_skip_silently(tmp_path: Path, tiny_model_path: Path,
+                                                                              capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    from cutout_app.cli import EXIT_FAILED, EXIT_OK, main
+
+    first, second, out = tmp_path / "shoot-1", tmp_path / "shoot-2", tmp_path / "out"
+    write_photo(first / "photo.jpg", seed=1)
+    write_photo(second / "photo.jpg", seed=2)  # another photo, the same name
+    write_photo(second / "other.jpg", seed=3)
+    args = ["--model", str(tiny_model_path), "--provider", "cpu"]
+    assert main(["batch", str(first), str(out), *args]) == EXIT_OK
+    written = (out / "photo.png").read_bytes()
+    capsys.readouterr()
+    assert main(["batch", str(second), str(out), *args]) == EXIT_FAILED
+    report = capsys.readouterr().out
+    assert "photo.jpg" in report and "cut out from another photo" in report and "shoot-1" in report
+    assert (out / "photo.png").read_bytes() == written and (out / "other.png").is_file()
+    assert main(["batch", str(first), str(out), *args]) == EXIT_OK  # the first batch's record still stands
+    assert "skipped (output exists): 1" in capsys.readouterr().out
+
+
+def test_fifos_and_devices_in_an_input_folder_are_listed_as_failed(tmp_path: Path, engine) -> None:  # noqa: ANN001
+    photos = tmp_path / "in"
+    write_photo(photos / "real.jpg")
+    os.mkfifo(photos / "pipe.jpg")
+    (photos / "zero.png").symlink_to("/dev/zero")
+    report = run_pipelined(engine, plan_batch(photos, tmp_path / "out"), BatchOptions(), workers=1)
+    failed = {r.src.name: r.error or "" for r in report.failed}
+    assert sorted(failed) == ["pipe.jpg", "zero.png"]
+    assert "FIFO" in failed["pipe.jpg"] and "device" in failed["zero.png"]
+    assert [r.src.name for r in report.done] == ["real.jpg"]

@@ -89,9 +89,11 @@ class Manifest:
                 latest[entry.output] = entry
         return latest
 
-    def failures(self) -> dict[Path, str]:
-        """Outputs whose latest record is a failure that a rerun does not retry unless asked, with its reason."""
-        return {out: e.error or "unknown error" for out, e in self.entries().items() if e.status == "failed" and not e.retry}
+    def failures(self, entries: dict[Path, ManifestEntry] | None = None) -> dict[Path, str]:
+        """Outputs whose latest record is a failure that a rerun does not retry unless asked, with its reason
+        (of ``entries``, :meth:`entries` read already, or read now)."""
+        entries = self.entries() if entries is None else entries
+        return {out: e.error or "unknown error" for out, e in entries.items() if e.status == "failed" and not e.retry}
 
     def summary(self) -> ManifestSummary:
         """Counts of done (cut out or found written) and failed outputs, over every run into this folder."""

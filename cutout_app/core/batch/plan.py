@@ -96,11 +96,13 @@ class BatchPlan:
     skipped: list[BatchItem] = field(default_factory=list)
     failed_before: list[BatchItem] = field(default_factory=list)
     unreadable: list[tuple[Path, str]] = field(default_factory=list)
+    #: Items whose output exists and was cut out from another photo (the manifest says so), with the reason.
+    conflicts: list[BatchItem] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        """Number of photos found (to do + skipped + not retried)."""
-        return len(self.items) + len(self.skipped) + len(self.failed_before)
+        """Number of photos found (to do + skipped + not retried + in conflict)."""
+        return len(self.items) + len(self.skipped) + len(self.failed_before) + len(self.conflicts)
 
 
 @dataclass
@@ -114,6 +116,13 @@ class FileResult:
     error: str | None = None
     seconds: float = 0.0
     retry: bool = False
+    #: It failed because its output was cut out from another photo: the manifest keeps that photo's record.
+    conflict: bool = False
+
+
+#: Why a photo whose output exists, made from another photo of the same name, is not skipped.
+OTHER_SOURCE = ("its output already exists and was cut out from another photo ({other}); "
+                "use another output folder, or --overwrite to replace it")
 
 
 def failed_result(src: Path, dst: Path, exc: BaseException, seconds: float = 0.0) -> FileResult:
@@ -195,9 +204,11 @@ def plan_batch(
     back into a folder they lie in (a loop); a folder that cannot be read (no permission, a path longer
     than the system allows) goes to ``unreadable`` with the reason. Broken links (dangling or looping)
     and files whose path is too long to look at are taken, so that the run lists them as failed. An
-    output that already exists goes to ``skipped`` unless ``overwrite``; one whose latest manifest
-    record is a failure goes to ``failed_before`` unless ``retry_failed`` or ``overwrite`` (or the
-    failure was a full disk). Raises CutoutError if ``in_dir`` is not a folder.
+    output that already exists goes to ``skipped`` unless ``overwrite``, or to ``conflicts`` when the
+    manifest says it was cut out from another photo (two batches of same-named photos into one folder:
+    never a silent skip); one whose latest manifest record is a failure goes to ``failed_before`` unless
+    ``retry_failed`` or ``overwrite`` (or the failure was a full disk). Raises CutoutError if ``in_dir``
+    is not a folder.
     """
     in_dir = Path(in_dir).expanduser()
     out_dir = Path(out_dir).expanduser()
@@ -213,23 +224,30 @@ def plan_batch(
 
 
 def plan_sources(
-    in_dir: Path, root: Path, sources: list[Path], out_dir: Path, overwrite: bool = False, retry_failed: bool = False
+    in_dir: Path, root: Path, sources: list[Path], out_dir: Path, overwrite: bool = False, retry_failed: bool = False,
+    source_name: Callable[[Path], str] = str,
 ) -> BatchPlan:
     """The plan for ``sources`` (files under ``root``, in order): :func:`plan_batch` after its search.
 
     A Ray job plans the files it listed on a remote file system with it (``root`` is then that file
-    system's path of the folder), so that its outputs get the same names as a local run's.
+    system's path of the folder, ``source_name`` names a source as its manifest records do), so that its
+    outputs get the same names as a local run's.
     """
     out_dir = Path(out_dir).expanduser()
     out_real = out_dir.resolve()
-    earlier = {} if overwrite or retry_failed else Manifest(out_real).failures()
+    manifest = Manifest(out_real)
+    records = manifest.entries()
+    earlier = {} if overwrite or retry_failed else manifest.failures(records)
     source_set = set(sources)
     taken: set[Path] = set()
     plan = BatchPlan(in_dir=Path(in_dir), out_dir=out_dir)
     for src in sources:
         dst = _output_for(src, out_real / src.parent.relative_to(root), source_set, taken)
         taken.add(dst)
-        if _exists(dst) and not overwrite:
+        record = records.get(dst)
+        if _exists(dst) and not overwrite and record is not None and record.source != source_name(src):
+            plan.conflicts.append(BatchItem(src, dst, OTHER_SOURCE.format(other=record.source), out_root=out_real))
+        elif _exists(dst) and not overwrite:
             plan.skipped.append(BatchItem(src, dst, out_root=out_real))
         elif dst in earlier:
             plan.failed_before.append(BatchItem(src, dst, earlier[dst], out_root=out_real))
@@ -278,7 +296,7 @@ class BatchRecorder:
         with self._lock:
             self.report.results.append(result)
             fresh_skip = result.status == "skipped" and result.error is None and result.dst not in self._known
-            if result.status in ("done", "failed") or fresh_skip:
+            if (result.status in ("done", "failed") and not result.conflict) or fresh_skip:
                 self.manifest.append(self._source_name(result.src), result.dst, result.status, result.error,
                                      result.seconds, retry=result.retry)
                 self._known.add(result.dst)
@@ -301,7 +319,9 @@ def start_run(
         recorder.record(FileResult(item.src, item.dst, "skipped"))
     for item in plan.failed_before:
         recorder.record(FileResult(item.src, item.dst, "failed-before", item.earlier_error))
-    every_item = plan.items + plan.skipped + plan.failed_before
+    for item in plan.conflicts:
+        recorder.record(FileResult(item.src, item.dst, "failed", item.earlier_error, conflict=True))
+    every_item = plan.items + plan.skipped + plan.failed_before + plan.conflicts
     for folder in sorted({Path(plan.out_dir)} | {item.dst.parent for item in every_item}):
         remove_stale_files(folder, ".png")
     return recorder
@@ -401,11 +421,8 @@ def _find_sources(in_dir: Path, out_dir: Path, recursive: bool) -> tuple[list[Pa
             path = root_path / name
             if name.startswith(".") or not imageio.is_supported_image(path):
                 continue
-            try:
-                if not path.is_file() and not (path.is_symlink() and not path.exists()):
-                    continue  # a FIFO, a device...; broken links are taken, to be reported as failed
-            except OSError:
-                pass  # a path too long to look at: taken, so that the run says so
+            # FIFOs, devices and broken links are taken too: the run lists them as failed with the reason
+            # (the reader opens regular files only), and a path too long to look at says so.
             if in_place and is_cutout_path(path):
                 continue  # a result of an earlier in-place batch, not a photo
             found.append(path)

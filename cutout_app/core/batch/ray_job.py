@@ -128,7 +128,7 @@ def plan_source(source: Source, out_dir: Path, recursive: bool = True, overwrite
         if is_supported_image(path):
             sources.append(path)
     sources.sort(key=lambda p: p.relative_to(root).parts)
-    return plan_sources(root, root, sources, out_dir, overwrite, retry_failed)
+    return plan_sources(root, root, sources, out_dir, overwrite, retry_failed, source.name)
 
 
 def connect(address: str | None) -> bool:
