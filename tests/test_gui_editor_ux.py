@@ -300,7 +300,8 @@ def test_ctrl_c_copies_the_cutout_with_alpha_and_ctrl_v_pastes_a_photo(qtbot, wi
     clip.setData("image/png", data.tobytes())
     QApplication.clipboard().setMimeData(clip)
     doc.mark_saved()
-    qtbot.keyClick(window.canvas, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(window.open_finished, timeout=30000):
+        qtbot.keyClick(window.canvas, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
     assert window.document is not doc and (window.document.width, window.document.height) == (70, 90)
     np.testing.assert_array_equal(window.document.rgb, pasted)
     del mime
@@ -319,17 +320,20 @@ def test_page_down_opens_the_next_photo_of_the_folder(qtbot, tiny_model_path, tm
     window = open_window(qtbot, tiny_model_path, tmp_path, prompter)
     assert window.open_path(folder / "item2.jpg")
     _activate(qtbot, window)
-    qtbot.keyClick(window.canvas, Qt.Key.Key_PageDown)
+    with qtbot.waitSignal(window.open_finished, timeout=30000):
+        qtbot.keyClick(window.canvas, Qt.Key.Key_PageDown)
     assert window.document.photo.path.name == "item10.jpg"  # natural order; cut-outs and other files skipped
     qtbot.keyClick(window.canvas, Qt.Key.Key_PageDown)
     assert window.document.photo.path.name == "item10.jpg" and "last photo" in window.status.currentMessage()
     window.document.replace_mask(np.full((60, 80), 255, np.uint8))
-    qtbot.keyClick(window.canvas, Qt.Key.Key_PageUp)
-    assert prompter.questions == ["save:item10.jpg"]  # the same unsaved-edits rule as any other open
+    with qtbot.waitSignal(window.open_finished, timeout=30000) as blocker:
+        qtbot.keyClick(window.canvas, Qt.Key.Key_PageUp)
+    assert blocker.args == [False] and prompter.questions == ["save:item10.jpg"]  # the unsaved-edits rule of any open
     assert window.document.photo.path.name == "item10.jpg"
     prompter.save_choice = SaveChoice.DISCARD
-    window.ui_actions.previous_photo.trigger()
-    window.ui_actions.previous_photo.trigger()
+    for _ in range(2):
+        with qtbot.waitSignal(window.open_finished, timeout=30000):
+            window.ui_actions.previous_photo.trigger()
     assert window.document.photo.path.name == "item1.jpg"
 
 

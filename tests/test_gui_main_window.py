@@ -82,7 +82,10 @@ def test_open_recent_menu_reopens(qtbot, tiny_model_path, tmp_path, photo_path):
     window.fill_recent_menu()
     entries = [a for a in window.ui_actions.recent_menu.actions() if a.text() == str(photo_path.resolve())]
     assert len(entries) == 1
-    entries[0].trigger()
+    with qtbot.waitSignal(window.open_finished, timeout=30000) as blocker:
+        entries[0].trigger()
+        assert window.open_worker is not None  # read in the background, not on the GUI thread
+    assert blocker.args == [True]
     assert window.document is not None and window.document.photo.path == photo_path
 
 

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         window.state.set_view_mode(ViewMode(args.view))
     window.show()
     if image is not None:
-        QTimer.singleShot(0, lambda: window.open_path(image))
+        QTimer.singleShot(0, lambda: window.start_open(image))
     return app.exec()
 
 

@@ -27,6 +27,7 @@ from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
 
 from cutout_app.core.edges import MaskSettings
 from cutout_app.core.editing import AutosaveJournal, EditRecord, Note, RestoreInfo, guidance_to_json
+from cutout_app.core.editing.autosave_restore import Recovered
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.wording import CONTEXT
 from cutout_app.gui.document import Document
@@ -86,18 +87,21 @@ class DocumentAutosave:
         return AutosaveJournal.find_all_restorable(photo_path, data_dir)
 
     # ------------------------------------------------------------------ opening
-    def offer_restore(self, ask: AskRestore) -> bool:
+    def offer_restore(self, ask: AskRestore, found: list[tuple[RestoreInfo, Recovered]] | None = None) -> bool:
         """Offer each autosave of this photo (newest first) until one is restored; True if one was.
 
         One whose edits were all exported is restored without asking; a damaged one beyond restoring is
         set aside with a notice; declining one deletes it. Autosaves left after a restore stay on disk.
+        ``found``: the autosaves and what each restores, read beforehand off the GUI thread (the photo
+        loader does); None finds and recovers them here.
         """
+        recovered = {info.folder: result for info, result in found or []}
         if AutosaveJournal.windows_editing(self.photo_path, self.data_dir):
             self._notify([QCoreApplication.translate(
                 "DocumentAutosave",
                 "This photo is open in another cutout window. The edits made here are autosaved separately, and both are offered when the photo is opened again after a crash.")])
         restored, left = False, 0
-        for info in self.find(self.photo_path, self.data_dir):
+        for info in [info for info, _ in found] if found is not None else self.find(self.photo_path, self.data_dir):
             try:
                 journal = info.journal()
             except CutoutError:
@@ -106,12 +110,12 @@ class DocumentAutosave:
                 journal.close()
                 left += 1
             elif not info.restorable:
-                self._restore(info, journal, saved=False)  # sets it aside and says why
+                self._restore(info, journal, saved=False, recovered=recovered.get(info.folder))  # sets it aside, says why
                 journal.close()
             elif info.exported is not None and not info.edits_since_export:
-                restored = self._restore(info, journal, saved=True)
+                restored = self._restore(info, journal, saved=True, recovered=recovered.get(info.folder))
             elif ask(info):
-                restored = self._restore(info, journal, saved=False)
+                restored = self._restore(info, journal, saved=False, recovered=recovered.get(info.folder))
             else:
                 journal.discard()
                 journal.close()
@@ -122,9 +126,10 @@ class DocumentAutosave:
             self._notify([kept.format(count=left)])
         return restored
 
-    def _restore(self, info: RestoreInfo, journal: AutosaveJournal, saved: bool) -> bool:
-        """Load ``info``'s autosave into the document and go on journaling in ``journal``; False if nothing came back."""
-        recovered = info.recover()
+    def _restore(self, info: RestoreInfo, journal: AutosaveJournal, saved: bool, recovered: Recovered | None = None) -> bool:
+        """Load ``info``'s autosave (``recovered`` already, or recovered now) into the document and go on journaling
+        in ``journal``; False if nothing came back."""
+        recovered = recovered or info.recover()
         notes = [_note_text(note) for note in recovered.notes]
         soft, damaged = recovered.soft, recovered.damaged
         if soft is not None and soft.shape != (self.document.height, self.document.width):

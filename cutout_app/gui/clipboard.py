@@ -3,15 +3,16 @@
 A copied cut-out is the PNG that File > Export would write (made by core's export, in a worker), offered
 both as ``image/png`` bytes, which other applications paste with their transparency, and as an image
 for Qt applications. A pasted photo is either a file the clipboard names (copied in a file manager) or
-image data, which is written to a PNG under cutout's data folder and then opened like any photo: the
-same decoder, the same autosave.
+the bytes of an image format cutout reads (told by their signature, whatever the format's name says),
+which the photo loader saves under cutout's data folder and opens like any photo: the same scanners and
+decoder child, the same autosave. Qt never decodes clipboard data in the window: an SVG offered as
+``image/bmp`` is not a photo, and nothing is drawn from it.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +20,13 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QClipboard, QImage
 from PySide6.QtWidgets import QApplication
 
-from cutout_app.core.files import ExportMode, ExportOptions, Photo, atomic_write_bytes, export_result, is_supported_image
+from cutout_app.core.files import ExportMode, ExportOptions, Photo, export_result, is_supported_image, sniff_format
+from cutout_app.core.files.imageio import MAX_FILE_BYTES
+from cutout_app.gui.photo_loader import PastedData
 
 PNG_MIME = "image/png"
+#: The file suffix of each format the scanners know.
+_SUFFIXES = {"png": ".png", "jpeg": ".jpg", "webp": ".webp", "bmp": ".bmp", "tiff": ".tif"}
 
 
 def cutout_png(photo: Photo, alpha: np.ndarray, options: ExportOptions) -> tuple[bytes, QImage]:
@@ -44,10 +49,11 @@ def put_on_clipboard(png: bytes, image: QImage, clipboard: QClipboard | None = N
     (clipboard or QApplication.clipboard()).setMimeData(mime)
 
 
-def pasted_photo(folder: Path, clipboard: QClipboard | None = None) -> Path | None:
-    """The photo the clipboard holds, as a file: one it names, or its image data saved under ``folder``.
+def clipboard_photo(clipboard: QClipboard | None = None) -> Path | PastedData | None:
+    """The photo the clipboard holds: a file it names, or the bytes of the first image format it offers whose
+    signature is one cutout reads (PNG first). None when it holds neither. Nothing is decoded here.
 
-    None when it holds no photo. OSError when the data cannot be saved.
+    OSError when the data is larger than a photo file may be.
     """
     mime = (clipboard or QApplication.clipboard()).mimeData()
     if mime is None:
@@ -55,20 +61,13 @@ def pasted_photo(folder: Path, clipboard: QClipboard | None = None) -> Path | No
     for url in mime.urls() if mime.hasUrls() else []:
         if url.isLocalFile() and is_supported_image(url.toLocalFile()):
             return Path(url.toLocalFile())
-    target = folder / time.strftime("pasted-%Y%m%d-%H%M%S.png")
-    n = 2
-    while target.exists():
-        target = target.with_name(time.strftime(f"pasted-%Y%m%d-%H%M%S-{n}.png"))
-        n += 1
-    if mime.hasFormat(PNG_MIME):
-        folder.mkdir(parents=True, exist_ok=True)
-        return atomic_write_bytes(target, bytes(mime.data(PNG_MIME).data()))
-    if mime.hasImage():
-        image = QImage(mime.imageData())
-        if image.isNull():
-            return None
-        folder.mkdir(parents=True, exist_ok=True)
-        if not image.save(str(target), "PNG"):
-            raise OSError(f"cannot write {target}")
-        return target
+    formats = [f for f in mime.formats() if f.startswith("image/")]
+    for name in sorted(formats, key=lambda f: f != PNG_MIME):
+        data = bytes(mime.data(name).data())
+        kind = sniff_format(data[:16])
+        if kind is None:
+            continue
+        if len(data) > MAX_FILE_BYTES:
+            raise OSError(f"the image on the clipboard is {len(data):,} bytes; at most {MAX_FILE_BYTES:,} are read")
+        return PastedData(data, _SUFFIXES[kind])
     return None

@@ -27,7 +27,6 @@ from cutout_app.core.files import (
     export_result,
     is_supported_image,
     neighbour_photo,
-    read_image_protected,
 )
 from cutout_app.core.inference import ProviderChoice, Segmenter, open_model, segment_photo
 from cutout_app.core.paths import default_model_path
@@ -35,8 +34,9 @@ from cutout_app.gui.actions import build_actions
 from cutout_app.gui.autosave import DocumentAutosave, describe_time
 from cutout_app.gui.canvas import ImageCanvas
 from cutout_app.gui.click_segmenter import ClickSegmenter
-from cutout_app.gui.clipboard import cutout_png, pasted_photo, put_on_clipboard
+from cutout_app.gui.clipboard import clipboard_photo, cutout_png, put_on_clipboard
 from cutout_app.gui.document import Document
+from cutout_app.gui.photo_loader import LoadedPhoto, PastedData, load_photo
 from cutout_app.gui.editor_state import EditorState, Tool
 from cutout_app.gui.export_dialog import ExportDialog
 from cutout_app.gui.prompts import DialogPrompter, Prompter, SaveChoice
@@ -60,6 +60,8 @@ class MainWindow(QMainWindow):
 
     #: A photo was opened (its path).
     document_opened = Signal(object)
+    #: An attempt to open a photo ended: True if it was opened.
+    open_finished = Signal(bool)
     #: Segmentation ended: "done", "cancelled" or "failed".
     segmentation_finished = Signal(str)
     #: Export ended: the written Path, or None if it failed.
@@ -97,6 +99,8 @@ class MainWindow(QMainWindow):
         self.segment_worker: TaskWorker | None = None
         self.export_worker: TaskWorker | None = None
         self.copy_worker: TaskWorker | None = None
+        #: The photo being read for opening (File > Open, drop, Recent, PageDown/PageUp, paste), if any.
+        self.open_worker: TaskWorker | None = None
         self._batch_dialog = None
         self._export_options = ExportOptions()
         self._export_result: Path | None = None
@@ -231,41 +235,93 @@ class MainWindow(QMainWindow):
             self.tr("Images ({patterns});;All files (*)").format(patterns=patterns),
         )
         if name:
-            self.open_path(Path(name))
+            self.start_open(Path(name))
 
     def open_path(self, path: Path | str) -> bool:
-        """Open the photo at ``path``; False if it was not opened.
+        """Open the photo at ``path`` and return once that ended (the window goes on painting and answering
+        meanwhile, and Cancel stops it); False if it was not opened. See :meth:`start_open`."""
+        outcome: list[bool] = []
+        loop = QEventLoop()
 
-        The file is read first, so a photo that cannot be read leaves the open one as it is; then the open
-        photo is closed (asking about unsaved edits) and an autosave of the new one is offered for restore.
-        """
-        path = Path(path)
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        def ended(opened: bool) -> None:
+            outcome.append(opened)
+            loop.quit()
+
+        self.open_finished.connect(ended)
         try:
-            photo = read_image_protected(path)
-        except CutoutError as exc:
-            QApplication.restoreOverrideCursor()
-            self.prompter.error(self.tr("Cannot open photo"), str(exc))
-            self.status.showMessage(str(exc), 8000)
-            if not path.exists():
-                self.settings.remove_recent_file(path)
-            return False
-        except MemoryError:
-            QApplication.restoreOverrideCursor()
-            self.prompter.error(self.tr("Cannot open photo"), self.tr("Not enough memory to open {name}.").format(name=path.name))
-            return False
-        QApplication.restoreOverrideCursor()
+            self.start_open(path)
+            if not outcome:
+                loop.exec()
+        finally:
+            self.open_finished.disconnect(ended)
+        return outcome[0]
+
+    def start_open(self, source: Path | str | PastedData) -> TaskWorker:
+        """Read a photo (a file, or pasted image bytes) in the background and then open it; ``open_finished`` says
+        how it ended. A photo still being read for opening is cancelled.
+
+        The photo is decoded in the decoder child and its autosaves recovered off the GUI thread
+        (:mod:`cutout_app.gui.photo_loader`), so a photo that cannot be read leaves the open one as it is;
+        then the open photo is closed (asking about unsaved edits) and an autosave is offered for restore.
+        """
+        source = source if isinstance(source, PastedData) else Path(source)
+        name = source.name if isinstance(source, Path) else self.tr("the pasted photo")
+        if self.open_worker is not None:
+            self.open_worker.cancel()
+        pasted = (self.autosave_dir or default_autosave_dir()).parent / "pasted"
+        worker = TaskWorker(lambda progress, cancel: load_photo(source, self.autosave_dir, pasted, cancel), "open")
+        worker.signals.succeeded.connect(lambda loaded, w=worker: self._photo_loaded(w, loaded))
+        worker.signals.failed.connect(lambda exc, w=worker: self._photo_not_loaded(w, source, exc))
+        worker.signals.cancelled.connect(lambda w=worker: self._open_ended(w, False, self.tr("Opening cancelled")))
+        self.open_worker = worker
+        self.status.start_task(self.tr("Opening {name}...").format(name=name))
+        self.workers.start(worker)
+        return worker
+
+    def _photo_not_loaded(self, worker: TaskWorker, source: Path | PastedData, exc: BaseException) -> None:
+        if worker is not self.open_worker:
+            return
+        if isinstance(exc, MemoryError):
+            name = source.name if isinstance(source, Path) else ""
+            message = self.tr("Not enough memory to open {name}.").format(name=name)
+        else:
+            message = str(exc)
+        self.prompter.error(self.tr("Cannot open photo"), message)
+        if isinstance(source, Path) and not source.exists():
+            self.settings.remove_recent_file(source)
+        self._open_ended(worker, False, message)
+
+    def _photo_loaded(self, worker: TaskWorker, loaded: LoadedPhoto) -> None:
+        if worker is not self.open_worker:
+            return  # a later open replaced it
+        self.open_worker = None
+        self._end_open_task()
+        path = loaded.path
         if not self.close_document():
-            return False
-        self._set_document(Document(photo, self.panel.mask_settings()))
+            self.status.clearMessage()
+            self.open_finished.emit(False)
+            return
+        self._set_document(Document(loaded.photo, self.panel.mask_settings()))
         if self.clicks.takes_clicks(self.engine):
             self.state.set_tool(Tool.CLICK)
         self.settings.add_recent_file(path)
         self.settings.set_last_open_dir(path.resolve().parent)
-        self._offer_restore(path)
         self.status.showMessage(self.tr("Opened {name}").format(name=path.name), 5000)
+        self._offer_restore(path, loaded.autosaves)  # its message, if any, replaces that one
         self.document_opened.emit(path)
-        return True
+        self.open_finished.emit(True)
+
+    def _end_open_task(self) -> None:
+        if self.segment_worker is None and self.export_worker is None and not self.clicks.busy:
+            self.status.end_task()
+
+    def _open_ended(self, worker: TaskWorker, opened: bool, message: str) -> None:
+        if worker is not self.open_worker:
+            return
+        self.open_worker = None
+        self._end_open_task()
+        self.status.showMessage(message, 8000)
+        self.open_finished.emit(opened)
 
     def _set_document(self, document: Document | None) -> None:
         self.document = document
@@ -283,11 +339,11 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self._update_title()
 
-    def _offer_restore(self, path: Path) -> None:
+    def _offer_restore(self, path: Path, found: list | None = None) -> None:
         assert self.document is not None
         self.autosave = DocumentAutosave(self.document, path, self.autosave_dir, self._on_autosave_error,
                                          self._on_autosave_notice)
-        if self.autosave.offer_restore(self._ask_restore):
+        if self.autosave.offer_restore(self._ask_restore, found):
             self.panel.show_mask_settings(self.document.settings)
             if self.document.unsaved:
                 self.status.showMessage(self.tr("Restored the unsaved edits"), 5000)
@@ -335,7 +391,7 @@ class MainWindow(QMainWindow):
         files = self.settings.recent_files()
         for path in files:
             action = menu.addAction(str(path))
-            action.triggered.connect(lambda checked=False, p=path: self.open_path(p))
+            action.triggered.connect(lambda checked=False, p=path: self.start_open(p))
         if not files:
             menu.addAction(self.tr("(none)")).setEnabled(False)
         else:
@@ -352,20 +408,22 @@ class MainWindow(QMainWindow):
             message = self.tr("This is the last photo in the folder") if step > 0 else self.tr("This is the first photo in the folder")
             self.status.showMessage(message, 4000)
             return False
-        return self.open_path(target)
+        self.start_open(target)
+        return True
 
     def paste_photo(self) -> bool:
-        """Edit > Paste Photo (Ctrl+V): open the photo on the clipboard (a file, or image data saved as a PNG)."""
-        folder = (self.autosave_dir or default_autosave_dir()).parent / "pasted"
+        """Edit > Paste Photo (Ctrl+V): open the photo on the clipboard (a file it names, or image bytes cutout reads,
+        saved as a file); True if its reading started. Nothing on the clipboard is decoded in the window."""
         try:
-            path = pasted_photo(folder)
-        except (OSError, CutoutError) as exc:
+            source = clipboard_photo()
+        except OSError as exc:
             self.prompter.error(self.tr("Cannot paste"), str(exc))
             return False
-        if path is None:
+        if source is None:
             self.status.showMessage(self.tr("The clipboard holds no photo"), 4000)
             return False
-        return self.open_path(path)
+        self.start_open(source)
+        return True
 
     # drag and drop ----------------------------------------------------------------------
     @staticmethod
@@ -392,7 +450,7 @@ class MainWindow(QMainWindow):
         if path is not None:
             event.acceptProposedAction()
             # Open after the drop returns, so the source application is not blocked by a dialog.
-            QTimer.singleShot(0, lambda: self.open_path(path))
+            QTimer.singleShot(0, lambda: self.start_open(path))
 
     # ------------------------------------------------------------------ segmentation
     def segment(self) -> bool:
@@ -442,7 +500,7 @@ class MainWindow(QMainWindow):
 
     def cancel_task(self) -> None:
         """Cancel the running segmentation, click refinement or export (Esc / the Cancel button)."""
-        for worker in (self.segment_worker, self.export_worker):
+        for worker in (self.segment_worker, self.export_worker, self.open_worker):
             if worker is not None:
                 worker.cancel()
                 self.status.cancel_button.setEnabled(False)
