@@ -46,8 +46,9 @@ import numpy as np
 #: would only measure how fast the machine allocates memory.
 WORKER_MAX_PIXELS = 4_000_000
 
-#: What a run can fuzz: the photo reader, the mask reader, the autosave loader, or bare cv2.imdecode.
-TARGETS = ("decode", "mask", "autosave", "opencv")
+#: What a run can fuzz: the photo reader, the mask reader, the autosave loader, a batch manifest, a model's
+#: metadata, or bare cv2.imdecode. (Clipboard data is a photo file once pasted: the decode target covers it.)
+TARGETS = ("decode", "mask", "autosave", "manifest", "metadata", "opencv")
 
 _INTERESTING = [0, 1, 2, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x10000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF]
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -169,6 +170,8 @@ def seed_corpus() -> dict[str, bytes]:
         "multipage.tiff": multi.tobytes(),
         "deep.tiff": _encode(".tiff", rgb16),
         "cmyk.tiff": _tiff_cmyk(),
+        "tiled.tiff": tiled_tiff(40, 30, (16, 16), samples=3),
+        "float.tiff": _encode(".tiff", (rgb16 / 65535.0).astype(np.float32)),
         "rgb.bmp": _encode(".bmp", img),
     }
 
@@ -359,9 +362,17 @@ def _png_ops(data: bytes, rng: random.Random) -> bytes | None:
     chunks, tail = png_chunks_and_tail(data)
     if len(chunks) < 2:
         return None
-    op = rng.randrange(11)
+    op = rng.randrange(12)
     i = rng.randrange(len(chunks))
     ctype, body = chunks[i]
+    if op == 11:  # the pixel format and size: 16-bit RGBA and others, over or within the byte budget
+        if chunks[0][0] == b"IHDR" and len(chunks[0][1]) == 13:
+            ihdr = bytearray(chunks[0][1])
+            ihdr[8:10] = bytes(rng.choice(((16, 6), (16, 2), (16, 0), (8, 3), (1, 0), (8, 4), (16, 4), (4, 2))))
+            if rng.random() < 0.5:
+                ihdr[0:8] = struct.pack(">II", rng.choice((1, 16, 1000, 16000, 1 << 20)), rng.choice((1, 16, 1000, 15600)))
+            chunks[0] = (b"IHDR", bytes(ihdr))
+        return png_from_chunks(chunks) + tail
     if op == 0:
         del chunks[i]
     elif op == 1:
@@ -430,8 +441,18 @@ def _jpeg_ops(data: bytes, rng: random.Random) -> bytes | None:
     if parsed is None or not parsed[0]:
         return None
     segments, scan = parsed
-    op = rng.randrange(8)
+    op = rng.randrange(9)
     sofs = [k for k, (m, _) in enumerate(segments) if m in _JPEG_SOF]
+    if op == 8:  # scans repeated (a CPU bomb when progressive) or a frame made progressive
+        if sofs and rng.random() < 0.3:
+            marker, payload = segments[sofs[0]]
+            segments[sofs[0]] = (rng.choice((0xC2, 0xC6, 0xCA)), payload)
+            return _jpeg_from(segments, scan)
+        end = scan.rfind(b"\xff\xd9")
+        last = scan.rfind(b"\xff\xda", 0, end if end > 0 else len(scan))
+        if last < 0 or end <= last:
+            return None
+        return _jpeg_from(segments, scan[:end] + scan[last:end] * rng.choice((1, 10, 98, 99, 100, 101, 150)) + scan[end:])
     if op <= 1 and sofs:  # a second frame header, before or after the first, after SOS or before EOI
         marker, payload = segments[sofs[0]]
         copy = bytearray(payload)
@@ -498,8 +519,10 @@ def _riff_ops(data: bytes, rng: random.Random) -> bytes | None:
         chunks.insert(rng.randrange(len(chunks) + 1), [chunks[i][0], bytearray(chunks[i][1])])
     elif op == 2:
         _put_int(chunks[i][1], rng)
-    elif op == 3 and b"VP8X" in kinds:  # the canvas size (24 bits each, stored minus one)
+    elif op == 3 and b"VP8X" in kinds:  # the canvas size (24 bits each, stored minus one), now and then animated
         body = chunks[kinds.index(b"VP8X")][1]
+        if body and rng.random() < 0.5:
+            body[0] |= rng.choice((0x02, 0x10, 0x12))
         if len(body) >= 10:
             body[4:7] = _interesting(rng, 24).to_bytes(3, "little")
             body[7:10] = _interesting(rng, 24).to_bytes(3, "little")
@@ -539,7 +562,9 @@ def _tiff_ops(data: bytes, rng: random.Random) -> bytes | None:
         return None
     buf = bytearray(data)
     entry = ifd + 2 + 12 * rng.randrange(count)
-    op = rng.randrange(6)
+    op = rng.randrange(8)
+    if op >= 6:  # what the decoder will allocate: samples, bits, sample format, tile sizes, shared blobs
+        return _tiff_cost_ops(buf, order, ifd, count, rng)
     if op <= 1:  # one field of an entry: type, count or value/offset
         field_at = entry + rng.choice((2, 4, 8))
         size = 2 if field_at == entry + 2 else 4
@@ -554,6 +579,40 @@ def _tiff_ops(data: bytes, rng: random.Random) -> bytes | None:
     else:  # the next directory: itself (a loop), far away, or garbage
         at = ifd + 2 + 12 * count
         buf[at : at + 4] = struct.pack(order + "I", rng.choice((ifd, 8, _interesting(rng))))
+    return bytes(buf)
+
+
+def _tiff_cost_ops(buf: bytearray, order: str, ifd: int, count: int, rng: random.Random) -> bytes:
+    """A TIFF whose directory asks for more than its bytes hold: more samples or bits, float or signed samples,
+    huge tiles or strips, every strip or tile pointing at the same bytes (the value of a SHORT/LONG tag)."""
+    entries = {}
+    for k in range(count):
+        at = ifd + 2 + 12 * k
+        tag, typ, n = struct.unpack_from(order + "HHI", buf, at)
+        entries[tag] = (at, typ, n)
+    tag = rng.choice((258, 277, 339, 322, 323, 278, 273, 324))
+    if tag not in entries:
+        return bytes(buf)
+    at, typ, n = entries[tag]
+    if tag in (273, 324) and n > 1:  # every block at one offset: the first block's
+        size = 2 if typ == 3 else 4
+        where = struct.unpack_from(order + "I", buf, at + 8)[0]
+        if where + n * size <= len(buf):
+            first = bytes(buf[where : where + size])
+            buf[where : where + n * size] = first * n
+        return bytes(buf)
+    value = {258: (1, 8, 16, 32, 64, 128, 0xFFFF), 277: (1, 3, 4, 5, 64, 0xFFFF), 339: (1, 2, 3, 4, 0xFFFF),
+             322: (16, 256, 1 << 15, 1 << 24, 0xFFFFFFF0), 323: (16, 256, 1 << 15, 1 << 24, 0xFFFFFFF0),
+             278: (1, 0xFFFFFFFF, 1 << 24)}.get(tag, (1,))  # fmt: skip
+    chosen = rng.choice(value)
+    if n == 1 and typ == 3:
+        buf[at + 8 : at + 10] = struct.pack(order + "H", chosen & 0xFFFF)
+    elif n == 1 and typ == 4:
+        buf[at + 8 : at + 12] = struct.pack(order + "I", chosen)
+    elif typ == 3 and n * 2 > 4:  # an array of SHORTs elsewhere (BitsPerSample, SampleFormat)
+        where = struct.unpack_from(order + "I", buf, at + 8)[0]
+        if where + 2 * n <= len(buf):
+            buf[where : where + 2 * n] = struct.pack(order + "H", chosen & 0xFFFF) * n
     return bytes(buf)
 
 
@@ -718,8 +777,92 @@ def autosave_case(files: dict[str, bytes], corpus: list[bytes], seed: int, index
     return case
 
 
+# --- manifests and model metadata: text that a folder or a model file brings ------------------------
+
+
+def manifest_seed() -> bytes:
+    """A manifest as batches write it: done, failed (retried or not) and skipped records, hostile names included."""
+    records = [
+        {"source": "/photos/a.jpg", "output": "a.png", "status": "done", "error": None, "seconds": 0.5},
+        {"source": "/photos/sub/b.jpg", "output": "sub/b.png", "status": "failed", "error": "bad", "seconds": 0.1},
+        {"source": "/photos/c\u0024(touch x).jpg", "output": "c.png", "status": "skipped", "error": None, "seconds": 0},
+        {"source": "/photos/d.jpg", "output": "d.png", "status": "failed", "error": "disk full", "seconds": 1,
+         "retry": True},
+        {"source": "/photos/\udcff.jpg", "output": "e.png", "status": "done", "error": None, "seconds": 2},
+    ]  # fmt: skip
+    return b"".join(json.dumps(r).encode() + b"\n" for r in records)
+
+
+def metadata_seed() -> bytes:
+    """A global net's cutout metadata, as the exporter writes it."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from cutout_app.core.inference.model_info import ModelInfo
+
+    info = ModelInfo(role="global", padding="same", depth=2, input_size=64, tile_size=64, click_radius=3.0,
+                     extra={"val_iou": "0.9"})  # fmt: skip
+    return info.to_json().encode()
+
+
+def _deep(rng: random.Random) -> object:
+    """Lists nested a little or a lot (deeper nesting is made as text: the parser must refuse it)."""
+    depth = rng.choice((2, 100, 500))
+    return json.loads("[" * depth + "]" * depth)
+
+
+def _json_ops(data: bytes, rng: random.Random, keys: list[str]) -> bytes:
+    """JSON text damaged by structure (a field set to a hostile value, dropped, nested deep) or by bytes."""
+    op = rng.randrange(6)
+    if op == 5:
+        return bytes(_byte_ops(bytearray(data), rng, [data]))
+    if op == 4:  # nesting beyond what a parser's stack takes, or one deep field
+        depth = rng.choice((1000, 20_000, 100_000))
+        return (b"[" * depth + b"]" * depth) if rng.random() < 0.5 else data[:-1] + b', "extra": ' + b"[" * depth + b"]" * depth + b"}"
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError):
+        return bytes(_byte_ops(bytearray(data), rng, [data]))
+    if not isinstance(value, dict):
+        return data
+    key = rng.choice(keys)
+    if op <= 2:
+        value[key] = rng.choice(_HOSTILE_JSON + [_deep(rng), {"a": [1]}, ["x"] * 3, "\x00", 10**400 // 10**390])
+    else:
+        value.pop(key, None)
+    return json.dumps(value).encode()
+
+
+_MANIFEST_KEYS = ["source", "output", "status", "error", "seconds", "retry"]
+_METADATA_KEYS = ["role", "padding", "depth", "base_width", "tile_size", "mean", "std", "name", "version", "margin",
+                  "channels", "format_version", "norm", "input_size", "click_radius", "encoder", "extra", "output"]  # fmt: skip
+
+
+def text_case(target: str, seed: int, index: int) -> bytes:
+    """The bytes of case ``index`` of the ``manifest`` or ``metadata`` target."""
+    rng = random.Random(f"{seed}:{target}:{index}")
+    if target == "metadata":
+        data = metadata_seed()
+        for _ in range(rng.randint(1, 3)):
+            data = _json_ops(data, rng, _METADATA_KEYS)
+        return data
+    lines = manifest_seed().splitlines(keepends=True)
+    for _ in range(rng.randint(1, 4)):
+        k = rng.randrange(len(lines))
+        op = rng.randrange(4)
+        if op == 0:
+            lines[k] = _json_ops(lines[k].rstrip(b"\n"), rng, _MANIFEST_KEYS) + b"\n"
+        elif op == 1:  # a line cut short (a crash), or without its end
+            lines[k] = lines[k][: rng.randrange(len(lines[k]) + 1)]
+        elif op == 2:
+            lines.insert(k, lines[rng.randrange(len(lines))])
+        else:
+            lines[k] = bytes(_byte_ops(bytearray(lines[k]), rng, lines))
+    return b"".join(lines)
+
+
 def case_files(target: str, corpus_dir: Path, seed: int, index: int) -> dict[str, bytes | None]:
     """What case ``index`` of ``target`` puts on disk, by file name (to save a finding)."""
+    if target in ("manifest", "metadata"):
+        return {"case.jsonl" if target == "manifest" else "metadata.json": text_case(target, seed, index)}
     corpus = load_corpus(corpus_dir)
     if target == "autosave":
         return autosave_case(_autosave_seed(corpus_dir)[2], corpus, seed, index)
@@ -912,9 +1055,11 @@ def _exit_name(code: int) -> str:
 def _worker(corpus_dir: Path, seed: int, start: int, end: int, target: str, scratch: Path) -> None:
     """Child: run cases ``start .. end-1`` in ``scratch``, telling the parent before and after each one."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from cutout_app.core.batch.manifest import MANIFEST_NAME, Manifest
     from cutout_app.core.editing.autosave_journal import AutosaveJournal
     from cutout_app.core.errors import CutoutError
     from cutout_app.core.files import imageio
+    from cutout_app.core.inference.model_info import ModelInfo
 
     imageio.MAX_PIXELS = WORKER_MAX_PIXELS
     corpus = load_corpus(corpus_dir)
@@ -937,6 +1082,10 @@ def _worker(corpus_dir: Path, seed: int, start: int, end: int, target: str, scra
                     (folder / name).unlink(missing_ok=True)
                     if data is not None:
                         (folder / name).write_bytes(data)
+            elif target in ("manifest", "metadata"):
+                data = text_case(target, seed, index)
+                if target == "manifest":
+                    (scratch / MANIFEST_NAME).write_bytes(data)
             else:
                 data = case_bytes(corpus, seed, index)
                 if target == "mask":
@@ -952,6 +1101,12 @@ def _worker(corpus_dir: Path, seed: int, start: int, end: int, target: str, scra
                 info = AutosaveJournal.find_restorable(photo, data_dir)
                 if info is not None:  # the base is decoded here, not in a decoder child: this worker is one
                     info.recover(read=imageio.read_image)
+            elif target == "manifest":
+                manifest = Manifest(scratch)
+                manifest.summary().text()
+                manifest.failures()
+            elif target == "metadata":
+                ModelInfo.from_json(data.decode("utf-8", "surrogateescape"))
             else:
                 if target == "opencv":
                     if cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) is None:

@@ -17,12 +17,13 @@ import pytest
 
 from cutout_app.core.errors import ImageReadError
 from cutout_app.core.files import HeaderError, scan_header, sniff_format
-from cutout_app.core.files.imageio import decode_image
+from cutout_app.core.files.headers import MAX_JPEG_SCANS
+from cutout_app.core.files.imageio import DECODE_BUDGET_BYTES, decode_image
 from cutout_app.core.files.safe_decode import DECODER_CRASHED, DecoderProcess
 
 SEED = 8
 #: Cases per target: a few seconds each on a busy 2-core machine (an autosave case writes three files).
-CASES = {"decode": 8000, "mask": 4000, "autosave": 3000}
+CASES = {"decode": 8000, "mask": 4000, "autosave": 3000, "manifest": 3000, "metadata": 3000}
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,7 @@ def test_fuzzer_finds_no_crash_hang_or_stray_exception(corpus_dir: Path, target:
     assert report.hangs == [], report.line()
     assert report.other_cases == [], report.line()
     assert report.peak_rss < 2 << 30, report.line()
-    if target != "autosave":  # the mutants are neither all good nor all junk
+    if target in ("decode", "mask"):  # the mutants are neither all good nor all junk
         assert report.clean > cases // 20 and report.own_error > cases // 5, report.line()
 
 
@@ -83,6 +84,9 @@ def test_the_mutants_hold_the_structures_that_found_the_defects(corpus_dir: Path
         if data[:8] == b"\x89PNG\r\n\x1a\n":
             chunks, tail = fuzz_support.png_chunks_and_tail(data)
             kinds = {t for t, _ in chunks}
+            if chunks and chunks[0][0] == b"IHDR" and len(chunks[0][1]) == 13:
+                w, h, depth, colour = struct.unpack_from(">IIBB", chunks[0][1])
+                seen["png over the byte budget"] += depth == 16 and w * h * 8 > DECODE_BUDGET_BYTES
             if {b"acTL", b"fcTL", b"fdAT"} <= kinds and chunks == fuzz_support.png_chunks_and_tail(
                     fuzz_support.png_from_chunks(chunks))[0]:  # fmt: skip
                 seen["png animation"] += 1
@@ -91,17 +95,23 @@ def test_the_mutants_hold_the_structures_that_found_the_defects(corpus_dir: Path
         elif data[:3] == b"\xff\xd8\xff":
             sofs = sum(data.count(bytes([0xFF, m])) for m in (0xC0, 0xC2))
             seen["jpeg two SOF"] += sofs >= 2
+            seen["jpeg over the scan limit"] += data.count(b"\xff\xda") > MAX_JPEG_SCANS
         elif data[:4] == b"RIFF" and b"VP8X" in data:
             at = data.find(b"VP8X") + 8
             seen["webp VP8X beyond 16 MP"] += int.from_bytes(data[at + 4 : at + 7], "little") > 4096
         elif data[:2] in (b"II", b"MM") and data != corpus[index % len(corpus)]:
             seen["tiff changed"] += 1
+            try:
+                scan_header(data, "tiff")
+            except HeaderError as exc:
+                seen["tiff shared blocks"] += "share" in str(exc)
     counts = [_first_value_count(fuzz_support.crafted_exif(random.Random(i))) for i in range(400)]
     seen["exif zero count"] = counts.count(0)
     seen["exif huge count"] = sum(c is not None and c >= 0x3FFFFFFF for c in counts)
     assert all(seen[k] >= 5 for k in ("png animation", "png eXIf", "png after IEND", "jpeg two SOF",
                                       "webp VP8X beyond 16 MP", "tiff changed", "exif zero count",
-                                      "exif huge count")), seen  # fmt: skip
+                                      "exif huge count", "png over the byte budget", "jpeg over the scan limit",
+                                      "tiff shared blocks")), seen  # fmt: skip
 
 
 def _first_value_count(block: bytes) -> int | None:

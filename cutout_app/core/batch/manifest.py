@@ -149,5 +149,5 @@ class Manifest:
                 seconds=float(record.get("seconds") or 0.0),
                 retry=record.get("retry") is True,
             )
-        except (ValueError, KeyError, TypeError):
-            return None  # a torn or foreign line
+        except (ValueError, KeyError, TypeError, RecursionError):
+            return None  # a torn or foreign line (or one nested deeper than the parser goes)
