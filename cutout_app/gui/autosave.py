@@ -26,8 +26,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
 
 from cutout_app.core.edges import MaskSettings
-from cutout_app.core.editing import AutosaveJournal, EditRecord, Note, RestoreInfo, guidance_to_json
-from cutout_app.core.editing.autosave_restore import Recovered
+from cutout_app.core.editing import AutosaveJournal, EditRecord, Note, Recovered, RestoreInfo, guidance_to_json
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.wording import CONTEXT
 from cutout_app.gui.document import Document

@@ -20,8 +20,15 @@ from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QClipboard, QImage
 from PySide6.QtWidgets import QApplication
 
-from cutout_app.core.files import ExportMode, ExportOptions, Photo, export_result, is_supported_image, sniff_format
-from cutout_app.core.files.imageio import MAX_FILE_BYTES
+from cutout_app.core.files import (
+    MAX_FILE_BYTES,
+    ExportMode,
+    ExportOptions,
+    Photo,
+    export_result,
+    is_supported_image,
+    sniff_format,
+)
 from cutout_app.gui.photo_loader import PastedData
 
 PNG_MIME = "image/png"

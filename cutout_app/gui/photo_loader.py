@@ -14,11 +14,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cutout_app.core.editing import AutosaveJournal, RestoreInfo
-from cutout_app.core.editing.autosave_restore import Recovered
+from cutout_app.core.editing import AutosaveJournal, Recovered, RestoreInfo
 from cutout_app.core.errors import CutoutError
-from cutout_app.core.files import atomic_write_bytes, read_image_protected
-from cutout_app.core.files.imageio import Photo
+from cutout_app.core.files import Photo, atomic_write_bytes, read_image_protected
 from cutout_app.core.progress import CancelToken
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from cutout_app.core._face import lazy_face
 
 _MODULES = {
-    "imageio": ["Photo", "SUPPORTED_EXTENSIONS", "decode_image", "is_supported_image", "read_image", "read_labels", "read_mask"],
+    "imageio": ["MAX_FILE_BYTES", "Photo", "SUPPORTED_EXTENSIONS", "decode_image", "is_supported_image", "read_image", "read_labels", "read_mask"],
     "headers": ["Header", "HeaderError", "exif_orientation", "scan_header", "sniff_format"],
     "safe_decode": ["DECODER_CRASHED", "DecoderProcess", "read_image_protected"],
     "export": ["compose", "encode_result", "export_alpha", "export_result"],
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from cutout_app.core.files.folder import folder_photos, neighbour_photo  # noqa: F401
     from cutout_app.core.files.headers import Header, HeaderError, exif_orientation, scan_header, sniff_format  # noqa: F401
     from cutout_app.core.files.icc import JPEG_ICC_MARKER  # noqa: F401
-    from cutout_app.core.files.imageio import SUPPORTED_EXTENSIONS, Photo, decode_image, is_supported_image, read_image, read_labels, read_mask  # noqa: F401
+    from cutout_app.core.files.imageio import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS, Photo, decode_image, is_supported_image, read_image, read_labels, read_mask  # noqa: F401
     from cutout_app.core.files.names import CUTOUT_SUFFIX, MAX_NAME_BYTES, cutout_path, fit_name, is_cutout_path, name_bytes  # noqa: F401
     from cutout_app.core.files.png_writer import encode_png  # noqa: F401
     from cutout_app.core.files.safe_decode import DECODER_CRASHED, DecoderProcess, read_image_protected  # noqa: F401
