@@ -277,6 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also run the click protocol with up to K clicks (20 is the field's usual)")
     p.add_argument("--split", choices=["all", "val", "train"], default="all",
                    help="val: only the pairs that training holds out (the split of 'cutout train')")
+    p.add_argument("--no-zoom", action="store_true",
+                   help="clicks: keep the whole photo in the global net's view (no zoom-in), to measure what it brings")
     p.add_argument("--json", type=Path, default=None, metavar="FILE", help="write the summary as JSON")
     _add_model_args(p)
     return parser
@@ -498,7 +500,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         engine = _engine(args)
         report = evaluate(engine, args.images, args.masks, MaskSettings(refine=not args.no_refine),
                           progress=ProgressBar("images"), limit=args.limit, max_clicks=args.clicks, split=args.split,
-                          read=decoder.read, read_truth=decoder.read_mask)
+                          read=decoder.read, read_truth=decoder.read_mask, zoom=not args.no_zoom)
     print(f"model: {engine.describe()}")
     print(report.table(per_image=args.per_image))
     if args.json:

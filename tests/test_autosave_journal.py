@@ -10,7 +10,7 @@ import pytest
 
 from cutout_app.core.editing.autosave_files import default_autosave_dir
 from cutout_app.core.editing.autosave_journal import AutosaveJournal, cleanup_stale
-from cutout_app.core.editing.geometry import Rect
+from cutout_app.core.geometry import Rect
 from cutout_app.core.editing.mask_edit import EditableMask
 
 SETTINGS = {"threshold": 0.4, "softness": 0.2, "refine": True}

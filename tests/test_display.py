@@ -15,7 +15,7 @@ from cutout_app.core.editing.display import (
     composite_on_checker,
     overlay_rgba,
 )
-from cutout_app.core.editing.geometry import Rect
+from cutout_app.core.geometry import Rect
 from cutout_app.core.editing.mask_edit import EditableMask
 
 

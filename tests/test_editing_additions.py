@@ -14,7 +14,6 @@ import pytest
 
 from cutout_app.core.editing import (
     EditableMask,
-    Rect,
     RegionMap,
     composite_on_color,
     guidance_from_json,
@@ -23,6 +22,7 @@ from cutout_app.core.editing import (
 )
 from cutout_app.core.editing import journal_format as jf
 from cutout_app.core.files import folder_photos, neighbour_photo
+from cutout_app.core.geometry import Rect
 from cutout_app.core.inference import Click, Guidance, Stroke
 
 

@@ -81,5 +81,6 @@ def test_cli_eval_json_has_every_key(pairs_dir: Path, tmp_path: Path, tiny_two_s
     data = json.loads(out.read_text())
     assert data["count"] == 3
     assert set(data["auto"]) == {"iou", "mae", "max_f", "boundary_f", "s_per_mp"}
-    assert set(data["clicks"]) == {"noc85", "noc90", "iou_at_1", "iou_at_3", "iou_at_5"}
+    assert set(data["clicks"]) == {"noc85", "noc90", "iou_at_1", "iou_at_3", "iou_at_5", "iou_at_10", "outside_focus_share"}
     assert data["clicks"]["noc90"] == 3  # the wired model's disks never cover 90 % of the disc in 3 clicks
+    assert data["clicks"]["outside_focus_share"] == 0  # no click changed a pixel outside its focus region

@@ -154,7 +154,7 @@ def test_restore_after_a_crash_brings_back_clicks_strokes_and_their_undo(qtbot, 
     window.undo()
     np.testing.assert_array_equal(doc.soft, restored)
     window.undo()  # steps back through what was restored: the add dab...
-    assert doc.soft[100, 140] != 255 and doc.soft[65, 80] > 150 and len(doc.guidance.strokes) == 1
+    assert doc.soft[100, 140] != 255 and doc.soft[55:66, 78:83].max() > 150 and len(doc.guidance.strokes) == 1
     window.undo()  # ...the erase stroke...
     assert doc.soft[60, 80] > 200
     while doc.mask.can_undo:

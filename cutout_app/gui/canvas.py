@@ -25,7 +25,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from cutout_app.core.edges import edge_reach
-from cutout_app.core.editing import Rect
+from cutout_app.core.geometry import Rect
 from cutout_app.gui.document import Document
 from cutout_app.gui.editor_state import EditorState, Tool, ViewMode
 from cutout_app.gui.gesture import Gesture

@@ -1,7 +1,7 @@
 """The click tool's model runs: a click's quick global mask at once, then its refined mask in the background.
 
-The global mask is shown as the document's preview (the model's size, scaled by the view), which costs
-no full-resolution work on the GUI thread; the refined mask then becomes the mask as one undo step. Each
+The global mask is shown as the document's preview (a picture of the whole photo at up to
+:data:`PREVIEW_SIDE` pixels, scaled by the view), which costs no full-resolution work on the GUI thread; the refined mask then becomes the mask as one undo step. Each
 click bumps a generation number and cancels the work of older clicks; a refined mask is applied only
 while its generation is the latest and its own preview is still shown (no edit, undo or Esc settled
 it), so the latest click wins and no stale result ever overwrites a newer one. The maths is core's
@@ -14,20 +14,25 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from cutout_app.core.inference import (
+    Box,
     Click,
+    ClickStep,
     CutoutModel,
     GlobalInput,
     Guidance,
     Refinement,
     Segmenter,
-    full_size_mask,
+    box_step,
+    click_step,
     painted_pixels,
-    quick_mask,
-    refined_mask,
+    refine_step,
 )
 from cutout_app.gui.document import Document
 from cutout_app.gui.editor_state import EditorState
 from cutout_app.gui.workers import TaskWorker, WorkerPool
+
+#: A click's quick mask is shown as a picture of the whole photo with this long side at most.
+PREVIEW_SIDE = 1024
 
 
 class ClickSegmenter(QObject):
@@ -41,6 +46,8 @@ class ClickSegmenter(QObject):
     progress = Signal(int, int)
     #: Work started or ended.
     busy_changed = Signal(bool)
+    #: A first click's candidate is showing: its index and how many there are (0 when the step has none).
+    candidate_shown = Signal(int, int)
 
     def __init__(self, pool: WorkerPool, state: EditorState, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -49,7 +56,8 @@ class ClickSegmenter(QObject):
         self.model: CutoutModel | None = None
         self.document: Document | None = None
         self._prepared: GlobalInput | None = None  # the document's photo resized once for every click
-        self._refinement: Refinement | None = None  # the last refinement: the next click reuses its tiles
+        self._refinement: Refinement | None = None  # the last first click's refinement: the next one reuses its tiles
+        self._step: ClickStep | None = None  # the last step shown: Tab shows its next candidate
         self._generation = 0
         self._workers: set[TaskWorker] = set()
 
@@ -62,13 +70,13 @@ class ClickSegmenter(QObject):
         """Use ``model`` for the next clicks (None, or a model that takes no clicks: clicks do nothing)."""
         self._stop()
         self.model = model if isinstance(model, CutoutModel) else None
-        self._prepared = self._refinement = None
+        self._prepared = self._refinement = self._step = None
 
     def set_document(self, document: Document | None) -> None:
         """Segment clicks on ``document`` from now on; work for the previous one is dropped."""
         self._stop()
         self.document = document
-        self._prepared = self._refinement = None
+        self._prepared = self._refinement = self._step = None
 
     @property
     def busy(self) -> bool:
@@ -78,13 +86,47 @@ class ClickSegmenter(QObject):
     # ------------------------------------------------------------------ clicks
     def click(self, x: float, y: float, positive: bool = True) -> bool:
         """Segment with one more click at photo pixel (x, y); False if there is nothing to do it with."""
-        doc, model = self.document, self.model
-        if doc is None or model is None or not (0 <= x < doc.width and 0 <= y < doc.height):
+        doc = self.document
+        if doc is None or self.model is None or not (0 <= x < doc.width and 0 <= y < doc.height):
             return False
         guidance = (doc.pending or doc.guidance).with_click(Click(float(x), float(y), positive))
+        model = self.model
+
+        def make(rgb, photo, previous):
+            return click_step(model, rgb, photo, guidance.clicks, previous)
+
+        return self._run(guidance, make)
+
+    def box(self, box: Box) -> bool:
+        """Segment "the object in here" (a box or a lasso, photo pixels); False if there is nothing to do it with."""
+        doc = self.document
+        if doc is None or self.model is None:
+            return False
+        guidance = doc.pending or doc.guidance
+        model = self.model
+
+        def make(rgb, photo, previous):
+            return box_step(model, rgb, box, previous, guidance.clicks)
+
+        return self._run(guidance, make)
+
+    def next_candidate(self) -> bool:
+        """Show the next candidate of the last first click (Tab); False when it has none to choose from."""
+        doc, step = self.document, self._step
+        if doc is None or self.model is None or step is None or step.candidates < 2 or (doc.pending or doc.guidance).clicks != step.clicks:
+            return False
+        chosen = step.with_candidate((step.candidate or 0) + 1)
+        return self._run(doc.pending or doc.guidance, lambda rgb, photo, previous: chosen, previous_of=step)
+
+    def _run(self, guidance: Guidance, make, previous_of: ClickStep | None = None) -> bool:
+        """Compute a step (``make(rgb, photo, previous)``) off the GUI thread, show its quick mask, then refine it.
+
+        ``previous_of``: the step whose previous mask this one replaces (Tab: the same mask the first click saw)."""
+        doc, model = self.document, self.model
+        assert doc is not None and model is not None
         self._stop()
-        shown = doc.preview  # a previous click's preview: the mask the user sees, so the model's previous mask
-        committed = doc.soft.copy()  # the worker's own copy: the user may paint meanwhile
+        shown = doc.preview_step  # a previous click's step on show: its quick mask is what the user sees
+        committed = doc.soft.copy() if previous_of is None else previous_of.previous  # the worker's own copy
         doc.set_pending(guidance)
         generation = self._generation
         rgb, prepared, refine = doc.rgb, self._prepared, self.state.refine_clicks
@@ -93,36 +135,39 @@ class ClickSegmenter(QObject):
         def task(progress, cancel):
             photo = prepared if prepared is not None else model.prepare(rgb)
             painted = painted_pixels(guidance.strokes, height, width)
-            previous = committed if shown is None else full_size_mask(shown, width, height, committed, painted)
-            prediction, preview = quick_mask(model, photo, guidance.clicks, previous)
-            soft = None if refine else full_size_mask(preview, width, height, previous, painted)
-            return photo, prediction, preview, soft, previous, painted
+            previous = committed if shown is None or previous_of is not None else shown.full_mask(painted)
+            step = make(rgb, photo, previous)
+            preview = step.preview(_preview_shape(height, width))
+            soft = None if refine else step.full_mask(painted)
+            return photo, step, preview, soft, painted
 
         worker = TaskWorker(task, "click")
         worker.signals.succeeded.connect(lambda result: self._global_done(doc, generation, guidance, *result))
         self._start(worker, generation)
         return True
 
-    def _global_done(self, doc, generation, guidance, photo, prediction, preview, soft, previous, painted) -> None:
+    def _global_done(self, doc, generation, guidance, photo, step, preview, soft, painted) -> None:
         if doc is not self.document:
             return
         self._prepared = photo
         if generation != self._generation:
             return  # a newer click is on its way
-        if soft is not None:  # refinement is off: the global mask is the result
+        self._step = step
+        self.candidate_shown.emit(step.candidate or 0, step.candidates)
+        if soft is not None:  # refinement is off: the quick mask is the result
             doc.apply_click_mask(soft, guidance)
             self.applied.emit("global")
             return
-        doc.show_preview(preview, guidance)
+        doc.show_preview(preview, guidance, step)
         self.applied.emit("global")
         if self.model is not None:
-            self._refine(doc, generation, guidance, prediction, preview, previous, painted)
+            self._refine(doc, generation, guidance, step, preview, painted)
 
-    def _refine(self, doc: Document, generation: int, guidance: Guidance, prediction, preview, previous, painted) -> None:
+    def _refine(self, doc: Document, generation: int, guidance: Guidance, step: ClickStep, preview, painted) -> None:
         model, rgb, refine_edges, reuse = self.model, doc.rgb, doc.settings.refine, self._refinement
 
         def task(progress, cancel):
-            return refined_mask(model, rgb, prediction, previous, painted, refine_edges, progress, cancel, reuse)
+            return refine_step(model, rgb, step, painted, refine_edges, progress, cancel, reuse)
 
         worker = TaskWorker(task, "refine")
         worker.signals.progress.connect(self.progress)
@@ -130,7 +175,7 @@ class ClickSegmenter(QObject):
         self._start(worker, generation)
 
     def _refined(self, doc: Document, generation: int, guidance: Guidance, preview, soft, refinement) -> None:
-        if doc is self.document:
+        if doc is self.document and refinement is not None:
             self._refinement = refinement  # right for this photo even when the mask itself is stale
         # An edit, undo or Esc since the global mask settled or dropped its preview: this result is stale.
         if doc is not self.document or generation != self._generation or doc.preview is not preview:
@@ -178,5 +223,12 @@ class ClickSegmenter(QObject):
     def clear(self) -> None:
         """Forget the clicks and start over from the current mask (Esc)."""
         self.cancel()
+        self._step = None
         if self.document is not None:
             self.document.clear_clicks()
+
+
+def _preview_shape(height: int, width: int) -> tuple[int, int]:
+    """The size of a click's quick picture of the photo: the photo's, or :data:`PREVIEW_SIDE` on the long side."""
+    scale = min(1.0, PREVIEW_SIDE / max(height, width))
+    return max(1, round(height * scale)), max(1, round(width * scale))

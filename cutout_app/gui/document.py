@@ -17,9 +17,10 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from cutout_app.core.edges import MaskSettings, mask_alpha
-from cutout_app.core.editing import EditableMask, EditRecord, Rect, RestoredStep
+from cutout_app.core.editing import EditableMask, EditRecord, RestoredStep
+from cutout_app.core.geometry import Rect
 from cutout_app.core.files import Photo
-from cutout_app.core.inference import Click, Guidance, Stroke, full_size_mask, painted_pixels
+from cutout_app.core.inference import Click, ClickStep, Guidance, Stroke, painted_pixels
 
 #: Called with every committed edit record of the mask (the autosave journal appends it).
 EditListener = Callable[[EditRecord], None]
@@ -64,6 +65,7 @@ class Document(QObject):
         self._stroke_radius = 0.0
         #: A click's global mask (uint8, the model's size), shown instead of the mask until it is settled.
         self.preview: np.ndarray | None = None
+        self.preview_step: ClickStep | None = None
         self._preview_guidance = Guidance()
 
     # --- size ------------------------------------------------------------------------------
@@ -106,26 +108,26 @@ class Document(QObject):
         self.pending = guidance
         self.clicks_changed.emit()
 
-    def show_preview(self, preview: np.ndarray, guidance: Guidance) -> None:
-        """Show a click's quick mask (``preview``, the model's size) for ``guidance`` until it is settled."""
-        self.preview, self._preview_guidance = preview, guidance
+    def show_preview(self, preview: np.ndarray, guidance: Guidance, step: ClickStep) -> None:
+        """Show a click's quick mask (``preview``, a small picture of the whole photo) for ``guidance`` until it is
+        settled; ``step`` makes it the photo-size mask if it is settled before its refinement lands."""
+        self.preview, self._preview_guidance, self.preview_step = preview, guidance, step
         self.pending = guidance
         self.preview_changed.emit()
         self.clicks_changed.emit()
 
     def commit_preview(self) -> bool:
         """Make the shown preview the mask (one undo step, with its clicks); False if there was none."""
-        if self.preview is None:
+        if self.preview is None or self.preview_step is None:
             return False
         painted = painted_pixels(self._preview_guidance.strokes, self.height, self.width)
-        soft = full_size_mask(self.preview, self.width, self.height, self.soft, painted)
-        self.apply_click_mask(soft, self._preview_guidance)
+        self.apply_click_mask(self.preview_step.full_mask(painted), self._preview_guidance)
         return True
 
     def drop_preview(self) -> None:
         """Stop showing the preview; the mask stays as it was."""
         if self.preview is not None:
-            self.preview = None
+            self.preview = self.preview_step = None
             self.preview_changed.emit()
 
     def clear_clicks(self) -> None:

@@ -17,13 +17,13 @@ from PySide6.QtGui import QImage, QPainter
 from cutout_app.core.edges import mask_alpha
 from cutout_app.core.editing import (
     PreviewPyramid,
-    Rect,
     composite_on_checker,
     composite_on_color,
     outline_rgba,
     overlay_rgba,
     scaled_mask,
 )
+from cutout_app.core.geometry import Rect
 from cutout_app.gui.document import Document
 from cutout_app.gui.editor_state import Backdrop, EditorState, OverlayTint
 from cutout_app.gui.region_preview import RegionPreview

@@ -3,9 +3,12 @@
 - Automatic mode (no clicks): mean IoU at 0.5, MAE, max F-measure (beta^2 = 0.3, precision and
   recall averaged over the photos at each of 256 thresholds, as in salient-object detection),
   boundary F, and seconds per megapixel.
-- Interactive mode (two-stage models): the standard click simulator (``core.clicks.next_click``)
-  places up to K clicks, each with the previous mask fed back; NoC@85 / NoC@90 (clicks needed to reach
-  that IoU, K when never reached) and the mean IoU after 1, 3 and 5 clicks.
+- Interactive mode (two-stage models), the protocol of RITM's evaluator: the standard click simulator
+  (``core.clicks.next_click``) places up to K clicks, each on the best pixel not clicked yet, and each runs
+  as a click in the window does (``core.inference.interactive``: progressive merge, zoom-in); a mask's
+  unknown band (128) is ignored in scoring and in placing clicks. NoC@85 / NoC@90 (clicks needed to reach
+  that IoU, K when never reached), the mean IoU after 1, 3, 5 and 10 clicks, and the share of clicks that
+  changed a pixel outside their focus region (which must be 0).
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from typing import Callable, Sequence
 import numpy as np
 
 from cutout_app.core.datasets.folders import Pair, split_pairs
-from cutout_app.core.datasets.metrics import boundary_f_score, iou, mae, precision_recall_counts
+from cutout_app.core.datasets.metrics import boundary_f_score, iou, mae, precision_recall_counts, unknown_band
 from cutout_app.core.edges.settings import MaskSettings
 from cutout_app.core.errors import CutoutError, ImageReadError, printable
 from cutout_app.core.files.imageio import Photo, is_supported_image, read_image, read_mask
 from cutout_app.core.inference.clicks import Click, next_click
+from cutout_app.core.inference.interactive import click_step, refine_step
 from cutout_app.core.inference.pipeline import segment_photo
 from cutout_app.core.inference.two_stage import CutoutModel, Segmenter
 from cutout_app.core.progress import CancelToken, ProgressCallback
@@ -31,7 +35,7 @@ from cutout_app.core.table import format_table
 
 F_BETA2 = 0.3
 NOC_LEVELS = (0.85, 0.90)
-IOU_AT = (1, 3, 5)
+IOU_AT = (1, 3, 5, 10)
 
 
 @dataclass
@@ -44,6 +48,8 @@ class ImageScore:
     boundary_f: float
     seconds_per_mp: float
     click_ious: list[float] = field(default_factory=list)  # IoU after 1, 2, ... clicks
+    merged_clicks: int = 0  # clicks after the first (merged into a mask)
+    outside_focus: int = 0  # of those, clicks that changed a pixel outside their focus region
 
 
 @dataclass
@@ -89,6 +95,8 @@ class EvalReport:
         if self.max_clicks:
             clicks: dict[str, float] = {f"noc{round(level * 100)}": self.noc(level) for level in NOC_LEVELS}
             clicks.update({f"iou_at_{k}": self.iou_at(k) for k in IOU_AT})
+            merged = sum(s.merged_clicks for s in self.scores)
+            clicks["outside_focus_share"] = sum(s.outside_focus for s in self.scores) / merged if merged else 0.0
             result["clicks"] = clicks
         return result
 
@@ -163,13 +171,15 @@ def evaluate(
     split: str = "all",
     read: Callable[[Path], Photo] = read_image,
     read_truth: Callable[[Path], np.ndarray] = read_mask,
+    zoom: bool = True,
 ) -> EvalReport:
     """Score ``engine`` on the photos of ``images_dir`` that have a mask of the same stem in ``masks_dir``.
 
     ``limit`` takes the first N pairs (by name); ``max_clicks`` > 0 runs the click protocol as well
     (two-stage models only); ``split`` is ``"all"``, ``"val"`` or ``"train"`` (see :func:`list_pairs`).
     ``read`` decodes each photo and ``read_truth`` each mask (the command line passes its decoder
-    process's: masks are as untrusted as photos).
+    process's: masks are as untrusted as photos); ``zoom`` False keeps the whole photo in the global net's
+    view on every click.
     """
     if max_clicks and not isinstance(engine, CutoutModel):
         raise CutoutError("The click protocol needs a two-stage model (a folder with global.onnx and refiner.onnx)")
@@ -187,39 +197,67 @@ def evaluate(
             start = time.perf_counter()
             soft = segment_photo(engine, photo, settings, cancel=cancel)
             seconds = time.perf_counter() - start
-            click_ious = _click_protocol(engine, photo, truth, settings, max_clicks, cancel) if max_clicks else []
+            clicked = click_protocol(engine, photo, truth, settings, max_clicks, cancel, zoom) if max_clicks else None
         except CutoutError as exc:
             report.skipped.append(f"{printable(pair.image.name)}: {exc}")
             continue
         megapixels = photo.height * photo.width / 1e6
-        report.scores.append(ImageScore(pair.image.name, iou(soft, truth), mae(soft, truth), boundary_f_score(soft, truth),
-                                        seconds / megapixels, click_ious))
+        score = ImageScore(pair.image.name, iou(soft, truth, ignore=unknown_band(truth)), mae(soft, truth),
+                           boundary_f_score(soft, truth), seconds / megapixels)
+        if clicked is not None:
+            score.click_ious, score.merged_clicks, score.outside_focus = clicked.ious, clicked.merged, clicked.outside_focus
+        report.scores.append(score)
         report._pr.append(precision_recall_counts(soft, truth))
         if progress is not None:
             progress(i + 1, len(pairs))
     return report
 
 
-def _click_protocol(
-    engine: Segmenter, photo, truth: np.ndarray, settings: MaskSettings | None, max_clicks: int, cancel: CancelToken | None
-) -> list[float]:
-    """IoU after each simulated click, from an empty mask; stops early once past every reported level."""
-    clicks: list[Click] = []
-    ious: list[float] = []
+@dataclass
+class ClickRun:
+    """One photo's run of the click protocol."""
+
+    ious: list[float] = field(default_factory=list)  # after each click
+    clicks: list[Click] = field(default_factory=list)
+    merged: int = 0  # clicks merged into a mask (all but a first click)
+    outside_focus: int = 0  # of those, clicks that changed a pixel outside their focus region
+
+
+def click_protocol(
+    engine: CutoutModel, photo: Photo, truth: np.ndarray, settings: MaskSettings | None, max_clicks: int,
+    cancel: CancelToken | None = None, zoom: bool = True, first: Sequence[Click] = (),
+) -> ClickRun:
+    """Up to ``max_clicks`` simulated clicks from an empty mask, each run as the window runs a click; stops
+    early once past every reported level. ``first`` clicks, when given, are placed before the simulator's."""
+    settings = settings or MaskSettings()
+    rgb = photo.rgb8()
+    prepared = engine.prepare(rgb)
+    ignore = unknown_band(truth)
+    run = ClickRun()
     soft: np.ndarray | None = None
-    prediction = np.zeros_like(truth)
     for k in range(1, max_clicks + 1):
-        click = next_click(prediction, truth)
-        if click is None:  # already perfect: it stays so
-            ious.extend([1.0] * (max_clicks - len(ious)))
+        if k <= len(first):
+            click: Click | None = first[k - 1]
+        else:
+            click = next_click(np.zeros_like(truth) if soft is None else soft, truth, ignore=ignore, clicked=run.clicks)
+        if click is None:  # nothing left to click: it stays as it is
+            run.ious.extend([run.ious[-1] if run.ious else 0.0] * (max_clicks - len(run.ious)))
             break
-        clicks.append(click)
-        soft = segment_photo(engine, photo, settings, cancel=cancel, clicks=clicks, previous=soft)
-        prediction = soft
-        ious.append(iou(soft, truth))
-        if k >= max(IOU_AT) and ious[-1] >= max(NOC_LEVELS):
+        run.clicks.append(click)
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        step = click_step(engine, rgb, prepared, run.clicks, soft, zoom=zoom)
+        new, _ = refine_step(engine, rgb, step, refine_edges=settings.refine, cancel=cancel)
+        if soft is not None and step.focus is not None:
+            run.merged += 1
+            outside = new != soft
+            outside[step.focus.slices] = False
+            run.outside_focus += bool(outside.any())
+        soft = new
+        run.ious.append(iou(soft, truth, ignore=ignore))
+        if k >= max(IOU_AT) and run.ious[-1] >= max(NOC_LEVELS):
             break
-    return ious
+    return run
 
 
 def write_json(report: EvalReport, path: str | Path) -> Path:

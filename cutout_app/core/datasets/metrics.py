@@ -11,9 +11,26 @@ def _binary(mask: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     return values >= threshold
 
 
-def iou(pred: np.ndarray, truth: np.ndarray, threshold: float = 0.5) -> float:
-    """Intersection over union of the foregrounds (1.0 when both are empty)."""
+#: The value of a ground-truth mask's unknown band (GrabCut's masks: 0 background, 255 object, 128 unknown).
+UNKNOWN = 128
+
+
+def unknown_band(truth: np.ndarray) -> np.ndarray | None:
+    """The pixels of ``truth`` that the field's protocol ignores: its 128s, when it holds only 0, 128 and 255
+    (as GrabCut's masks do); None for any other mask (a soft or plain mask has no unknown band)."""
+    if truth.dtype != np.uint8:
+        return None
+    band = truth == UNKNOWN
+    if not band.any() or np.count_nonzero((truth != 0) & (truth != 255) & ~band):
+        return None
+    return band
+
+
+def iou(pred: np.ndarray, truth: np.ndarray, threshold: float = 0.5, ignore: np.ndarray | None = None) -> float:
+    """Intersection over union of the foregrounds (1.0 when both are empty); ``ignore`` pixels do not count."""
     p, t = _binary(pred, threshold), _binary(truth, threshold)
+    if ignore is not None:
+        p, t = p & ~ignore, t & ~ignore
     union = np.count_nonzero(p | t)
     return 1.0 if union == 0 else np.count_nonzero(p & t) / union
 

@@ -6,8 +6,9 @@
   outline, preview pyramid);
 - ``autosave_journal``: a base snapshot plus an fsync'd journal of edits and clicks, one per window;
   ``autosave_restore``: finding and restoring them; ``autosave_files``, ``autosave_slots``,
-  ``journal_format``, ``guidance_codec``: their files, their slots and locks, their bytes;
-- ``geometry``: pixel rectangles shared by all of the above.
+  ``journal_format``, ``guidance_codec``: their files, their slots and locks, their bytes.
+
+Pixel rectangles (``Rect``) are core's own (``core.geometry``): the inference steps use them too.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ _MODULES = {
     "autosave_restore": ["Recovered", "RestoreInfo", "RestoredStep"],
     "autosave_files": ["DAMAGED_DIR", "Note", "default_autosave_dir"],
     "guidance_codec": ["guidance_from_json", "guidance_to_json"],
-    "geometry": ["Rect"],
 }
 
 __getattr__, __all__ = lazy_face(__name__, _MODULES)
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
         overlay_rgba,
         scaled_mask,
     )
-    from cutout_app.core.editing.geometry import Rect  # noqa: F401
     from cutout_app.core.editing.guidance_codec import guidance_from_json, guidance_to_json  # noqa: F401
     from cutout_app.core.editing.mask_edit import EditableMask, EditRecord, dab_weights  # noqa: F401
     from cutout_app.core.editing.regions import RegionMap  # noqa: F401

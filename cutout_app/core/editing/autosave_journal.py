@@ -44,7 +44,7 @@ from cutout_app.core.editing.autosave_files import (
 )
 from cutout_app.core.editing.autosave_restore import RestoreInfo, find_autosaves, held_elsewhere
 from cutout_app.core.editing.autosave_slots import LOCK_NAME, SlotLock, is_held, parse_slot, slot_name
-from cutout_app.core.editing.geometry import Rect
+from cutout_app.core.geometry import Rect
 from cutout_app.core.editing.mask_edit import EditRecord
 from cutout_app.core.errors import CutoutError, ExportError
 from cutout_app.core.files.atomic import atomic_write_bytes

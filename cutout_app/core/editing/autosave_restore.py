@@ -35,7 +35,7 @@ from cutout_app.core.editing.autosave_files import (
 )
 from cutout_app.core.editing.mask_edit import MAX_UNDO_STEPS
 from cutout_app.core.editing.autosave_slots import is_held, slot_folders
-from cutout_app.core.editing.geometry import Rect
+from cutout_app.core.geometry import Rect
 from cutout_app.core.editing.guidance_codec import guidance_from_json
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.files.safe_decode import read_image_protected

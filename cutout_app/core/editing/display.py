@@ -17,7 +17,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from cutout_app.core.editing.geometry import Rect
+from cutout_app.core.geometry import Rect
 
 #: Checkerboard greys (light, dark) shown behind transparent pixels.
 CHECKER_LIGHT = 255

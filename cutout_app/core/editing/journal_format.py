@@ -26,7 +26,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from cutout_app.core.editing.geometry import Rect
+from cutout_app.core.geometry import Rect
 from cutout_app.core.editing.mask_edit import MAX_UNDO_BYTES
 
 MAGIC = b"CUTJ"

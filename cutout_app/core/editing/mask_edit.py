@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from cutout_app.core.edges.alpha import threshold_level
-from cutout_app.core.editing.geometry import Rect
+from cutout_app.core.geometry import Rect
 
 BrushMode = Literal["add", "erase"]
 

@@ -3,7 +3,8 @@
 - ``model_info``: the description every model carries in its ONNX file;
 - ``engine``: one onnxruntime session per model, providers, the tiled run; ``tiling``: the overlap-tile plan;
 - ``global_net``, ``two_stage``: the global net on the whole photo, the refiner on uncertain tiles;
-- ``clicks``: click encoding and the click simulator; ``interactive``: one click's quick and refined mask;
+- ``clicks``: click encoding and the click simulator; ``interactive``: one click's quick and refined mask,
+  merged progressively (``click_merge``) and zoomed in (``zoom``);
 - ``pipeline``: the steps every front end shares (photo -> mask -> PNG).
 """
 
@@ -19,9 +20,11 @@ _MODULES = {
     "providers": ["ProviderChoice"],
     "tiling": ["plan_tiles", "reflect_indices", "snap_tile_size", "tile_input"],
     "global_net": ["GlobalInput", "GlobalNet"],
-    "two_stage": ["CutoutModel", "GLOBAL_FILE", "REFINER_FILE", "Refinement", "Segmenter", "check_runs", "open_model"],
+    "two_stage": ["Coarse", "CutoutModel", "GLOBAL_FILE", "REFINER_FILE", "Refinement", "Segmenter", "check_runs", "open_model"],
     "clicks": ["Click", "check_clicks", "click_maps", "next_click", "parse_point"],
-    "interactive": ["Guidance", "Stroke", "full_size_mask", "painted_pixels", "quick_mask", "refined_mask"],
+    "interactive": ["Box", "ClickStep", "Guidance", "Stroke", "box_step", "check_box", "click_step", "painted_pixels", "refine_step"],
+    "click_merge": ["FOCUS_EXPAND", "Merge", "progressive_merge"],
+    "zoom": ["WindowedProbability", "zoom_window"],
     "pipeline": ["cut_out_file", "photo_alpha", "segment_photo"],
 }
 
@@ -31,7 +34,18 @@ if TYPE_CHECKING:
     from cutout_app.core.inference.clicks import Click, check_clicks, click_maps, next_click, parse_point  # noqa: F401
     from cutout_app.core.inference.engine import ModelSession, SegmentationEngine, available_providers  # noqa: F401
     from cutout_app.core.inference.global_net import GlobalInput, GlobalNet  # noqa: F401
-    from cutout_app.core.inference.interactive import Guidance, Stroke, full_size_mask, painted_pixels, quick_mask, refined_mask  # noqa: F401
+    from cutout_app.core.inference.click_merge import FOCUS_EXPAND, Merge, progressive_merge  # noqa: F401
+    from cutout_app.core.inference.interactive import (  # noqa: F401
+        Box,
+        ClickStep,
+        Guidance,
+        Stroke,
+        box_step,
+        check_box,
+        click_step,
+        painted_pixels,
+        refine_step,
+    )
     from cutout_app.core.inference.model_info import (  # noqa: F401
         METADATA_KEY,
         ModelInfo,
@@ -44,10 +58,12 @@ if TYPE_CHECKING:
     from cutout_app.core.inference.pipeline import cut_out_file, photo_alpha, segment_photo  # noqa: F401
     from cutout_app.core.inference.providers import ProviderChoice  # noqa: F401
     from cutout_app.core.inference.tiling import plan_tiles, reflect_indices, snap_tile_size, tile_input  # noqa: F401
+    from cutout_app.core.inference.zoom import WindowedProbability, zoom_window  # noqa: F401
     from cutout_app.core.inference.two_stage import (  # noqa: F401
         GLOBAL_FILE,
         REFINER_FILE,
         CutoutModel,
+        Coarse,
         Refinement,
         Segmenter,
         check_runs,

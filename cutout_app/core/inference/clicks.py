@@ -74,16 +74,32 @@ def _farthest_interior(region: np.ndarray) -> tuple[float, int, int]:
     return float(dist[y, x]), y, x
 
 
-def next_click(prediction: np.ndarray, truth: np.ndarray, threshold: float = 0.5) -> Click | None:
-    """The standard simulator's next click for a prediction, or None when it is already perfect.
+def next_click(
+    prediction: np.ndarray,
+    truth: np.ndarray,
+    threshold: float = 0.5,
+    *,
+    ignore: np.ndarray | None = None,
+    clicked: Sequence[Click] = (),
+) -> Click | None:
+    """The standard simulator's next click for a prediction, or None when nothing is left to click.
 
     ``prediction`` and ``truth`` are masks of one size (uint8 0..255, or float in 0..1). The click
     goes to the most interior point of the larger of the two error regions (missed subject: positive;
-    wrongly taken background: negative), measured by the distance to the region's border.
+    wrongly taken background: negative), measured by the distance to the region's border. Pixels of
+    ``ignore`` (a mask's unknown band) are no error, and no pixel of ``clicked`` is clicked again: a model
+    that ignores a click gets the next best pixel, not the same one until the clicks run out.
     """
     pred = _as_bool(prediction, threshold)
     gt = _as_bool(truth, threshold)
     missed, extra = gt & ~pred, pred & ~gt
+    if ignore is not None:
+        missed &= ~ignore
+        extra &= ~ignore
+    for c in clicked:
+        row, col = int(c.y), int(c.x)
+        if 0 <= row < gt.shape[0] and 0 <= col < gt.shape[1]:
+            missed[row, col] = extra[row, col] = False
     d_missed, y_m, x_m = _farthest_interior(missed) if missed.any() else (0.0, 0, 0)
     d_extra, y_e, x_e = _farthest_interior(extra) if extra.any() else (0.0, 0, 0)
     if d_missed == 0 and d_extra == 0:

@@ -147,9 +147,14 @@ class ModelSession:
     def run(self, inputs: np.ndarray) -> np.ndarray:
         """The model's output for a float32 (N, C, H, W) batch; raises :class:`ModelError` if it fails, runs
         past its time budget, or gives anything but a finite probability map of the expected size."""
+        return self.run_with_scores(inputs)[0]
+
+    def run_with_scores(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`run`'s output and, for a global net with candidates (``info.candidates``), its second output:
+        each output's predicted IoU, (N, 1 + K), finite and in [0, 1]; None for other models."""
         budget = self.run_budget_s if self.run_budget_s is not None else run_seconds(inputs)
         try:
-            output = run_guarded(self._session, {self._input_name: inputs}, budget)[0]
+            outputs = run_guarded(self._session, {self._input_name: inputs}, budget)
         except TimeoutError as exc:
             raise ModelError(f"The model '{self.model_path}' did not finish a run within {budget:g} s "
                              "(its graph loops or is far too large)") from exc  # fmt: skip
@@ -160,9 +165,18 @@ class ModelSession:
             self.provider_note = f"CUDA failed while running ({_first_line(exc)}); switched to the CPU"
             log.warning(self.provider_note)
             self._session = self._create_session(False)
-            return self.run(inputs)
+            return self.run_with_scores(inputs)
         size = tuple(self.info.output_size(edge) for edge in inputs.shape[2:])
-        return check_output(output, inputs, size, self.model_path)  # type: ignore[arg-type]
+        probability = check_output(outputs[0], inputs, size, self.model_path)  # type: ignore[arg-type]
+        if not self.info.candidates:
+            return probability, None
+        expected = (inputs.shape[0], 1 + self.info.candidates)
+        scores = outputs[1] if len(outputs) > 1 else None
+        if (not isinstance(scores, np.ndarray) or scores.shape != expected or probability.shape[1] != expected[1]
+                or not np.isfinite(scores).all()):
+            raise ModelError(f"Model file '{self.model_path}' describes {self.info.candidates} candidates but does not "
+                             f"give {expected[1]} probability maps and a {expected[0]}x{expected[1]} 'scores' output")
+        return probability, np.clip(scores.astype(np.float32), 0.0, 1.0)
 
     def normalisation(self) -> tuple[np.ndarray, np.ndarray]:
         """(scale, offset) per RGB channel so that ``rgb8 * scale + offset`` is the model's normalised input."""

@@ -37,11 +37,28 @@ class GlobalInput:
 
 @dataclass(frozen=True)
 class GlobalPrediction:
-    """The global net's probability at its own size, for a photo of ``height`` x ``width``."""
+    """The global net's probability at its own size, for a photo of ``height`` x ``width``.
+
+    A net with candidates also gives each candidate's probability and every output's predicted IoU
+    (``scores[0]`` is output 0's, ``scores[1 + k]`` candidate k's); :meth:`chosen` picks one.
+    """
 
     probability: np.ndarray  # float32 (small_h, small_w) in [0, 1]
     height: int
     width: int
+    candidates: np.ndarray | None = None  # float32 (K, small_h, small_w)
+    scores: np.ndarray | None = None  # float32 (1 + K,)
+
+    def best_candidate(self) -> int:
+        """The candidate with the highest predicted IoU (0 without candidates)."""
+        return 0 if self.scores is None or self.candidates is None else int(np.argmax(self.scores[1:]))
+
+    def chosen(self, candidate: int) -> GlobalPrediction:
+        """This prediction with candidate ``candidate`` (0..K-1) as its probability; itself without candidates."""
+        if self.candidates is None:
+            return self
+        return GlobalPrediction(self.candidates[candidate % len(self.candidates)], self.height, self.width,
+                                self.candidates, self.scores)
 
     def upsampled(self) -> np.ndarray:
         """The probability at the photo's size (float32, bilinear)."""
@@ -121,8 +138,13 @@ class GlobalNet:
         """The input's edge S in pixels: the photo's long side is resized to it."""
         return self.session.info.input_size
 
+    @property
+    def candidates(self) -> int:
+        """How many candidate masks the net gives for an ambiguous click (0: none)."""
+        return self.session.info.candidates
+
     def prepare(self, rgb: np.ndarray) -> GlobalInput:
-        """Resize, normalise and pad an RGB uint8 photo once; reuse the result for every click."""
+        """Resize, normalise and pad an RGB uint8 photo (or a window of one) once; reuse the result for every click."""
         height, width = rgb.shape[:2]
         h, w = _fit(height, width, self.size)
         small = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
@@ -139,7 +161,7 @@ class GlobalNet:
 
         ``photo`` is an RGB uint8 array or a :meth:`prepare` result; ``clicks`` are in photo pixels
         (:class:`CutoutError` if one lies outside); ``previous`` is the current mask at the photo's size
-        (uint8 0..255 or float 0..1), or None.
+        or already at the net's (``small_h`` x ``small_w``), uint8 0..255 or float 0..1, or None.
         """
         prepared = photo if isinstance(photo, GlobalInput) else self.prepare(photo)
         clicks = check_clicks(clicks, prepared.height, prepared.width)
@@ -148,9 +170,15 @@ class GlobalNet:
         x[0, :3] = prepared.rgb
         x[0, 3:5] = click_maps(clicks, s, s, self.session.info.click_radius, prepared.scale)
         if previous is not None:
-            if previous.shape[:2] != (prepared.height, prepared.width):
-                raise ValueError("the previous mask must have the photo's size")
-            small = resize_mask(previous, prepared.small_h, prepared.small_w)
+            if previous.shape[:2] == (prepared.small_h, prepared.small_w):  # already at the net's size
+                small = previous.astype(np.float32) / (255.0 if previous.dtype == np.uint8 else 1.0)
+            elif previous.shape[:2] != (prepared.height, prepared.width):
+                raise ValueError("the previous mask must have the photo's size (or the net's view of it)")
+            else:
+                small = resize_mask(previous, prepared.small_h, prepared.small_w)
             x[0, 5] = cv2.copyMakeBorder(small, 0, s - prepared.small_h, 0, s - prepared.small_w, cv2.BORDER_REFLECT_101)
-        prob = self.session.run(x)[0, 0, : prepared.small_h, : prepared.small_w]
-        return GlobalPrediction(np.clip(prob, 0.0, 1.0), prepared.height, prepared.width)
+        out, scores = self.session.run_with_scores(x)
+        probs = np.clip(out[0, :, : prepared.small_h, : prepared.small_w], 0.0, 1.0)
+        if scores is None:
+            return GlobalPrediction(probs[0], prepared.height, prepared.width)
+        return GlobalPrediction(probs[0], prepared.height, prepared.width, probs[1:], scores[0])

@@ -10,13 +10,14 @@ where the upsampled probability is uncertain; every other tile keeps the global 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator, Sequence, Union
+from typing import Iterator, Protocol, Sequence, Union
 
 import numpy as np
 
 from cutout_app.core.errors import ModelError
+from cutout_app.core.geometry import Rect
 from cutout_app.core.inference.clicks import Click
 from cutout_app.core.inference.engine import SegmentationEngine
 from cutout_app.core.inference.global_net import GlobalInput, GlobalNet, GlobalPrediction
@@ -41,6 +42,15 @@ SINGLE_TILE_MAX = 2048
 #: A click's refinement keeps the previous one's result on a tile whose global probability (with the
 #: refiner's context margin) moved by at most this: far from the click the global net barely changes.
 REUSE_TOLERANCE = 0.05
+
+
+class Coarse(Protocol):
+    """What the refiner refines: a photo-size probability read a window at a time (a :class:`GlobalPrediction`,
+    or a zoom window's prediction inside the current mask, ``core.inference.zoom``)."""
+
+    def upsampled_at(self, rows: slice | np.ndarray, cols: slice | np.ndarray) -> np.ndarray: ...
+
+    def footprint(self, rows: slice, cols: slice) -> np.ndarray: ...
 
 
 class CutoutModel:
@@ -98,7 +108,7 @@ class CutoutModel:
     def refine(
         self,
         rgb: np.ndarray,
-        coarse: GlobalPrediction,
+        coarse: Coarse,
         *,
         everywhere: bool = False,
         reuse: Refinement | None = None,
@@ -123,7 +133,7 @@ class CutoutModel:
     def refine_rows(
         self,
         rgb: np.ndarray,
-        coarse: GlobalPrediction,
+        coarse: Coarse,
         *,
         everywhere: bool = False,
         reuse: Refinement | None = None,
@@ -159,6 +169,36 @@ class CutoutModel:
                     progress(done, len(run))
             yield y, rows
 
+    def refine_region(
+        self,
+        rgb: np.ndarray,
+        coarse: Coarse,
+        region: Rect,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: CancelToken | None = None,
+    ) -> np.ndarray:
+        """:meth:`refine`'s probability over ``region`` of the photo only (float32 ``region.h`` x ``region.w``):
+        only the uncertain tiles that overlap the region run, on the photo's own tile grid, so each value is
+        the one :meth:`refine` would give there."""
+        plan = self.plan(rgb.shape[0], rgb.shape[1])
+        touching = replace(plan, tiles=tuple(t for t in plan.tiles if not Rect(t.x, t.y, t.w, t.h).intersect(region).empty))
+        run, _ = self._select(touching, coarse, False, None)
+        out = coarse.upsampled_at(slice(region.y, region.bottom), slice(region.x, region.right))
+
+        def window(tile: Tile) -> list[np.ndarray]:
+            return [coarse.upsampled_at(*tile_window(plan, tile))]
+
+        done = 0
+        for tile, prediction in self.refiner.predict_tiles(rgb, plan, [t for t in touching.tiles if t in run], window, cancel=cancel):
+            overlap = Rect(tile.x, tile.y, tile.w, tile.h).intersect(region)
+            out[overlap.y - region.y : overlap.bottom - region.y, overlap.x - region.x : overlap.right - region.x] = \
+                prediction[overlap.y - tile.y : overlap.bottom - tile.y, overlap.x - tile.x : overlap.right - tile.x]
+            done += 1
+            if progress is not None:
+                progress(done, len(run))
+        return out
+
     def plan(self, height: int, width: int, tile_size: int | None = None) -> TilePlan:
         """The refiner's tiles for a photo: of ``tile_size``, else the model's size, or one tile for the whole
         photo where that tile is no larger than all the model-sized ones together (a valid-padded
@@ -174,7 +214,7 @@ class CutoutModel:
         return plan
 
     def _select(
-        self, plan: TilePlan, coarse: GlobalPrediction, everywhere: bool, reuse: Refinement | None
+        self, plan: TilePlan, coarse: Coarse, everywhere: bool, reuse: Refinement | None
     ) -> tuple[set[Tile], set[Tile]]:
         """The tiles to refine, and those that keep ``reuse``'s result (see :meth:`refine`)."""
         # Both tests look at the global net's own pixels under the tile (its footprint), not at the
@@ -187,7 +227,7 @@ class CutoutModel:
             sure = source.max() <= lo or source.min() >= hi
             if sure and not everywhere:
                 continue
-            if reuse is not None and reuse.coarse.probability.shape == coarse.probability.shape:
+            if reuse is not None and isinstance(coarse, GlobalPrediction) and reuse.coarse.probability.shape == coarse.probability.shape:
                 c = plan.context
                 around = (slice(max(0, tile.y - c), min(plan.height, tile.y + tile.h + c)),
                           slice(max(0, tile.x - c), min(plan.width, tile.x + tile.w + c)))

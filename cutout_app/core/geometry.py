@@ -1,4 +1,5 @@
-"""Pixel rectangles: the boxes that mask edits, undo diffs, the autosave journal and the display share."""
+"""Pixel rectangles: the boxes that mask edits, undo diffs, the autosave journal, the display and the click
+steps (zoom windows, focus regions) share."""
 
 from __future__ import annotations
 
@@ -67,3 +68,7 @@ class Rect:
     def grow(self, margin: int) -> Rect:
         """The rectangle enlarged by ``margin`` pixels on every side."""
         return Rect(self.x - margin, self.y - margin, self.w + 2 * margin, self.h + 2 * margin)
+
+    def contains_point(self, x: int, y: int) -> bool:
+        """Whether pixel (x, y) lies in the rectangle."""
+        return self.x <= x < self.right and self.y <= y < self.bottom
