@@ -17,7 +17,7 @@ import numpy as np
 from cutout_app.core.edges.alpha import alpha_from_soft, refine_mask, to_soft_u8
 from cutout_app.core.editing.autosave_journal import AutosaveJournal
 from cutout_app.core.editing.display import PreviewPyramid, composite_on_checker, overlay_rgba
-from cutout_app.core.editing.geometry import Rect
+from cutout_app.core.geometry import Rect
 from cutout_app.core.editing.mask_edit import EditableMask
 from cutout_app.core.table import format_table
 
