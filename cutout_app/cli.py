@@ -98,7 +98,16 @@ def _mask_value(name: str):  # noqa: ANN202 - an argparse type
 
 
 #: Options whose values may start with '-' (a click left of the photo, -5,10), which argparse would take for an option.
-_POINT_OPTIONS = ("--keep", "--remove")
+_POINT_OPTIONS = ("--keep", "--remove", "--box")
+
+
+class _ClickAction(argparse.Action):
+    """``--keep`` and ``--remove`` append (keep?, text) to one list, so that the clicks keep their order."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # noqa: ANN001
+        clicks = list(getattr(namespace, self.dest, None) or [])
+        clicks.append((option_string == "--keep", values))
+        setattr(namespace, self.dest, clicks)
 
 
 def _join_point_values(argv: list[str]) -> list[str]:
@@ -160,10 +169,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("segment", help="cut the subject out of one photo")
     p.add_argument("input", type=Path)
     p.add_argument("-o", "--output", type=Path, help="output PNG (default: INPUT-cutout.png beside the input)")
-    p.add_argument("--keep", action="append", default=[], metavar="X,Y",
-                   help="a click on what to keep (photo pixels); repeat for more")
-    p.add_argument("--remove", action="append", default=[], metavar="X,Y",
+    p.add_argument("--keep", action=_ClickAction, dest="clicks", default=[], metavar="X,Y",
+                   help="a click on what to keep (photo pixels); repeat for more: clicks run in the order given, "
+                        "each only adding or removing what it is about, as in the window")
+    p.add_argument("--remove", action=_ClickAction, dest="clicks", default=[], metavar="X,Y",
                    help="a click on what to remove (photo pixels); repeat for more")
+    p.add_argument("--box", action="append", default=[], metavar="X0,Y0,X1,Y1",
+                   help="the object in this box (photo pixels: left, top, right, bottom); repeatable, run before the clicks")
+    p.add_argument("--candidate", type=_count, default=0, metavar="N",
+                   help="for one ambiguous first click, take the model's candidate N (1, 2, 3: as Tab cycles them "
+                        "in the window; default: the one it rates best)")
     _add_output_args(p)
     _add_model_args(p)
 
@@ -297,7 +312,13 @@ def _engine(args: argparse.Namespace, threads: int | None = None):
 def _clicks(args: argparse.Namespace) -> list:
     from cutout_app.core.inference import Click, parse_point
 
-    return [Click(*parse_point(t), True) for t in args.keep] + [Click(*parse_point(t), False) for t in args.remove]
+    return [Click(*parse_point(text), keep) for keep, text in args.clicks]
+
+
+def _boxes(args: argparse.Namespace) -> list:
+    from cutout_app.core.inference import Box, parse_box
+
+    return [Box(*parse_box(text)) for text in args.box]
 
 
 def _options(args: argparse.Namespace):
@@ -321,13 +342,26 @@ def cmd_segment(args: argparse.Namespace) -> int:
         decoder.prefetch(args.input)  # first: numpy and OpenCV, which the rest loads, load while the child starts
         from cutout_app.core.inference import cut_out_file
 
-        clicks = _clicks(args)
+        clicks, boxes = _clicks(args), _boxes(args)
         engine = _engine(args)
+        candidate = _candidate(args.candidate, engine)
         start = time.perf_counter()
         written = cut_out_file(engine, args.input, output, export, settings, overwrite=args.overwrite,
-                               progress=ProgressBar("tiles"), clicks=clicks, read=decoder.read)
+                               progress=ProgressBar("tiles"), clicks=clicks, read=decoder.read, boxes=boxes,
+                               candidate=candidate)
     print(f"wrote {printable(str(written))} in {time.perf_counter() - start:.1f}s ({engine.provider})")
     return EXIT_OK
+
+
+def _candidate(number: int, engine) -> int | None:  # noqa: ANN001
+    """``--candidate N`` (1-based, 0: the model's choice) as core's index; a usage error beyond the model's."""
+    if not number:
+        return None
+    count = getattr(getattr(engine, "info", None), "candidates", 0)
+    if number > count:
+        has = f"gives {count} candidates" if count else "gives no candidates"
+        raise CutoutError(f"--candidate {number}: the model {has} for a click")
+    return number - 1
 
 
 def cmd_batch(args: argparse.Namespace) -> int:

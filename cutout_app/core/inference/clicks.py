@@ -42,6 +42,21 @@ def parse_point(text: str) -> tuple[float, float]:
     return x, y
 
 
+def parse_box(text: str) -> tuple[float, float, float, float]:
+    """``"X0,Y0,X1,Y1"`` (pixels: left, top, right, bottom) as four floats; :class:`CutoutError` for anything else."""
+    parts = text.split(",")
+    try:
+        if len(parts) != 4:
+            raise ValueError
+        values = tuple(float(p) for p in parts)
+        if not all(np.isfinite(v) for v in values):
+            raise ValueError
+    except ValueError:
+        raise CutoutError(f"'{text}' is not a box: write X0,Y0,X1,Y1 in pixels (left, top, right, bottom), "
+                          "for example 10,20,200,180") from None
+    return values  # type: ignore[return-value]
+
+
 def check_clicks(clicks: Iterable[Click], height: int, width: int) -> list[Click]:
     """The clicks as a list; raises :class:`CutoutError` naming the first one outside the photo."""
     result = list(clicks)
