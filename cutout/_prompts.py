@@ -1,8 +1,8 @@
-"""remove()'s prompts, checked against the photo: keep and remove clicks, and a box, in photo pixels.
+"""remove()'s prompts as core's, checked against the photo: keep and remove clicks, and a box, in photo pixels.
 
 Points are (x, y), x to the right and y down from the photo's top-left corner, as on the command line
 (``--keep X,Y``). A box is (x0, y0, x1, y1): its left, top, right and bottom edges, x0 < x1 and y0 < y1,
-inside the photo (0 <= x0, x1 <= width, 0 <= y0, y1 <= height).
+inside the photo (0 <= x0, x1 <= width, 0 <= y0, y1 <= height), as ``--box X0,Y0,X1,Y1``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numbers
 from typing import Iterable, Sequence
 
 from cutout_app.core.errors import ArgumentError, CutoutError
-from cutout_app.core.inference import Click, check_clicks
+from cutout_app.core.inference import Box, Click, check_box, check_clicks
 
 #: A point of the photo: (x, y) in pixels.
 Point = Sequence[float]
@@ -29,15 +29,13 @@ def make_clicks(keep: Iterable[Point], remove: Iterable[Point], width: int, heig
         raise ArgumentError(str(exc)) from None
 
 
-def check_box(box: BoxLike, width: int, height: int) -> tuple[float, float, float, float]:
-    """``box`` as (x0, y0, x1, y1) if it is one of the photo; else :class:`ArgumentError` saying why."""
+def make_boxes(box: BoxLike | None, width: int, height: int) -> list[Box]:
+    """``box`` as core's box prompts (none for None); :class:`ArgumentError` for one that is malformed or
+    not inside the photo (core's :func:`check_box` says which)."""
+    if box is None:
+        return []
     x0, y0, x1, y1 = _numbers(box, 4, "box")
-    if not (x0 < x1 and y0 < y1):
-        raise ArgumentError(f"The box {_shown(box)} has no area: a box is (x0, y0, x1, y1) with x0 < x1 and y0 < y1")
-    if not (0 <= x0 and 0 <= y0 and x1 <= width and y1 <= height):
-        raise ArgumentError(f"The box {_shown(box)} is not inside the {width}x{height} photo: "
-                            f"0 <= x0 < x1 <= {width} and 0 <= y0 < y1 <= {height}")  # fmt: skip
-    return x0, y0, x1, y1
+    return [check_box(Box(x0, y0, x1, y1), height, width)]
 
 
 def _click(point: Point, positive: bool) -> Click:

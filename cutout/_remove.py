@@ -11,9 +11,9 @@ import numpy as np
 from cutout._inputs import ImageInput, read_input
 from cutout._options import Colour, EdgeOptions, Mode, make_options
 from cutout._outputs import deliver
-from cutout._prompts import BoxLike, Point, check_box, make_clicks
+from cutout._prompts import BoxLike, Point, make_boxes, make_clicks
 from cutout._session import Session, default_session
-from cutout_app.core.errors import ArgumentError, CutoutError
+from cutout_app.core.errors import ArgumentError
 from cutout_app.core.files import check_destination
 from cutout_app.core.inference import photo_alpha
 
@@ -65,6 +65,7 @@ def remove(
         rgba = cutout.remove(rgb)                            # H x W x 3 (or x 4) uint8 RGB -> H x W x 4 RGBA
         png = cutout.remove(data)                            # encoded bytes (JPEG, PNG, WebP...) -> PNG bytes
         rgba = cutout.remove("photo.jpg", keep=[(120, 80)], remove=[(20, 30)])
+        rgba = cutout.remove("photo.jpg", box=(40, 10, 300, 220))
         cutout.remove("photo.jpg", mode="background", background="white", out="photo.png")
         mask = cutout.remove(rgb, mode="mask", threshold=0.6, softness=0.2)
 
@@ -75,8 +76,11 @@ def remove(
     file only with ``overwrite=True``) and its path is returned. The PNG bytes, and the pixels of every
     kind, are those ``cutout segment`` writes with the same options.
 
+    ``box``: (x0, y0, x1, y1) around the object to cut out (left, top, right, bottom, photo pixels).
     ``keep`` and ``remove``: clicks on what to keep and what to remove, lists of (x, y) photo pixels.
-    ``box``: (x0, y0, x1, y1) around the subject, in photo pixels.
+    The box runs first, then the keep clicks, then the remove clicks, each one step as in the window
+    (as ``cutout segment --box ... --keep ... --remove ...`` in that order): a later click only adds or
+    removes what it is about.
     ``mode``: "transparent" (an RGBA cut-out; the command line's "rgba"), "mask" (H x W, the alpha
     alone) or "background" (H x W x 3, the subject over ``background``: a name such as "white",
     "#RRGGBB", "R,G,B" or three ints; giving a colour implies this mode). Unset, it is the export's
@@ -97,12 +101,9 @@ def remove(
     given = read_input(image)
     photo = given.photo
     clicks = make_clicks(keep, remove, photo.width, photo.height)
-    if box is not None:
-        check_box(box, photo.width, photo.height)
-        # TODO(issue 25): pass the box to core's box prompts once core takes them.
-        raise CutoutError("box= needs box prompts in cutout's core (issue 25), which this version does not have yet")
+    boxes = make_boxes(box, photo.width, photo.height)
     if out is not None:
         check_destination(Path(out), photo.path, overwrite)  # a bad name or folder fails before the model runs
     model = (session or default_session())._model
-    alpha = photo_alpha(model, photo, settings, clicks=clicks)
+    alpha = photo_alpha(model, photo, settings, clicks=clicks, boxes=boxes)
     return deliver(given.kind, photo, alpha, export, out, overwrite)

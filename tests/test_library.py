@@ -166,8 +166,11 @@ def test_the_library_writes_the_bytes_the_command_line_writes(session: cutout.Se
          {"background": "#336699", "threshold": 0.4, "softness": 0.1, "edge_px": 3, "shift_px": -1,
           "decontaminate": False}),
         (["--mode", "mask", "--no-refine", "--keep", "200,160"], {"mode": "mask", "refine": False, "keep": [(200, 160)]}),
+        (["--box", "120,30,380,290"], {"box": (120, 30, 380, 290)}),
+        (["--box", "120,30,380,290", "--keep", "250,150", "--remove", "140,270"],
+         {"box": (120, 30, 380, 290), "keep": [(250, 150)], "remove": [(140, 270)]}),
     ],
-    ids=["clicks", "background-and-edges", "mask"],
+    ids=["clicks", "background-and-edges", "mask", "box", "box-and-clicks"],
 )  # fmt: skip
 def test_the_library_gives_the_command_lines_pixels_with_the_same_options(
     session: cutout.Session, tmp_path: Path, cli: list[str], library: dict
@@ -192,10 +195,10 @@ def test_the_library_gives_the_command_lines_pixels_with_the_same_options(
         (Path("/nowhere/photo.jpg"), {}, cutout.ImageReadError, "file not found"),
         ([[1, 2, 3]], {}, cutout.ArgumentError, "takes a numpy array, bytes, a path or a PIL image; got list"),
         (None, {"box": (0, 0, 10, 10)}, cutout.ArgumentError, "got NoneType"),
-        ("IMG", {"box": (-1, 0, 10, 10)}, cutout.ArgumentError, "not inside the 40x30 photo"),
-        ("IMG", {"box": (0, 0, 41, 10)}, cutout.ArgumentError, "not inside the 40x30 photo"),
+        ("IMG", {"box": (-1, 0, 10, 10)}, cutout.ArgumentError, "box -1,0,10,10 reaches outside the 40x30 photo"),
+        ("IMG", {"box": (0, 0, 41, 10)}, cutout.ArgumentError, "reaches outside the 40x30 photo"),
         ("IMG", {"box": (10, 5, 10, 20)}, cutout.ArgumentError, "has no area"),
-        ("IMG", {"box": (20, 5, 10, 20)}, cutout.ArgumentError, "x0 < x1 and y0 < y1"),
+        ("IMG", {"box": (20, 5, 10, 20)}, cutout.ArgumentError, "X0 < X1 and Y0 < Y1"),
         ("IMG", {"box": (0, 0, 10)}, cutout.ArgumentError, "(x0, y0, x1, y1)"),
         ("IMG", {"box": (0, 0, 10, float("nan"))}, cutout.ArgumentError, "finite numbers"),
         ("IMG", {"keep": [(40, 10)]}, cutout.ArgumentError, "keep click at 40,10 is outside the 40x30 photo"),
@@ -258,9 +261,10 @@ def test_a_bad_model_or_session_argument_raises_the_public_errors(tmp_path: Path
     assert issubclass(cutout.ArgumentError, ValueError)  # except ValueError catches it too
 
 
-def test_a_box_is_checked_and_until_core_takes_boxes_refused_plainly(session: cutout.Session) -> None:
-    with pytest.raises(cutout.CutoutError, match="issue 25"):
-        cutout.remove(make_photo(30, 40), session=session, box=(5, 5, 35, 25))
+def test_a_box_guides_the_cut_out(session: cutout.Session) -> None:
+    whole = cutout.remove(CAT, session=session, mode="mask")
+    boxed = cutout.remove(CAT, session=session, mode="mask", box=(0, 0, 150, 120))  # the top-left corner only
+    assert (boxed != whole).mean() > 0.05
 
 
 # ------------------------------------------------------------------------------- sessions and threads
