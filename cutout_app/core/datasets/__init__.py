@@ -5,7 +5,8 @@
   ``composite_eval``: the clicked object's IoU after one click on held-out composites;
 - ``parts``: per-garment label maps as click targets (the part, the person, the person with what she holds);
 - ``synthetic``: textured synthetic composites (hair mattes for the edge benchmarks);
-- ``metrics``, ``evaluation``: scoring a model against human masks, automatic and with simulated clicks.
+- ``metrics``, ``evaluation``: scoring a model against human masks, automatic and with simulated clicks;
+  ``object_checks``: one click, one object: garments, a carried bag, everyday scenes, boxes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ _MODULES = {
     "parts": ["Granularity", "HELD_NAMES", "Region", "click_targets", "find_part_maps", "held_mask", "label_names", "regions"],
     "synthetic": ["coarse_probability", "ellipse_outline", "load_textures", "make_composite", "make_matting_composite", "random_texture", "rasterise", "write_dataset"],
     "metrics": ["iou", "precision_recall_counts"],
-    "evaluation": ["EvalReport", "ImageScore", "evaluate", "list_pairs", "write_json"],
+    "evaluation": ["ClickRun", "EvalReport", "ImageScore", "click_protocol", "evaluate", "list_pairs", "write_json"],
+    "object_checks": ["InstanceRun", "PartScore", "box_scores", "deepest_point", "held_removal_scores", "instance_click_runs",
+                      "part_click_scores"],
 }
 
 __getattr__, __all__ = lazy_face(__name__, _MODULES)
@@ -29,7 +32,24 @@ __getattr__, __all__ = lazy_face(__name__, _MODULES)
 if TYPE_CHECKING:
     from cutout_app.core.datasets.composite_eval import ClickCase, composite_cases, composite_click_scores  # noqa: F401
     from cutout_app.core.datasets.composites import Composite, interior_points, paste_subjects  # noqa: F401
-    from cutout_app.core.datasets.evaluation import EvalReport, ImageScore, evaluate, list_pairs, write_json  # noqa: F401
+    from cutout_app.core.datasets.evaluation import (  # noqa: F401
+        ClickRun,
+        EvalReport,
+        ImageScore,
+        click_protocol,
+        evaluate,
+        list_pairs,
+        write_json,
+    )
+    from cutout_app.core.datasets.object_checks import (  # noqa: F401
+        InstanceRun,
+        PartScore,
+        box_scores,
+        deepest_point,
+        held_removal_scores,
+        instance_click_runs,
+        part_click_scores,
+    )
     from cutout_app.core.datasets.folders import VAL_FRACTION, Pair, find_pairs, split_pairs  # noqa: F401
     from cutout_app.core.datasets.metrics import iou, precision_recall_counts  # noqa: F401
     from cutout_app.core.datasets.parts import (  # noqa: F401

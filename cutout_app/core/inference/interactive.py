@@ -9,9 +9,11 @@ change follows the user's intent, whatever the net answers:
   holds): the one with the best predicted IoU shows, and ``candidate`` picks another.
 - **Every later click** is merged progressively (``core.inference.click_merge``): a keep click only adds,
   a remove click only removes, and only the part connected to the click, inside its focus region; every
-  other pixel keeps its value. When the net does not move the clicked pixel, the click takes (or drops)
-  the object under it, as a first click there would find it; in the end the clicked pixel always lies on
-  the side the click asked for.
+  other pixel keeps its value. A click never undoes an earlier one: a reading that would take out a keep
+  click's pixel (or take in a remove click's) is refused, and the click is read again through a window
+  around it. When the net does not move the clicked pixel, the click takes (or drops) the thing under it,
+  as a first click there would find it; in the end the clicked pixel always lies on the side the click
+  asked for.
 - **Zoom-in** (``core.inference.zoom``): from the second click on, and from the first for a small object,
   the global net sees a window around the object and the clicks at its full input size.
 
@@ -40,14 +42,12 @@ from cutout_app.core.progress import CancelToken, ProgressCallback
 
 #: A first click's object smaller than this share of the photo is looked at again through a zoom window.
 SMALL_OBJECT = 0.03
-#: A remove click may take at most this share of the mask at once; more is checked through a local window.
-MAX_REMOVED = 0.7
-#: That local window's side, as a share of the photo's long side.
+#: A click the net reads wrongly is read again through a window of this share of the photo's long side
+#: around it.
 LOCAL_SIDE = 0.25
-#: A removal larger than the least one is kept when this share of it lies in the thing under the click.
-WITHIN = 0.9
-#: A box's window reaches this share of its long side beyond it, for context.
-BOX_MARGIN = 0.1
+#: A box's window reaches this share of its long side beyond it, for context (0.2 scored 0.816 / 0.866 on the
+#: composites of box_step's docstring, 0.1 0.810 / 0.857, none 0.805 / 0.863).
+BOX_MARGIN = 0.2
 
 
 @dataclass(frozen=True)
@@ -276,15 +276,23 @@ def check_box(box: Box, height: int, width: int) -> Box:
 
 def box_step(model: CutoutModel, rgb: np.ndarray, box: Box, previous: np.ndarray | None = None,
              clicks: Sequence[Click] = ()) -> ClickStep:
-    """The quick mask of a box or lasso: the global net on the box and a margin around it (crop and run, as
-    automatic mode finds the photo's subject), its answer kept inside the box only, and merged into
-    ``previous`` (only adding for a positive box, only removing for a negative one). ``clicks`` are the
-    clicks so far, kept with the step for the next click."""
+    """The quick mask of a box or lasso: the global net on the box and a margin around it with a keep click at
+    the box's centre (crop and run), its answer kept inside the box only, and merged into ``previous`` (only
+    adding for a positive box, only removing for a negative one). ``clicks`` are the clicks so far, kept with
+    the step for the next click.
+
+    On 30 held-out composites a set (duts-tr / ccp-people), the boxed object's IoU before refinement was
+    0.82 / 0.87 with the centre click against 0.57 / 0.77 with automatic mode on the same crop
+    (``bench/README.md``): in a box that holds parts of neighbours, the salient thing is not always the one
+    boxed."""
     height, width = rgb.shape[:2]
     box = check_box(box, height, width)
     area = box.rect(height, width)
     window = area.grow(round(BOX_MARGIN * max(area.w, area.h))).clip(height, width)
-    prediction = _predict_window(model, rgb, window, (), None)
+    centre = Click((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2, True)
+    if box.points and not box.inside((height, width), Rect(0, 0, width, height))[min(int(centre.y), height - 1), min(int(centre.x), width - 1)]:
+        centre = _lasso_inner_point(box, height, width)
+    prediction = _predict_window(model, rgb, window, (centre,), None)
     grid = prediction.probability.shape
     inside = box.inside(grid, window)
     found = np.where(inside, to_soft_u8(prediction.probability), 0).astype(np.uint8)
@@ -297,6 +305,14 @@ def box_step(model: CutoutModel, rgb: np.ndarray, box: Box, previous: np.ndarray
     merged = prev_grid.copy()
     np.copyto(merged, new, where=change)
     return ClickStep(tuple(clicks), height, width, window, prediction, merged, change, previous=previous, box=box)
+
+
+def _lasso_inner_point(box: Box, height: int, width: int) -> Click:
+    """The point of a lasso farthest from its outline (its centre may lie outside a bent lasso)."""
+    inside = box.inside((height, width), Rect(0, 0, width, height))
+    dist = cv2.distanceTransform(np.pad(inside.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
+    return Click(float(x), float(y), True)
 
 
 def _fit_grid(height: int, width: int, size: int = 64) -> tuple[int, int]:
@@ -335,25 +351,25 @@ def click_step(
                          candidate=chosen, previous=previous)
     window = (zoom_window(height, width, small_prev >= 0.5, clicks, model.global_net.size) if zoom else None) or whole
     click = clicks[-1]
-    first = _attempt(model, rgb, photo, window, clicks, previous, small_prev)
-    if click.positive and first.acted:
-        return first.step(clicks, height, width, previous)
+    readings = [lambda: _attempt(model, rgb, photo, window, clicks, previous, small_prev)]
     local = _local_window(height, width, click)
-    near = None if local is None else _attempt(model, rgb, photo, local, clicks, previous, small_prev)
+    if local is not None:  # the click's neighbourhood alone, where the net may read it better
+        readings.append(lambda: _attempt(model, rgb, photo, local, clicks, previous, small_prev))
     # The thing under the click, as a lone keep click there finds it: what a keep click takes, or a remove
-    # click drops, when the net does not move the clicked pixel; and what a large removal must lie in.
-    found = _attempt(model, rgb, photo, window, clicks, previous, small_prev, found=True)
-    readings = [r for r in (first, near, found) if r is not None and r.acted and not r.too_big]
-    if not readings:  # no reading both acts and spares most of the object: change nothing but the clicked pixel
-        return replace(first.step(clicks, height, width, previous), quick=first.prev_grid,
-                       change=np.zeros_like(first.merge.change))
-    if click.positive:
-        return readings[0].step(clicks, height, width, previous)
-    # A remove click drops the least that does what it asks, unless a larger removal is the thing under it.
-    smallest = min(readings, key=lambda r: r.changed)
-    if first in readings and first is not smallest and first.lies_in(found):
-        return first.step(clicks, height, width, previous)
-    return smallest.step(clicks, height, width, previous)
+    # click drops, when the net does not move the clicked pixel.
+    readings.append(lambda: _attempt(model, rgb, photo, window, clicks, previous, small_prev, found=True))
+    harmless = None
+    for read in readings:
+        reading = read()
+        if reading.undoes_a_click(clicks):
+            continue
+        if reading.acted:
+            return reading.step(clicks, height, width, previous)
+        harmless = harmless or reading
+    if harmless is None:  # every reading would undo another click: change nothing but the clicked pixel
+        reading = readings[0]()
+        harmless = replace(reading, merge=Merge(reading.prev_grid, np.zeros_like(reading.merge.change), False))
+    return harmless.step(clicks, height, width, previous)
 
 
 @dataclass(frozen=True)
@@ -364,29 +380,23 @@ class _Reading:
     prediction: GlobalPrediction
     merge: Merge
     prev_grid: np.ndarray  # the previous mask on the window's grid
-    positive: bool
 
     @property
     def acted(self) -> bool:
         return self.merge.acted
 
-    @property
-    def changed(self) -> float:
-        """The changed share of the photo (comparable across windows)."""
-        return np.count_nonzero(self.merge.change) / self.merge.change.size * self.window.area
-
-    @property
-    def too_big(self) -> bool:
-        """A removal of more than :data:`MAX_REMOVED` of the mask: the net lost its way."""
-        return not self.positive and np.count_nonzero(self.merge.change) > MAX_REMOVED * np.count_nonzero(self.prev_grid >= LEVEL)
-
-    def lies_in(self, other: _Reading) -> bool:
-        """Whether at least :data:`WITHIN` of this change lies in ``other``'s (same window), and ``other`` is a
-        thing of its own (not most of the mask)."""
-        if other.window != self.window or not other.acted or other.too_big:
-            return False
-        inside = np.count_nonzero(self.merge.change & cv2.dilate(other.merge.change.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool))
-        return inside >= WITHIN * np.count_nonzero(self.merge.change)
+    def undoes_a_click(self, clicks: Sequence[Click]) -> bool:
+        """Whether the change would take out a keep click's pixel (a remove click) or take in a remove click's
+        (a keep click): a click never undoes an earlier one; the net that says so has lost its way."""
+        last = clicks[-1]
+        grid = self.merge.change.shape
+        for c in clicks[:-1]:
+            if c.positive == last.positive or not self.window.contains_point(int(c.x), int(c.y)):
+                continue
+            x, y = _grid_point(c, self.window, grid)
+            if self.merge.change[y, x]:
+                return True
+        return False
 
     def step(self, clicks: tuple[Click, ...], height: int, width: int, previous: np.ndarray) -> ClickStep:
         return ClickStep(clicks, height, width, self.window, self.prediction, self.merge.mask, self.merge.change, previous=previous)
@@ -410,7 +420,7 @@ def _attempt(
     new = to_soft_u8(prediction.probability)
     if found and not click.positive:
         new = 255 - new
-    return _Reading(window, prediction, _merge(prev_grid, new, click, window, grid), prev_grid, click.positive)
+    return _Reading(window, prediction, _merge(prev_grid, new, click, window, grid), prev_grid)
 
 
 def _local_window(height: int, width: int, click: Click) -> Rect | None:
