@@ -80,7 +80,20 @@ def test_cli_eval_json_has_every_key(pairs_dir: Path, tmp_path: Path, tiny_two_s
     assert main(args) == EXIT_OK
     data = json.loads(out.read_text())
     assert data["count"] == 3
-    assert set(data["auto"]) == {"iou", "mae", "max_f", "boundary_f", "s_per_mp"}
+    assert set(data["auto"]) == {"iou", "mae", "max_f", "boundary_f", "s_per_mp", "lost_inside"}
     assert set(data["clicks"]) == {"noc85", "noc90", "iou_at_1", "iou_at_3", "iou_at_5", "iou_at_10", "outside_focus_share"}
     assert data["clicks"]["noc90"] == 3  # the wired model's disks never cover 90 % of the disc in 3 clicks
     assert data["clicks"]["outside_focus_share"] == 0  # no click changed a pixel outside its focus region
+
+
+def test_lost_inside_counts_holes_in_the_mask_not_missed_edges() -> None:
+    from cutout_app.core.datasets.metrics import lost_inside
+
+    truth = np.zeros((40, 40), np.uint8)
+    truth[5:35, 5:35] = 255
+    holed = truth.copy()
+    holed[15:20, 15:20] = 0  # a hole in the face: 25 of 900 pixels
+    thinner = truth.copy()
+    thinner[5:35, 5:10] = 0  # a missed edge: not a hole
+    assert lost_inside(holed, truth) == pytest.approx(25 / 900)
+    assert lost_inside(thinner, truth) == 0.0 and lost_inside(truth, truth) == 0.0

@@ -2,7 +2,7 @@
 
 - Automatic mode (no clicks): mean IoU at 0.5, MAE, max F-measure (beta^2 = 0.3, precision and
   recall averaged over the photos at each of 256 thresholds, as in salient-object detection),
-  boundary F, and seconds per megapixel.
+  boundary F, the share of the subject lost inside the mask's outline (holes), and seconds per megapixel.
 - Interactive mode (two-stage models), the protocol of RITM's evaluator: the standard click simulator
   (``core.clicks.next_click``) places up to K clicks, each on the best pixel not clicked yet, and each runs
   as a click in the window does (``core.inference.interactive``: progressive merge, zoom-in); a mask's
@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from cutout_app.core.datasets.folders import Pair, split_pairs
-from cutout_app.core.datasets.metrics import boundary_f_score, iou, mae, precision_recall_counts, unknown_band
+from cutout_app.core.datasets.metrics import boundary_f_score, iou, lost_inside, mae, precision_recall_counts, unknown_band
 from cutout_app.core.edges.settings import MaskSettings
 from cutout_app.core.errors import CutoutError, ImageReadError, printable
 from cutout_app.core.files.imageio import Photo, is_supported_image, read_image, read_mask
@@ -48,6 +48,7 @@ class ImageScore:
     boundary_f: float
     seconds_per_mp: float
     click_ious: list[float] = field(default_factory=list)  # IoU after 1, 2, ... clicks
+    lost_inside: float = 0.0  # share of the subject left out inside the mask's own outline (holes)
     merged_clicks: int = 0  # clicks after the first (merged into a mask)
     outside_focus: int = 0  # of those, clicks that changed a pixel outside their focus region
 
@@ -89,7 +90,8 @@ class EvalReport:
         """The summary as ``--json`` writes it."""
         result: dict[str, object] = {
             "auto": {"iou": self.mean("iou"), "mae": self.mean("mae"), "max_f": self.max_f(),
-                     "boundary_f": self.mean("boundary_f"), "s_per_mp": self.mean("seconds_per_mp")},
+                     "boundary_f": self.mean("boundary_f"), "s_per_mp": self.mean("seconds_per_mp"),
+                     "lost_inside": self.mean("lost_inside")},
             "count": len(self.scores),
         }
         if self.max_clicks:
@@ -102,11 +104,11 @@ class EvalReport:
 
     def table(self, per_image: bool = False) -> str:
         """The report as text tables; one row per photo if ``per_image``, then the mean."""
-        headers = ["image", "IoU", "MAE", "boundary F", "s/MP"]
+        headers = ["image", "IoU", "MAE", "boundary F", "lost inside", "s/MP"]
         rows: list[list[object]] = []
         if per_image:
-            rows += [[printable(s.name), s.iou, s.mae, s.boundary_f, s.seconds_per_mp] for s in self.scores]
-        rows.append([f"mean of {len(self.scores)}"] + [self.mean(a) for a in ("iou", "mae", "boundary_f", "seconds_per_mp")])
+            rows += [[printable(s.name), s.iou, s.mae, s.boundary_f, s.lost_inside, s.seconds_per_mp] for s in self.scores]
+        rows.append([f"mean of {len(self.scores)}"] + [self.mean(a) for a in ("iou", "mae", "boundary_f", "lost_inside", "seconds_per_mp")])
         text = format_table(headers, rows) + f"\nmax F (beta^2 = {F_BETA2}): {self.max_f():.4f}"
         if self.max_clicks:
             summary = self.to_dict()["clicks"]
@@ -203,7 +205,7 @@ def evaluate(
             continue
         megapixels = photo.height * photo.width / 1e6
         score = ImageScore(pair.image.name, iou(soft, truth, ignore=unknown_band(truth)), mae(soft, truth),
-                           boundary_f_score(soft, truth), seconds / megapixels)
+                           boundary_f_score(soft, truth), seconds / megapixels, lost_inside=lost_inside(soft, truth))
         if clicked is not None:
             score.click_ious, score.merged_clicks, score.outside_focus = clicked.ious, clicked.merged, clicked.outside_focus
         report.scores.append(score)
