@@ -78,6 +78,54 @@ def export_tiny_two_stage(folder: Path, seed: int = 3, wired: bool = True) -> Pa
     return folder
 
 
+def export_object_two_stage(folder: Path) -> Path:
+    """A two-stage model folder of tiny hand-wired nets whose global net also finds the bright disc of
+    :func:`make_photo` on its own: its mask is the bright pixels (each RGB channel above the normalisation's mean)
+    plus the keep-click disks and the previous mask, less the remove-click disks; the refiner passes the coarse
+    mask through. A box around part of the disc finds the part inside the box."""
+    import torch
+
+    from cutout_app.core.inference.two_stage import GLOBAL_FILE, REFINER_FILE
+    from cutout_app.model.export_onnx import export_onnx
+    from cutout_app.model.unet import UNet
+
+    torch.manual_seed(4)
+    folder.mkdir(parents=True, exist_ok=True)
+    glob = UNet(in_channels=6, base_width=6, depth=2, padding="same", norm="batch").eval()
+    ref = UNet(in_channels=4, base_width=4, depth=2, padding="valid", norm="batch").eval()
+    wire_shallow_path(glob, {0: 5.0, 1: 5.0, 2: 5.0, 3: 10.0, 4: -20.0, 5: 10.0}, -5.0)
+    wire_shallow_path(ref, {3: 10.0}, -5.0)
+    note = "none (hand-wired weights)"
+    export_onnx(glob, folder / GLOBAL_FILE, glob.info(role="global", input_size=64, tile_size=64, click_radius=3.0,
+                                                      name="tiny-object", version="test", training_data=note))
+    export_onnx(ref, folder / REFINER_FILE, ref.info(role="refiner", tile_size=ref.info().input_for_output(48),
+                                                     name="tiny-object", version="test", training_data=note))
+    return folder
+
+
+def export_candidates_two_stage(folder: Path, seed: int = 5) -> Path:
+    """A two-stage model folder whose global net has 3 candidates: a random EncoderUNet (efficientnet-lite0, input
+    64, click radius 3) with non-zero candidate layers, so that the candidates differ, and the wired tiny refiner
+    of :func:`export_tiny_two_stage` (it passes the coarse mask through)."""
+    import torch
+
+    from cutout_app.core.inference.two_stage import GLOBAL_FILE
+    from cutout_app.model.encoder_unet import EncoderUNet
+    from cutout_app.model.export_onnx import export_onnx
+
+    export_tiny_two_stage(folder, seed=seed)
+    torch.manual_seed(seed)
+    net = EncoderUNet("efficientnet-lite0", in_channels=6, candidates=3).eval()
+    with torch.no_grad():
+        for conv in (net.cand_coarse, net.cand_fine):
+            conv.weight.normal_(0, 0.5)
+            conv.bias.normal_(0, 1.0)
+    export_onnx(net, folder / GLOBAL_FILE, net.info(role="global", input_size=64, tile_size=64, click_radius=3.0,
+                                                    name="tiny-candidates", version="test",
+                                                    training_data="none (random weights)"))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_two_stage_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A two-stage model folder of tiny hand-wired nets: the mask follows the clicks (see export_tiny_two_stage)."""
@@ -88,6 +136,19 @@ def tiny_two_stage_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_random_two_stage_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A two-stage model folder of tiny nets with random weights."""
     return export_tiny_two_stage(tmp_path_factory.mktemp("models") / "tiny-random-two-stage", wired=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_object_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A two-stage model folder of tiny hand-wired nets that find the bright disc (see export_object_two_stage)."""
+    return export_object_two_stage(tmp_path_factory.mktemp("models") / "tiny-object")
+
+
+@pytest.fixture(scope="session")
+def tiny_candidates_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A two-stage model folder whose global net answers a first click with 3 candidates (see
+    export_candidates_two_stage)."""
+    return export_candidates_two_stage(tmp_path_factory.mktemp("models") / "tiny-candidates")
 
 
 @pytest.fixture(scope="session")

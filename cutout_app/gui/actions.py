@@ -46,6 +46,7 @@ class ActionTarget(Protocol):
     def segment(self) -> object: ...
     def cancel_task(self) -> None: ...
     def clear_clicks(self) -> None: ...
+    def next_candidate(self) -> object: ...
     def set_provider(self, provider: str) -> object: ...
     def fill_language_menu(self) -> None: ...
     def show_shortcuts(self) -> None: ...
@@ -142,6 +143,7 @@ def build_actions(window: ActionTarget) -> Actions:
         "segment": window.segment,
         "cancel": window.cancel_task,
         "clear_clicks": window.clear_clicks,
+        "next_candidate": window.next_candidate,
         "brush_bigger": state.grow_brush,
         "brush_smaller": state.shrink_brush,
         "outline": lambda: state.set(show_outline=not state.show_outline),
@@ -201,7 +203,7 @@ def build_actions(window: ActionTarget) -> Actions:
     menus["mask"] = mask_menu = menu_bar.addMenu("")
     # Esc cancels what runs; when nothing does it clears the clicks (only one of the two is enabled at a time).
     a("cancel").setEnabled(False)
-    for name in ("segment", "cancel", "clear_clicks"):
+    for name in ("segment", "next_candidate", "cancel", "clear_clicks"):
         mask_menu.addAction(a(name))
     mask_menu.addSeparator()
     menus["provider"] = provider_menu = mask_menu.addMenu("")

@@ -6,7 +6,8 @@ In side-by-side mode the widget holds two panes (original left, cut-out right) t
 The tool, brush, view mode and overlay come from the :class:`~cutout_app.gui.editor_state.EditorState`;
 the canvas repaints when it changes. Space is :class:`~cutout_app.gui.space_key.SpaceKey`'s: a tap asks
 for segmentation, a hold pans, and a pan never changes the mask. With no photo open the canvas says how
-to open one.
+to open one. The box tool's drag is drawn as a dashed box or lasso while the button is held; the pointer's
+rests feed the click tool's :class:`~cutout_app.gui.hover_preview.HoverPreview`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QPolygonF,
     QResizeEvent,
     QWheelEvent,
 )
@@ -28,7 +30,8 @@ from cutout_app.core.edges import edge_reach
 from cutout_app.core.geometry import Rect
 from cutout_app.gui.document import Document
 from cutout_app.gui.editor_state import EditorState, Tool, ViewMode
-from cutout_app.gui.gesture import Gesture
+from cutout_app.gui.gesture import BoxDrag, BoxMode, Gesture
+from cutout_app.gui.hover_preview import HoverPreview
 from cutout_app.gui.region_preview import RegionPreview
 from cutout_app.gui.renderer import Content, Renderer
 from cutout_app.gui.space_key import SpaceKey
@@ -40,6 +43,8 @@ PANE_GAP = 4
 DOT_RADIUS = 5.0
 KEEP_DOT = QColor(40, 200, 70)
 REMOVE_DOT = QColor(230, 40, 40)
+#: The box tool's drag: green when it adds (or makes a new mask), red when it removes.
+BOX_PEN = {BoxMode.NEW: KEEP_DOT, BoxMode.ADD: KEEP_DOT, BoxMode.REMOVE: REMOVE_DOT}
 
 
 class ImageCanvas(QWidget):
@@ -51,8 +56,11 @@ class ImageCanvas(QWidget):
     segment_requested = Signal()
     #: A click of the click tool at photo pixel (x, y): keep (True) or remove (False).
     click_requested = Signal(float, float, bool)
+    #: The box tool's drag ended: the :class:`~cutout_app.gui.gesture.BoxDrag` (photo pixels, not yet clipped).
+    box_requested = Signal(object)
 
-    def __init__(self, state: EditorState, regions: RegionPreview | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, state: EditorState, regions: RegionPreview | None = None, parent: QWidget | None = None,
+                 *, hover: HoverPreview | None = None) -> None:
         super().__init__(parent)
         self.state = state
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -64,7 +72,7 @@ class ImageCanvas(QWidget):
         self.transform = ViewTransform()
         self.document: Document | None = None
         self.renderer: Renderer | None = None
-        self.gesture = Gesture(state, self.click_requested.emit)
+        self.gesture = Gesture(state, self.click_requested.emit, self.box_requested.emit)
         self._fitted = True  # the view follows the window (resize, view mode) until the user zooms or pans
         self._pan_from: QPointF | None = None
         self.space = SpaceKey(self)
@@ -73,6 +81,9 @@ class ImageCanvas(QWidget):
         self.regions = regions
         if regions is not None:
             regions.changed.connect(self.update)
+        self.hover = hover
+        if hover is not None:
+            hover.changed.connect(self.update)
         self._cursor_pos: QPointF | None = None
         #: The text shown while no photo is open (the window translates it).
         self.empty_text = ""
@@ -88,7 +99,9 @@ class ImageCanvas(QWidget):
             self.document.clicks_changed.disconnect(self.update)
             self.document.preview_changed.disconnect(self.update)
         self.document = document
-        self.renderer = Renderer(document, self.state, self.regions) if document is not None else None
+        self.renderer = Renderer(document, self.state, self.regions, self.hover) if document is not None else None
+        if self.hover is not None:
+            self.hover.set_document(document)
         if self.regions is not None:
             self.regions.set_document(document)
             self.regions.set_active(document is not None and self.tool is Tool.REGION)
@@ -227,6 +240,7 @@ class ImageCanvas(QWidget):
                 self.renderer.draw(painter, self.transform, area.translated(-pane.topLeft()), content)
                 painter.restore()
             self._paint_clicks(painter)
+            self._paint_drag(painter)
         elif self.empty_text:
             painter.setPen(QColor(200, 200, 205))
             font = painter.font()
@@ -252,6 +266,37 @@ class ImageCanvas(QWidget):
                 painter.setBrush(KEEP_DOT if click.positive else REMOVE_DOT)
                 painter.drawEllipse(centre, DOT_RADIUS, DOT_RADIUS)
         painter.restore()
+
+    def _drag_polygon(self, drag: BoxDrag) -> QPolygonF:
+        """The box tool's drag in widget coordinates (first pane)."""
+        return QPolygonF([self.image_to_widget(x, y) for x, y in drag.outline()])
+
+    def _paint_drag(self, painter: QPainter) -> None:
+        """The box or lasso being dragged: a dashed outline over a dark one, so it shows on any photo."""
+        drag = self.gesture.drag
+        if drag is None or not drag.points:
+            return
+        polygon = self._drag_polygon(drag)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(QColor(0, 0, 0, 160), 3))
+        painter.drawPolygon(polygon)
+        pen = QPen(BOX_PEN[drag.mode], 1.5, Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.drawPolygon(polygon)
+        painter.restore()
+
+    def _drag_area(self) -> QRect | None:
+        """The widget rect that the drag's outline covers, pen included (None: no drag)."""
+        drag = self.gesture.drag
+        return self._drag_polygon(drag).boundingRect().toAlignedRect().adjusted(-3, -3, 3, 3) if drag else None
+
+    def _update_drag_area(self, before: QRect | None) -> None:
+        """Repaint where the drag was (``before``) and where it is now."""
+        for rect in (before, self._drag_area()):
+            if rect is not None:
+                self.update(rect)
 
     def _paint_cursor(self, painter: QPainter) -> None:
         rect = self._cursor_rect()
@@ -297,6 +342,8 @@ class ImageCanvas(QWidget):
         pos = event.position()
         button = event.button()
         self.space.use()  # Space held with a mouse button is a pan, never a tap
+        if self.hover is not None:
+            self.hover.hover(None)  # a press ends the rest: the hover preview goes
         if button == Qt.MouseButton.MiddleButton or (
             button == Qt.MouseButton.LeftButton and (self.space.held or self.tool is Tool.PAN)
         ):
@@ -306,8 +353,12 @@ class ImageCanvas(QWidget):
         if button in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton) and self.document is not None:
             assert self.document is not None
             x, y = self.widget_to_image(pos)
-            shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-            self.gesture.press(self.document, x, y, right=button == Qt.MouseButton.RightButton, shift=shift)
+            mods = event.modifiers()
+            self.gesture.press(self.document, x, y, right=button == Qt.MouseButton.RightButton,
+                               shift=bool(mods & Qt.KeyboardModifier.ShiftModifier),
+                               alt=bool(mods & Qt.KeyboardModifier.AltModifier),
+                               ctrl=bool(mods & Qt.KeyboardModifier.ControlModifier))
+            self._update_drag_area(None)
             return
         super().mousePressEvent(event)
 
@@ -319,6 +370,9 @@ class ImageCanvas(QWidget):
             self.space.use()
         if self.regions is not None and self.regions.active:
             self.regions.hover(self.widget_to_image(pos) if self._pan_from is None else None)
+        if self.hover is not None:
+            resting = self._pan_from is None and not self.space.held and event.buttons() == Qt.MouseButton.NoButton
+            self.hover.hover(self.widget_to_image(pos) if resting and self.pane_at(pos) is not None else None)
         if self._pan_from is not None:
             delta = pos - self._pan_from
             self._pan_from = pos
@@ -326,7 +380,9 @@ class ImageCanvas(QWidget):
             return
         if self.gesture.painting and self.document is not None:
             x, y = self.widget_to_image(pos)
+            before = self._drag_area()
             self.gesture.move(self.document, x, y)
+            self._update_drag_area(before)
         self._update_cursor_area(old_cursor)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
@@ -336,7 +392,9 @@ class ImageCanvas(QWidget):
             self._update_cursor_shape()
             return
         if self.gesture.painting and self.document is not None:
+            before = self._drag_area()
             self.gesture.release(self.document)
+            self._update_drag_area(before)
             return
         super().mouseReleaseEvent(event)
 
@@ -346,6 +404,8 @@ class ImageCanvas(QWidget):
         self._update_cursor_area(old)
         if self.regions is not None:
             self.regions.hover(None)
+        if self.hover is not None:
+            self.hover.hover(None)
         super().leaveEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 - Qt API

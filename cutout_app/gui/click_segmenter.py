@@ -4,15 +4,18 @@ The global mask is shown as the document's preview (a picture of the whole photo
 :data:`PREVIEW_SIDE` pixels, scaled by the view), which costs no full-resolution work on the GUI thread; the refined mask then becomes the mask as one undo step. Each
 click bumps a generation number and cancels the work of older clicks; a refined mask is applied only
 while its generation is the latest and its own preview is still shown (no edit, undo or Esc settled
-it), so the latest click wins and no stale result ever overwrites a newer one. The maths is core's
+it), so the latest click wins and no stale result ever overwrites a newer one. A box or lasso
+(:meth:`ClickSegmenter.box`) and Tab's next candidate (:meth:`ClickSegmenter.next_candidate`) take the same
+path: each is one undo step. The maths is core's
 (:mod:`cutout_app.core.inference.interactive`); the work runs on :class:`~cutout_app.gui.workers.TaskWorker` like
 every other background task.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
+from cutout_app.core.errors import ArgumentError
 from cutout_app.core.inference import (
     Box,
     Click,
@@ -97,26 +100,39 @@ class ClickSegmenter(QObject):
 
         return self._run(guidance, make)
 
-    def box(self, box: Box) -> bool:
-        """Segment "the object in here" (a box or a lasso, photo pixels); False if there is nothing to do it with."""
+    def box(self, box: Box, replace: bool = False) -> bool:
+        """Segment "the object in here" (a box or a lasso, photo pixels, inside the photo): a positive box adds it to
+        the mask, a negative one removes it inside the box; ``replace``: it becomes the whole mask (the clicks and
+        strokes start over). False if there is nothing to do it with.
+
+        A negative box on a mask with nothing in it fails with :class:`ArgumentError` (nothing to remove)."""
         doc = self.document
         if doc is None or self.model is None:
             return False
-        guidance = doc.pending or doc.guidance
+        guidance = Guidance() if replace else doc.pending or doc.guidance
         model = self.model
 
         def make(rgb, photo, previous):
-            return box_step(model, rgb, box, previous, guidance.clicks)
+            step = box_step(model, rgb, box, None if replace else previous, guidance.clicks)
+            if not box.positive and step.change is None:  # core found no mask to take it out of
+                raise ArgumentError(QCoreApplication.translate("ClickSegmenter", "There is nothing to remove: the mask is empty"))
+            return step
 
         return self._run(guidance, make)
 
     def next_candidate(self) -> bool:
-        """Show the next candidate of the last first click (Tab); False when it has none to choose from."""
+        """Show the next candidate of the first click (Tab), after the one on show; False when there is none to
+        choose from. The candidate on show becomes the mask first, so each Tab is one undo step and undo brings
+        back the previous choice."""
         doc, step = self.document, self._step
-        if doc is None or self.model is None or step is None or step.candidates < 2 or (doc.pending or doc.guidance).clicks != step.clicks:
+        if doc is None or self.model is None or step is None or step.candidates < 2:
             return False
-        chosen = step.with_candidate((step.candidate or 0) + 1)
-        return self._run(doc.pending or doc.guidance, lambda rgb, photo, previous: chosen, previous_of=step)
+        shown = doc.candidate
+        if shown is None or (doc.pending or doc.guidance).clicks != step.clicks or shown[1] != step.candidates:
+            return False  # what is on show is no candidate of this click (an edit or a later click came after it)
+        doc.commit_preview()
+        chosen = step.with_candidate(shown[0] + 1)
+        return self._run(doc.guidance, lambda rgb, photo, previous: chosen, previous_of=step)
 
     def _run(self, guidance: Guidance, make, previous_of: ClickStep | None = None) -> bool:
         """Compute a step (``make(rgb, photo, previous)``) off the GUI thread, show its quick mask, then refine it.
@@ -137,7 +153,7 @@ class ClickSegmenter(QObject):
             painted = painted_pixels(guidance.strokes, height, width)
             previous = committed if shown is None or previous_of is not None else shown.full_mask(painted)
             step = make(rgb, photo, previous)
-            preview = step.preview(_preview_shape(height, width))
+            preview = step.preview(preview_shape(height, width))
             soft = None if refine else step.full_mask(painted)
             return photo, step, preview, soft, painted
 
@@ -155,7 +171,7 @@ class ClickSegmenter(QObject):
         self._step = step
         self.candidate_shown.emit(step.candidate or 0, step.candidates)
         if soft is not None:  # refinement is off: the quick mask is the result
-            doc.apply_click_mask(soft, guidance)
+            doc.apply_click_mask(soft, guidance, step)
             self.applied.emit("global")
             return
         doc.show_preview(preview, guidance, step)
@@ -171,16 +187,16 @@ class ClickSegmenter(QObject):
 
         worker = TaskWorker(task, "refine")
         worker.signals.progress.connect(self.progress)
-        worker.signals.succeeded.connect(lambda result: self._refined(doc, generation, guidance, preview, *result))
+        worker.signals.succeeded.connect(lambda result: self._refined(doc, generation, guidance, step, preview, *result))
         self._start(worker, generation)
 
-    def _refined(self, doc: Document, generation: int, guidance: Guidance, preview, soft, refinement) -> None:
+    def _refined(self, doc: Document, generation: int, guidance: Guidance, step: ClickStep, preview, soft, refinement) -> None:
         if doc is self.document and refinement is not None:
             self._refinement = refinement  # right for this photo even when the mask itself is stale
         # An edit, undo or Esc since the global mask settled or dropped its preview: this result is stale.
         if doc is not self.document or generation != self._generation or doc.preview is not preview:
             return
-        doc.apply_click_mask(soft, guidance)
+        doc.apply_click_mask(soft, guidance, step)
         self.applied.emit("refined")
 
     # ------------------------------------------------------------------ work
@@ -228,7 +244,7 @@ class ClickSegmenter(QObject):
             self.document.clear_clicks()
 
 
-def _preview_shape(height: int, width: int) -> tuple[int, int]:
+def preview_shape(height: int, width: int) -> tuple[int, int]:
     """The size of a click's quick picture of the photo: the photo's, or :data:`PREVIEW_SIDE` on the long side."""
     scale = min(1.0, PREVIEW_SIDE / max(height, width))
     return max(1, round(height * scale)), max(1, round(width * scale))

@@ -3,7 +3,8 @@
 All pixel work is done by core: EditableMask edits the soft mask in place, matting maps it to alpha. The
 threshold/softness are view settings (``settings``): changing them emits ``view_changed`` and never edits.
 The click tool's :class:`~cutout_app.core.inference.interactive.Guidance` (clicks and painted strokes) follows the
-mask's undo and redo, so undoing a click takes its dot away too. A click's quick global mask is shown as a
+mask's undo and redo, so undoing a click takes its dot away too; so does the first click's candidate on show
+(:attr:`Document.candidate`), so undoing a Tab brings back the previous choice. A click's quick global mask is shown as a
 *preview* (at the model's size, scaled by the view) until its refined mask replaces it; any edit, export
 or Esc first makes the preview the mask, so what is shown is what is edited and saved.
 """
@@ -61,6 +62,11 @@ class Document(QObject):
         self._guidance_undo: list[Guidance] = []
         self._guidance_redo: list[Guidance] = []
         self._next_guidance: Guidance | None = None
+        # The candidate (index, count) that the mask is, following the undo history as the guidance does.
+        self._candidate: tuple[int, int] | None = None
+        self._candidate_undo: list[tuple[int, int] | None] = []
+        self._candidate_redo: list[tuple[int, int] | None] = []
+        self._next_candidate: tuple[int, int] | None = None
         self._stroke: list[tuple[float, float]] = []
         self._stroke_radius = 0.0
         #: A click's global mask (uint8, the model's size), shown instead of the mask until it is settled.
@@ -103,6 +109,14 @@ class Document(QObject):
         """The clicks to show: the pending click's, else those of the current mask."""
         return (self.pending or self.guidance).clicks
 
+    @property
+    def candidate(self) -> tuple[int, int] | None:
+        """The first click's candidate on show, as (index, count), or None when what is shown is no candidate (a later
+        click, an edit, a model without candidates)."""
+        if self.preview is not None:
+            return _candidate_of(self.preview_step)
+        return self._candidate
+
     def set_pending(self, guidance: Guidance | None) -> None:
         """Show a click's guidance while its mask is computed (None: drop it)."""
         self.pending = guidance
@@ -121,7 +135,7 @@ class Document(QObject):
         if self.preview is None or self.preview_step is None:
             return False
         painted = painted_pixels(self._preview_guidance.strokes, self.height, self.width)
-        self.apply_click_mask(self.preview_step.full_mask(painted), self._preview_guidance)
+        self.apply_click_mask(self.preview_step.full_mask(painted), self._preview_guidance, self.preview_step)
         return True
 
     def drop_preview(self) -> None:
@@ -143,16 +157,24 @@ class Document(QObject):
         if kind == "undo":
             self._guidance_redo.append(self.guidance)
             self.guidance = self._guidance_undo.pop() if self._guidance_undo else Guidance()
+            self._candidate_redo.append(self._candidate)
+            self._candidate = self._candidate_undo.pop() if self._candidate_undo else None
         elif kind == "redo":
             self._guidance_undo.append(self.guidance)
             self.guidance = self._guidance_redo.pop() if self._guidance_redo else self.guidance
+            self._candidate_undo.append(self._candidate)
+            self._candidate = self._candidate_redo.pop() if self._candidate_redo else None
         else:
             self._guidance_undo.append(self.guidance)
             del self._guidance_undo[: -self.mask.max_steps]
             self._guidance_redo.clear()
             if self._next_guidance is not None:
                 self.guidance = self._next_guidance
-        self._next_guidance = None
+            self._candidate_undo.append(self._candidate)
+            del self._candidate_undo[: -self.mask.max_steps]
+            self._candidate_redo.clear()
+            self._candidate = self._next_candidate
+        self._next_guidance = self._next_candidate = None
         self.clicks_changed.emit()
 
     # --- view mapping ----------------------------------------------------------------------
@@ -194,14 +216,18 @@ class Document(QObject):
         self._refresh(None, full=True)
         self._edited()
 
-    def apply_click_mask(self, soft: np.ndarray, guidance: Guidance) -> None:
-        """Set the mask that the model made for ``guidance``'s clicks: one undo step (only the changed box)."""
+    def apply_click_mask(self, soft: np.ndarray, guidance: Guidance, step: ClickStep | None = None) -> None:
+        """Set the mask that the model made for ``guidance``'s clicks: one undo step (only the changed box).
+
+        ``step``: the click's step, which tells whether the mask is one of a first click's candidates."""
         self.pending = None
         self.drop_preview()
         self._next_guidance = guidance
+        self._next_candidate = _candidate_of(step)
         rect = self.mask.replace_changed(soft)
         if rect is None:  # the same mask: no undo step, but the click counts
-            self._next_guidance = None
+            self._candidate = self._next_candidate
+            self._next_guidance = self._next_candidate = None
             self.guidance = guidance
             self.clicks_changed.emit()
             self.guidance_committed.emit()
@@ -287,6 +313,7 @@ class Document(QObject):
         try:
             self.mask.reset(base, clean=saved and not steps)
             self.guidance, self._guidance_undo, self._guidance_redo = base_guidance, [], []
+            self._candidate, self._candidate_undo, self._candidate_redo = None, [], []
             for step in steps:
                 self._next_guidance = step.guidance
                 self.mask.set_region(step.rect, np.ascontiguousarray(step.after))
@@ -303,3 +330,10 @@ class Document(QObject):
         """The current mask was exported: closing needs no question until the next edit."""
         self.mask.mark_clean()
         self.state_changed.emit()
+
+
+def _candidate_of(step: ClickStep | None) -> tuple[int, int] | None:
+    """(index, count) of the candidate that ``step`` shows, or None when it has none to choose from."""
+    if step is None or step.candidates < 2:
+        return None
+    return (step.candidate or 0, step.candidates)

@@ -27,6 +27,7 @@ class Tool(Enum):
     """What the left mouse button does on the canvas (keys: :mod:`cutout_app.gui.shortcuts`)."""
 
     CLICK = "click"  # left click: keep, right or Shift+left: remove; the model segments
+    BOX = "box"  # drag a box (Ctrl: a lasso) around an object: new mask; Shift: add; Alt or right: remove
     ADD = "add"  # paint foreground
     ERASE = "erase"  # paint background
     REGION = "region"  # click: keep the region (left) / remove it (right)
@@ -124,6 +125,7 @@ OPTIONS: dict[str, Option] = {
     "cutout_backdrop": Option(Backdrop.CHECKER, Backdrop, "view/cutout_backdrop", lambda backdrop: backdrop.value),
     "show_outline": Option(False, _flag, "view/show_outline"),
     "refine_clicks": Option(True, _flag, "clicks/refine"),
+    "hover_preview": Option(True, _flag, "clicks/hover"),
 }
 
 
@@ -142,6 +144,7 @@ class EditorState(QObject):
     cutout_backdrop: Backdrop  # what the cut-out view shows behind the subject
     show_outline: bool  # draw the mask's outline (small holes show as rings)
     refine_clicks: bool  # run the full-resolution refinement after each click
+    hover_preview: bool  # with the click tool, tint what a keep click would take where the pointer rests
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -3,7 +3,9 @@
 Two models, the views bound to them, and the window: :class:`~cutout_app.gui.document.Document` (the photo
 and its mask) and :class:`~cutout_app.gui.editor_state.EditorState` (tool, brush, view); the canvas, the tool
 panel and the actions bind to them. The window opens (a file, a dropped file, a pasted photo, the next
-photo of the folder), segments (Space, and clicks through :class:`~cutout_app.gui.click_segmenter.ClickSegmenter`),
+photo of the folder), segments (Space, and clicks, boxes, lassos and Tab's candidates through
+:class:`~cutout_app.gui.click_segmenter.ClickSegmenter`; resting the pointer previews a click through
+:class:`~cutout_app.gui.hover_preview.HoverPreview`),
 exports or copies the cut-out, and closes; background tasks run as :mod:`cutout_app.gui.workers` TaskWorkers,
 edits are autosaved by :mod:`cutout_app.gui.autosave`, and questions to the user go through ``self.prompter``.
 A language change retranslates the window at once (:meth:`MainWindow.retranslate`).
@@ -19,7 +21,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QScrollArea
 
 from cutout_app.core.editing import RestoreInfo, default_autosave_dir
-from cutout_app.core.errors import CutoutError
+from cutout_app.core.errors import ArgumentError, CutoutError
 from cutout_app.core.files import (
     SUPPORTED_EXTENSIONS,
     ExportOptions,
@@ -39,9 +41,12 @@ from cutout_app.gui.document import Document
 from cutout_app.gui.photo_loader import LoadedPhoto, PastedData, load_photo
 from cutout_app.gui.editor_state import EditorState, Tool
 from cutout_app.gui.export_dialog import ExportDialog
+from cutout_app.gui.gesture import BoxDrag, BoxMode
+from cutout_app.gui.hover_preview import HoverPreview
 from cutout_app.gui.prompts import DialogPrompter, Prompter, SaveChoice
 from cutout_app.gui.region_preview import RegionPreview
 from cutout_app.gui.settings import AppSettings
+from cutout_app.gui.shortcuts import command
 from cutout_app.gui.status_bar import StatusBar, model_text
 from cutout_app.gui.tool_panel import ToolPanel
 from cutout_app.gui.workers import TaskWorker, WorkerPool
@@ -109,7 +114,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("cutout")
         self.setAcceptDrops(True)
         self.regions = RegionPreview(self.workers, self)
-        self.canvas = ImageCanvas(self.state, self.regions, self)
+        self.hover = HoverPreview(self.workers, self.state, self)
+        self.hover.set_model(self.engine)
+        self.canvas = ImageCanvas(self.state, self.regions, self, hover=self.hover)
         self.setCentralWidget(self.canvas)
         self.panel = ToolPanel(self.state)
         self.dock = QDockWidget(self)
@@ -164,15 +171,17 @@ class MainWindow(QMainWindow):
         c, p, k = self.canvas, self.panel, self.clicks
         c.segment_requested.connect(self.segment)
         c.click_requested.connect(self.click_at)
+        c.box_requested.connect(self.box_at)
         c.view_changed.connect(lambda: self.status.show_zoom(c.zoom))
         p.segment_clicked.connect(self.segment)
         p.mask_changed.connect(lambda name, value: self.set_mask_view(**{name: value}))
         p.mask_committed.connect(self._store_view_settings)
         self.regions.changed.connect(self._show_region_hint)
         k.applied.connect(self._click_applied)
-        k.failed.connect(lambda exc: self.prompter.error(self.tr("Segmentation failed"), str(exc)))
+        k.failed.connect(self._click_failed)
         k.progress.connect(lambda done, total: self.status.set_progress(done, total, self.tr("tiles")))
         k.busy_changed.connect(self._clicks_busy)
+        k.busy_changed.connect(self.hover.set_busy)
         self.state.changed.connect(self._on_state_changed)
         self.status.cancel_clicked.connect(self.cancel_task)
 
@@ -185,6 +194,7 @@ class MainWindow(QMainWindow):
         self.panel.segment_button.setEnabled(a.segment.isEnabled())
         a.cancel.setEnabled(running)
         a.clear_clicks.setEnabled(doc is not None and bool(doc.clicks) and not running)
+        a.next_candidate.setEnabled(doc is not None and self._has_candidates())
         a.providers[self.provider].setChecked(True)
         a.export.setEnabled(doc is not None and doc.shows_mask and self.export_worker is None)
         a.copy.setEnabled(doc is not None and doc.shows_mask and self.copy_worker is None)
@@ -331,9 +341,12 @@ class MainWindow(QMainWindow):
             document.state_changed.connect(self._on_document_state)
             document.clicks_changed.connect(self._update_actions)
             document.preview_changed.connect(self._update_actions)
+            document.clicks_changed.connect(self._show_candidate)
+            document.preview_changed.connect(self._show_candidate)
             self.status.show_size(document.width, document.height)
         else:
             self.status.show_size(0, 0)
+        self._show_candidate()
         self.status.show_zoom(self.canvas.zoom)
         self.canvas.setFocus()
         self._update_actions()
@@ -510,8 +523,8 @@ class MainWindow(QMainWindow):
             self.status.showMessage(self.tr("Refinement cancelled"), 3000)
 
     # ------------------------------------------------------------------ clicks
-    def click_at(self, x: float, y: float, positive: bool = True) -> bool:
-        """A click of the click tool at photo pixel (x, y): keep (``positive``) or remove; False if not run."""
+    def _can_click(self) -> bool:
+        """Whether a click, box or lasso can run now; if not, the status bar says why."""
         if self.document is None:
             return False
         if self.segment_worker is not None:
@@ -520,7 +533,52 @@ class MainWindow(QMainWindow):
         if not self.clicks.takes_clicks(self.engine):
             self.status.showMessage(self.tr("This model takes no clicks: press Space, or use the brush"), 5000)
             return False
-        return self.clicks.click(x, y, positive)
+        return True
+
+    def click_at(self, x: float, y: float, positive: bool = True) -> bool:
+        """A click of the click tool at photo pixel (x, y): keep (``positive``) or remove; False if not run."""
+        return self._can_click() and self.clicks.click(x, y, positive)
+
+    def box_at(self, drag: BoxDrag) -> bool:
+        """The box tool's drag ended: segment the object in the box or lasso (clipped to the photo), as a new mask,
+        added to it or removed from it (``drag.mode``); one undo step. False if not run (the status bar says why)."""
+        if not self._can_click():
+            return False
+        doc = self.document
+        assert doc is not None
+        box = drag.box(doc.width, doc.height)
+        if box is None:
+            what = self.tr("This lasso") if drag.lasso else self.tr("This box")
+            self.status.showMessage(self.tr("{what} has no area inside the photo: drag across the object").format(what=what), 5000)
+            return False
+        if drag.mode is BoxMode.REMOVE and not doc.shows_mask:
+            self.status.showMessage(self.tr("There is nothing to remove: the mask is empty"), 5000)
+            return False
+        return self.clicks.box(box, replace=drag.mode is BoxMode.NEW)
+
+    def _click_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, ArgumentError):  # asked for something that cannot be done: say why, no dialog
+            self.status.showMessage(str(exc), 5000)
+        else:
+            self.prompter.error(self.tr("Segmentation failed"), str(exc))
+
+    def _has_candidates(self) -> bool:
+        """Whether the model answers an ambiguous first click with candidates (Tab shows the next)."""
+        return self.clicks.takes_clicks(self.engine) and self.engine is not None and self.engine.info.candidates > 0
+
+    def next_candidate(self) -> bool:
+        """Mask > Next Candidate (Tab): show the first click's next candidate; False (the status bar says why) if
+        there is none to choose from."""
+        if self.document is None or not self._has_candidates():
+            return False
+        if not self.clicks.next_candidate():
+            self.status.showMessage(self.tr("No candidates to choose from: they come with the first click"), 4000)
+            return False
+        return True
+
+    def _show_candidate(self) -> None:
+        doc = self.document
+        self.status.show_candidate(doc.candidate if doc is not None else None, command("next_candidate").key_text())
 
     def clear_clicks(self) -> None:
         """Mask > Clear Clicks (Esc): forget the clicks; the next one starts from the current mask."""
@@ -550,6 +608,7 @@ class MainWindow(QMainWindow):
         self.provider = provider
         self._load_engine()
         self.clicks.set_model(self.engine)
+        self.hover.set_model(self.engine)
         self._show_model()
         self._update_actions()
         if self.model_error:

@@ -3,7 +3,9 @@
 The pixels come from core (the alpha with its edge width and shift, overlay colours, the cut-out on a
 checkerboard or a colour, the outline, the pyramids); this module only picks the region, wraps the numpy
 results in QImages and draws them at the right place. Until the photo has a mask, the cut-out shows
-the photo itself: an empty checkerboard would look like a photo that failed to open.
+the photo itself: an empty checkerboard would look like a photo that failed to open. The previews of what
+a click would take are tints over it: the region tool's (:data:`REGION_COLOR`) and the click tool's hover
+preview (:data:`HOVER_COLOR`), both unlike the mask's overlay.
 """
 
 from __future__ import annotations
@@ -26,11 +28,15 @@ from cutout_app.core.editing import (
 from cutout_app.core.geometry import Rect
 from cutout_app.gui.document import Document
 from cutout_app.gui.editor_state import Backdrop, EditorState, OverlayTint
+from cutout_app.gui.hover_preview import HoverPreview
 from cutout_app.gui.region_preview import RegionPreview
 from cutout_app.gui.view_transform import ViewTransform
 
 #: The region tool's preview: the region a click takes.
 REGION_COLOR = (255, 200, 0)
+#: The click tool's hover preview: what a keep click where the pointer rests would take, and its opacity.
+HOVER_COLOR = (0, 190, 255)
+HOVER_OPACITY = 0.45
 BACKDROP_COLORS = {Backdrop.WHITE: (255, 255, 255), Backdrop.BLACK: (0, 0, 0)}
 
 
@@ -56,16 +62,20 @@ def numpy_to_qimage(arr: np.ndarray, fmt: QImage.Format) -> QImage:
 class Renderer:
     """Pyramids of a document's photo and soft mask, and drawing of any region of them."""
 
-    def __init__(self, document: Document, state: EditorState, regions: RegionPreview | None = None) -> None:
+    def __init__(self, document: Document, state: EditorState, regions: RegionPreview | None = None,
+                 hover: HoverPreview | None = None) -> None:
         self.document = document
         self.state = state
         self.regions = regions
+        self.hover = hover
         self.photo = PreviewPyramid(document.rgb)
         # Level 0 is the mask's own array, edited in place; the smaller levels follow via invalidate().
         self.mask = PreviewPyramid(document.soft)
         # The preview scaled to one level: its source array (held, so that identity is a safe key) and level.
         self._preview_key: tuple[np.ndarray, int] | None = None
         self._preview_level: np.ndarray | None = None
+        self._hover_key: tuple[np.ndarray, int] | None = None  # the same for the hover preview's picture
+        self._hover_level: np.ndarray | None = None
 
     def invalidate(self, rect: Rect | None) -> None:
         """The soft mask changed inside ``rect`` (None: everywhere): refresh the smaller levels there."""
@@ -129,6 +139,7 @@ class Renderer:
         if alpha is not None and state.show_outline and self.document.shows_mask:
             painter.drawImage(target, numpy_to_qimage(outline_rgba(alpha), QImage.Format.Format_RGBA8888_Premultiplied))
         self._draw_region(painter, target, r, level)
+        self._draw_hover(painter, target, r, level)
 
     def _alpha(self, level: int, r: Rect) -> np.ndarray:
         """The alpha of level-``level`` rect ``r``: what the export will hold there, at this level's scale."""
@@ -149,3 +160,15 @@ class Renderer:
         s = target.width() / r.w
         box = QRectF(target.x() + (bounds.x - r.x) * s, target.y() + (bounds.y - r.y) * s, bounds.w * s, bounds.h * s)
         painter.drawImage(box, numpy_to_qimage(tint, QImage.Format.Format_RGBA8888_Premultiplied))
+
+    def _draw_hover(self, painter: QPainter, target: QRectF, r: Rect, level: int) -> None:
+        """The click tool's hover preview: what a keep click would take, tinted."""
+        picture = self.hover.picture if self.hover is not None and self.hover.document is self.document else None
+        if picture is None:
+            return
+        if self._hover_key is None or self._hover_key[0] is not picture or self._hover_key[1] != level:
+            self._hover_level = scaled_mask(picture, self.mask.level(level).shape[:2])
+            self._hover_key = (picture, level)
+        assert self._hover_level is not None
+        tint = overlay_rgba(np.ascontiguousarray(self._hover_level[r.slices]), HOVER_COLOR, HOVER_OPACITY)
+        painter.drawImage(target, numpy_to_qimage(tint, QImage.Format.Format_RGBA8888_Premultiplied))

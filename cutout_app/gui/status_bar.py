@@ -1,4 +1,5 @@
-"""The window's status bar: messages, task progress with Cancel, zoom, and the model and provider in use."""
+"""The window's status bar: messages, task progress with Cancel, the first click's candidate on show, zoom, and the
+model and provider in use."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def model_text(engine: Segmenter | None, error: str | None = None) -> str:
 
 
 class StatusBar(QStatusBar):
-    """Progress bar and Cancel button (shown while a task runs), zoom and model labels."""
+    """Progress bar and Cancel button (shown while a task runs), the candidate, zoom and model labels."""
 
     cancel_clicked = Signal()
 
@@ -33,17 +34,34 @@ class StatusBar(QStatusBar):
         self.zoom_label = QLabel()
         self.size_label = QLabel()
         self.model_label = QLabel()
+        self.candidate_label = QLabel()  # kept apart from the messages, which come and go
+        self.addPermanentWidget(self.candidate_label)
         self.addPermanentWidget(self.progress)
         self.addPermanentWidget(self.cancel_button)
         self.addPermanentWidget(self.size_label)
         self.addPermanentWidget(self.zoom_label)
         self.addPermanentWidget(self.model_label)
+        self._candidate: tuple[int, int] | None = None
+        self._next_key = ""
         self.end_task()
         self.retranslate()
 
     def retranslate(self) -> None:
         """Set the texts in the current language."""
         self.cancel_button.setText(self.tr("Cancel"))
+        self.show_candidate(self._candidate, self._next_key)
+
+    def show_candidate(self, candidate: tuple[int, int] | None, next_key: str = "") -> None:
+        """Say which of a first click's candidates is on show (``candidate``: index from 0, count) and the key that
+        shows the next one ("Candidate 2 of 3 — Tab: next"); None hides it."""
+        self._candidate, self._next_key = candidate, next_key
+        if candidate is None:
+            self.candidate_label.hide()
+            return
+        index, count = candidate
+        self.candidate_label.setText(self.tr("Candidate {index} of {count} — {key}: next").format(
+            index=index + 1, count=count, key=next_key))
+        self.candidate_label.show()
 
     def start_task(self, text: str) -> None:
         """Show an indeterminate progress bar labelled ``text`` and the Cancel button."""

@@ -100,12 +100,19 @@ class ToolPanel(QWidget):
         self.refine_check = QCheckBox()
         self.refine_check.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.refine_check.toggled.connect(lambda on: state.set(refine_clicks=on))
+        self.hover_check = QCheckBox()
+        self.hover_check.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.hover_check.toggled.connect(lambda on: state.set(hover_preview=on))
         self.click_help = QLabel()
         self.click_help.setWordWrap(True)
+        self.box_help = QLabel()
+        self.box_help.setWordWrap(True)
         self.click_box = QGroupBox()
         click_form = QVBoxLayout(self.click_box)
         click_form.addWidget(self.click_help)
+        click_form.addWidget(self.box_help)
         click_form.addWidget(self.refine_check)
+        click_form.addWidget(self.hover_check)
 
         # brush
         self.size_spin = _spin(MIN_BRUSH, MAX_BRUSH)
@@ -185,8 +192,13 @@ class ToolPanel(QWidget):
         self.segment_button.setText(tooltip("segment"))
         self.click_box.setTitle(tooltip("tool_click"))
         self.click_help.setText(self.tr("Left click: keep · right or Shift+click: remove · Esc: clear clicks"))
+        self.box_help.setText(self.tr("{tool}: drag around an object · Shift: add it · Alt or right drag: remove it · "
+                                      "Ctrl: lasso").format(tool=tooltip("tool_box")))
         self.refine_check.setText(self.tr("Refine at full resolution"))
         self.refine_check.setToolTip(self.tr("After each click, refine the mask tile by tile (slower, sharper edges)."))
+        self.hover_check.setText(self.tr("Preview where the pointer rests"))
+        self.hover_check.setToolTip(self.tr("With the click tool, rest the pointer to see what a keep click there would "
+                                            "take, tinted. The mask does not change."))
         self.brush_box.setTitle(self.tr("Brush"))
         keys = f"{command('brush_smaller').key_text()} {command('brush_bigger').key_text()}"
         self._label(self.brush_form, self.size_spin, self.tr("Size ({keys}):").format(keys=keys))
@@ -237,6 +249,7 @@ class ToolPanel(QWidget):
             "brush_size": (self.size_spin, lambda: self.size_spin.setValue(round(s.brush_size))),
             "brush_hardness": (self.hardness, lambda: self.hardness.set_value(s.brush_hardness)),
             "refine_clicks": (self.refine_check, lambda: self.refine_check.setChecked(s.refine_clicks)),
+            "hover_preview": (self.hover_check, lambda: self.hover_check.setChecked(s.hover_preview)),
             "view_mode": (self.mode_combo, lambda: self.mode_combo.setCurrentIndex(self.mode_combo.findData(s.view_mode))),
             "overlay_opacity": (self.opacity, lambda: self.opacity.set_value(s.overlay_opacity)),
             "overlay_color": (self.color_button, self._show_color),

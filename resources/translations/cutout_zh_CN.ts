@@ -198,6 +198,14 @@
     </message>
 </context>
 <context>
+    <name>ClickSegmenter</name>
+    <message>
+        <source>There is nothing to remove: the mask is empty</source>
+        <extracomment>A click&apos;s quick mask is shown as a picture of the whole photo with this long side at most. A click&apos;s mask was applied: &quot;global&quot; (the quick pass) or &quot;refined&quot;. A click could not be segmented (the exception). Refinement progress (tiles done, total). Work started or ended. A first click&apos;s candidate is showing: its index and how many there are (0 when the step has none).</extracomment>
+        <translation>没有可移除的内容：蒙版是空的</translation>
+    </message>
+</context>
+<context>
     <name>DocumentAutosave</name>
     <message>
         <source>This photo is open in another cutout window. The edits made here are autosaved separately, and both are offered when the photo is opened again after a crash.</source>
@@ -366,7 +374,7 @@
     </message>
     <message>
         <source>Model not available</source>
-        <extracomment>A photo was opened (its path). Segmentation ended: &quot;done&quot;, &quot;cancelled&quot; or &quot;failed&quot;. Export ended: the written Path, or None if it failed. Copying the cut-out to the clipboard ended: True if it is there.</extracomment>
+        <extracomment>A photo was opened (its path). An attempt to open a photo ended: True if it was opened. Segmentation ended: &quot;done&quot;, &quot;cancelled&quot; or &quot;failed&quot;. Export ended: the written Path, or None if it failed. Copying the cut-out to the clipboard ended: True if it is there. The photo being read for opening (File &gt; Open, drop, Recent, PageDown/PageUp, paste), if any.</extracomment>
         <translation>模型不可用</translation>
     </message>
     <message>
@@ -442,6 +450,18 @@ File &gt; Open ({open}) · paste one ({paste})</source>
 文件 &gt; 打开（{open}）· 粘贴照片（{paste}）</translation>
     </message>
     <message>
+        <source>the pasted photo</source>
+        <translation>粘贴的照片</translation>
+    </message>
+    <message>
+        <source>Opening cancelled</source>
+        <translation>已取消打开</translation>
+    </message>
+    <message>
+        <source>Opening {name}...</source>
+        <translation>正在打开 {name}...</translation>
+    </message>
+    <message>
         <source>Reopened with the mask you exported</source>
         <translation>已重新打开，并带回你导出时的蒙版</translation>
     </message>
@@ -480,6 +500,26 @@ File &gt; Open ({open}) · paste one ({paste})</source>
     <message>
         <source>This model takes no clicks: press Space, or use the brush</source>
         <translation>此模型不支持点击：请按空格键，或使用画笔</translation>
+    </message>
+    <message>
+        <source>This lasso</source>
+        <translation>这个套索</translation>
+    </message>
+    <message>
+        <source>This box</source>
+        <translation>这个框</translation>
+    </message>
+    <message>
+        <source>{what} has no area inside the photo: drag across the object</source>
+        <translation>{what}在照片内没有面积：请拖过要选的对象</translation>
+    </message>
+    <message>
+        <source>There is nothing to remove: the mask is empty</source>
+        <translation>没有可移除的内容：蒙版是空的</translation>
+    </message>
+    <message>
+        <source>No candidates to choose from: they come with the first click</source>
+        <translation>没有可选的候选：候选来自第一次点击</translation>
     </message>
     <message>
         <source>Clicks cleared</source>
@@ -666,6 +706,14 @@ File &gt; Open ({open}) · paste one ({paste})</source>
         <translation>点击</translation>
     </message>
     <message>
+        <source>Box / lasso</source>
+        <translation>框选 / 套索</translation>
+    </message>
+    <message>
+        <source>Box</source>
+        <translation>框选</translation>
+    </message>
+    <message>
         <source>Add brush</source>
         <translation>添加画笔</translation>
     </message>
@@ -700,6 +748,10 @@ File &gt; Open ({open}) · paste one ({paste})</source>
     <message>
         <source>Segment</source>
         <translation>分割</translation>
+    </message>
+    <message>
+        <source>&amp;Next Candidate</source>
+        <translation>下一个候选(&amp;N)</translation>
     </message>
     <message>
         <source>&amp;Cancel</source>
@@ -775,6 +827,46 @@ File &gt; Open ({open}) · paste one ({paste})</source>
         <translation>点击工具：移除所点之处 · 画笔：反向绘制 · 区域工具：移除该区域</translation>
     </message>
     <message>
+        <source>Resting the pointer</source>
+        <translation>指针停留</translation>
+    </message>
+    <message>
+        <source>Click tool: tints what a keep click there would take (the mask is untouched)</source>
+        <translation>点击工具：着色显示在此保留点击将选取的内容（蒙版不变）</translation>
+    </message>
+    <message>
+        <source>Drag</source>
+        <translation>拖动</translation>
+    </message>
+    <message>
+        <source>Box tool: the object in the box becomes the mask</source>
+        <translation>框选工具：框内的对象成为蒙版</translation>
+    </message>
+    <message>
+        <source>Shift+drag</source>
+        <translation>Shift+拖动</translation>
+    </message>
+    <message>
+        <source>Box tool: add the object in the box to the mask</source>
+        <translation>框选工具：把框内的对象加入蒙版</translation>
+    </message>
+    <message>
+        <source>Alt+drag or right drag</source>
+        <translation>Alt+拖动或右键拖动</translation>
+    </message>
+    <message>
+        <source>Box tool: remove the object in the box (only inside the box)</source>
+        <translation>框选工具：移除框内的对象（只在框内）</translation>
+    </message>
+    <message>
+        <source>Ctrl+drag</source>
+        <translation>Ctrl+拖动</translation>
+    </message>
+    <message>
+        <source>Box tool: draw a lasso around the object instead of a box (with Shift, Alt or the right button as for a box)</source>
+        <translation>框选工具：用套索圈住对象代替框（Shift、Alt 和右键的作用与框相同）</translation>
+    </message>
+    <message>
         <source>Space + drag, middle button drag</source>
         <translation>空格 + 拖动，中键拖动</translation>
     </message>
@@ -820,6 +912,10 @@ File &gt; Open ({open}) · paste one ({paste})</source>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
+    <message>
+        <source>Candidate {index} of {count} — {key}: next</source>
+        <translation>候选 {index}/{count} — {key}：下一个</translation>
+    </message>
 </context>
 <context>
     <name>ToolPanel</name>
@@ -843,6 +939,18 @@ File &gt; Open ({open}) · paste one ({paste})</source>
         <source>Left click: keep · right or Shift+click: remove · Esc: clear clicks</source>
         <extracomment>The user changed a mask setting: its MaskSettings field name and value. A mask setting was set (slider released, spin box changed): store it with the autosave.</extracomment>
         <translation>左键：保留 · 右键或 Shift+点击：移除 · Esc：清除点击</translation>
+    </message>
+    <message>
+        <source>{tool}: drag around an object · Shift: add it · Alt or right drag: remove it · Ctrl: lasso</source>
+        <translation>{tool}：拖框圈住对象 · Shift：加入 · Alt 或右键拖动：移除 · Ctrl：套索</translation>
+    </message>
+    <message>
+        <source>Preview where the pointer rests</source>
+        <translation>预览指针停留处</translation>
+    </message>
+    <message>
+        <source>With the click tool, rest the pointer to see what a keep click there would take, tinted. The mask does not change.</source>
+        <translation>使用点击工具时，让指针停留即可看到在此保留点击将选取的内容（着色显示）。蒙版不会改变。</translation>
     </message>
     <message>
         <source>Size ({keys}):</source>
@@ -972,7 +1080,7 @@ File &gt; Open ({open}) · paste one ({paste})</source>
     </message>
     <message>
         <source>the saved view settings were unreadable; the defaults are used</source>
-        <extracomment>Damaged autosaves are moved into this sub-folder of the autosave folder.</extracomment>
+        <extracomment>The largest description file read: one holds a few hundred bytes. Damaged autosaves are moved into this sub-folder of the autosave folder.</extracomment>
         <translation>保存的视图设置无法读取；已使用默认值</translation>
     </message>
     <message>
@@ -1014,6 +1122,10 @@ File &gt; Open ({open}) · paste one ({paste})</source>
     <message>
         <source>the saved clicks and strokes could not be read ({reason}); the mask is restored without them</source>
         <translation>保存的点击和笔画无法读取（{reason}）；蒙版已恢复，但不含它们</translation>
+    </message>
+    <message>
+        <source>the journal holds more edits than a restore reads ({size} MB of mask): the later edits are left out</source>
+        <translation>日志中的编辑多于恢复时读取的上限（{size} MB 蒙版）：较晚的编辑未恢复</translation>
     </message>
 </context>
 </TS>
