@@ -1,11 +1,12 @@
-"""Window speed on a 24-megapixel photo (not a test): brush dab, full redraws, threshold change, clicks.
+"""Window speed on a 24-megapixel photo (not a test): brush dab, full redraws, threshold change, clicks, hover preview.
 
 Run: ``QT_QPA_PLATFORM=offscreen python bench/bench_gui.py [--width 6000 --height 4000 --repeat 20]
 [--model MODEL_FOLDER]``. Each figure is the median wall time of the whole user-visible step, paint
 included: the edit in core, the pyramid update, and Qt painting the damaged rect (the paint is forced with
 ``processEvents``/``repaint``). The click rows run the real window on a two-stage model folder: ``--model``
 (e.g. models/cutout), else a tiny hand-wired one built here (needs torch: the test extra), which times
-everything around the networks but not a real network.
+everything around the networks but not a real network. The hover row times the click tool's hover preview
+from the end of the pointer's rest (``HOVER_DELAY_MS``, not counted) to its tint painted.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QEvent, QEventLoop, QPointF, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from cutout_app.core.files.imageio import Photo  # noqa: E402
@@ -88,8 +90,44 @@ def tiny_model(folder) -> str:
     return str(export_tiny_two_stage(Path(folder) / "tiny-two-stage"))
 
 
-def click_rows(photo: Photo, model: str | None, clicks: int) -> list[tuple[str, float]]:
-    """Click to global mask on screen, and click to refined mask, in the real window (medians)."""
+def hover_rows(window, photo: Photo, hovers: int) -> list[tuple[str, float]]:
+    """The pointer rests on the canvas: from the end of the rest to the hover tint painted (median; a first, untimed
+    rest prepares the photo for the global net)."""
+    from cutout_app.gui.editor_state import Tool
+    from cutout_app.gui.hover_preview import HOVER_DELAY_MS
+
+    app = QApplication.instance()
+    canvas, hover = window.canvas, window.hover
+    window.state.set_tool(Tool.CLICK)
+    stamps: dict[str, float] = {}
+    loop = QEventLoop()
+    hover.started.connect(lambda: stamps.setdefault("started", time.perf_counter()))
+
+    def on_changed() -> None:
+        if hover.picture is not None:
+            canvas.repaint()  # the tint painted
+            stamps["shown"] = time.perf_counter()
+            loop.quit()
+
+    hover.changed.connect(on_changed)
+    rng = np.random.default_rng(5)
+    times = []
+    for i in range(hovers + 1):
+        x, y = float(rng.uniform(0.2, 0.8) * photo.width), float(rng.uniform(0.2, 0.8) * photo.height)
+        pos = QPointF(canvas.image_to_widget(x, y))
+        stamps.clear()
+        QApplication.sendEvent(canvas, QMouseEvent(QEvent.Type.MouseMove, pos, canvas.mapToGlobal(pos), Qt.MouseButton.NoButton,
+                                                   Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+        QTimer.singleShot(HOVER_DELAY_MS + 600_000, loop.quit)
+        loop.exec()
+        app.processEvents()
+        if i and "shown" in stamps:
+            times.append((stamps["shown"] - stamps["started"]) * 1000)
+    return [(f"hover -> preview shown (after the {HOVER_DELAY_MS} ms rest, median of {len(times)})", statistics.median(times))]
+
+
+def click_rows(photo: Photo, model: str | None, clicks: int, hovers: int = 5) -> list[tuple[str, float]]:
+    """Click to global mask on screen, and click to refined mask, in the real window (medians); then the hover preview."""
     import tempfile
     from pathlib import Path
 
@@ -133,6 +171,8 @@ def click_rows(photo: Photo, model: str | None, clicks: int) -> list[tuple[str, 
             global_ms.append((stamps["global"] - t0) * 1000)
             refined_ms.append((stamps["refined"] - t0) * 1000)
         name = window.engine.describe()
+        window.clicks.applied.disconnect(on_applied)
+        hovering = hover_rows(window, photo, hovers) if hovers else []
         window.document.mark_saved()
         window.close()
     return [
@@ -140,6 +180,7 @@ def click_rows(photo: Photo, model: str | None, clicks: int) -> list[tuple[str, 
         ("first click -> refined mask shown", first[1]),
         (f"click -> global mask shown (median of {clicks})", statistics.median(global_ms)),
         (f"click -> refined mask shown (median of {clicks})", statistics.median(refined_ms)),
+        *hovering,
     ]
 
 
@@ -151,13 +192,14 @@ def main() -> None:
     parser.add_argument("--brush", type=float, default=60.0, help="brush diameter in image pixels")
     parser.add_argument("--model", default=None, help="two-stage model folder for the click rows (default: a tiny one)")
     parser.add_argument("--clicks", type=int, default=5, help="clicks to time (after a first, untimed one)")
+    parser.add_argument("--hovers", type=int, default=5, help="hover previews to time (after a first, untimed one)")
     parser.add_argument("--only-clicks", action="store_true", help="skip the canvas rows")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
 
     photo, soft = synthetic_photo(args.height, args.width)
     if args.only_clicks:
-        rows = click_rows(photo, args.model, args.clicks)
+        rows = click_rows(photo, args.model, args.clicks, args.hovers)
         print(format_table(["step", "median ms"], [[name, f"{ms:.1f}"] for name, ms in rows]))
         return
     state = EditorState()
@@ -217,7 +259,7 @@ def main() -> None:
     rows.append(("threshold change + full repaint, fit", median_ms(threshold_change, args.repeat)))
 
     rows += autosave_rows(doc, args.repeat)
-    rows += click_rows(photo, args.model, args.clicks)
+    rows += click_rows(photo, args.model, args.clicks, args.hovers)
 
     print(format_table(["step", "median ms"], [[name, f"{ms:.1f}"] for name, ms in rows]))
 
