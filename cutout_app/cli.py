@@ -460,7 +460,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             **{k: v for k, v in given.items() if v is not None},
         )
         result = train_global(config)
-        print(f"wrote {result.checkpoint}: best validation IoU {result.best_val_iou:.4f} after {result.steps} steps "
+        what = "IoU" if config.select_by == "auto" else "score (mean of automatic and one-click IoU)"
+        print(f"wrote {result.checkpoint}: best validation {what} {result.best_val_iou:.4f} after {result.steps} steps "
               f"({result.n_train} train / {result.n_val} validation images, {result.seconds:.0f}s)")
         return EXIT_OK
 

@@ -30,9 +30,19 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
 
 
 def pack(data_root: Path) -> bytes:
-    """duts-tr and ccp-people as tar bytes: every image with a mask, masks as PNG."""
+    """duts-tr and ccp-people as tar bytes (every image with a mask, masks as PNG), and ccp-parts' label maps
+    at the size of their (resized) ccp-people photos, with labels.txt."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
+        parts = data_root / "ccp-parts"
+        if (parts / "labels").is_dir():
+            _add(tar, "ccp-parts/labels.txt", (parts / "labels.txt").read_bytes())
+            for labels in sorted((parts / "labels").iterdir()):
+                m = cv2.imread(str(labels), cv2.IMREAD_GRAYSCALE)
+                k = PEOPLE_LONG_SIDE / max(m.shape[:2])
+                size = (round(m.shape[1] * k), round(m.shape[0] * k))
+                small = cv2.resize(m, size, interpolation=cv2.INTER_NEAREST)  # labels stay labels
+                _add(tar, f"ccp-parts/labels/{labels.name}", cv2.imencode(".png", small)[1].tobytes())
         for name in ("ccp-people", "duts-tr"):
             for image in sorted((data_root / name / "images").iterdir()):
                 mask = data_root / name / "masks" / f"{image.stem}.png"

@@ -17,19 +17,29 @@
 # Here, to check it on the CPU with a tiny budget:
 #     DEVICE=cpu LOADER=1 BATCH=4 DATA=../shared/datasets OUT=/tmp/gpu-out PYTHON=.venv/bin/python \
 #         bash scripts/gpu-train.sh 30 runs/g4-s256/best.pt
+# INIT may also be an exported global.onnx (the bundled models/cutout/global.onnx travels with the checkout, so
+# nothing else needs carrying); its weights are rebuilt from the graph and its BatchNorm statistics re-measured.
+# With ccp-parts in the data (gpu-pack.py packs it), the run trains CANDIDATES (default 3) candidate outputs on its
+# label maps as well (issue 25's "one click, one object"), selecting best.pt by automatic and one-click IoU:
+#     bash scripts/gpu-train.sh 500 models/cutout/global.onnx
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${1:?usage: gpu-train.sh SECONDS INIT_CHECKPOINT}"
-init="${2:?usage: gpu-train.sh SECONDS INIT_CHECKPOINT (the device has no ImageNet weights package)}"
+seconds="${1:?usage: gpu-train.sh SECONDS INIT (a checkpoint or a global.onnx)}"
+init="${2:?usage: gpu-train.sh SECONDS INIT (the device has no ImageNet weights package: start from a checkpoint or global.onnx)}"
 data="${DATA:-/tmp/data}"
 out="${OUT:?OUT must name the folder whose files come back}"
 python="${PYTHON:-python3}"
 cutout=("$python" -m cutout_app.cli)
 sets=("$data/duts-tr" "$data/ccp-people")
+parts=()
+if [ -d "$data/ccp-parts/labels" ]; then
+  parts=(--candidates "${CANDIDATES:-3}" --parts "$data/ccp-parts" --parts-photos "$data/ccp-people" --select-by auto+clicks)
+fi
 
 "${cutout[@]}" train "${sets[@]}" -o "$out/global" --stage global --device "${DEVICE:-cuda}" \
   --input-size "${SIZE:-320}" --batch-size "${BATCH:-32}" --time-budget "$seconds" --checkpoint-every 120 \
   --loader-threads "${LOADER:-12}" --data-share ccp-people=0.2 --composite-share "${COMPOSITES:-0.7}" --init "$init" --lr "${LR:-5e-4}" \
+  ${parts[@]+"${parts[@]}"} \
   --note "GPU run of ${seconds} s at S=${SIZE:-320}, fine-tuned from $init" 2>&1 | tee "$out/train.log"
 "${cutout[@]}" export-onnx "$out/global/best.pt" -o "$out/global.onnx" 2>&1 | tee -a "$out/train.log"
 mv "$out/global/best.pt" "$out/global/history.json" "$out/"
