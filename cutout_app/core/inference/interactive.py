@@ -45,6 +45,10 @@ SMALL_OBJECT = 0.03
 #: A click the net reads wrongly is read again through a window of this share of the photo's long side
 #: around it.
 LOCAL_SIDE = 0.25
+#: A remove click takes the whole thing under it when the net's removal is less than this share of it...
+GROW_TO_THING = 3.0
+#: ...unless that thing is more than this share of the mask (a remove click is not Esc).
+MOST_OF_MASK = 0.8
 #: A box's window reaches this share of its long side beyond it, for context (0.2 scored 0.816 / 0.866 on the
 #: composites of box_step's docstring, 0.1 0.810 / 0.857, none 0.805 / 0.863).
 BOX_MARGIN = 0.2
@@ -364,12 +368,26 @@ def click_step(
         if reading.undoes_a_click(clicks):
             continue
         if reading.acted:
+            if not click.positive and read is not readings[-1]:
+                reading = _whole_thing(reading, readings[-1](), clicks)
             return reading.step(clicks, height, width, previous)
         harmless = harmless or reading
     if harmless is None:  # every reading would undo another click: change nothing but the clicked pixel
         reading = readings[0]()
         harmless = replace(reading, merge=Merge(reading.prev_grid, np.zeros_like(reading.merge.change), False))
     return harmless.step(clicks, height, width, previous)
+
+
+def _whole_thing(removal: _Reading, thing: _Reading, clicks: Sequence[Click]) -> _Reading:
+    """A remove click takes out the thing under it, not a hole: ``thing`` (the thing under the click, in the
+    mask) instead of the net's ``removal`` when that is far smaller, unless the thing is most of the mask or
+    takes out a keep click."""
+    if not thing.acted or thing.undoes_a_click(clicks):
+        return removal
+    mask_area = np.count_nonzero(thing.prev_grid >= LEVEL) / thing.prev_grid.size * thing.window.area
+    if thing.changed > GROW_TO_THING * removal.changed and thing.changed <= MOST_OF_MASK * mask_area:
+        return thing
+    return removal
 
 
 @dataclass(frozen=True)
@@ -384,6 +402,11 @@ class _Reading:
     @property
     def acted(self) -> bool:
         return self.merge.acted
+
+    @property
+    def changed(self) -> float:
+        """The changed area in photo pixels (comparable across windows)."""
+        return np.count_nonzero(self.merge.change) / self.merge.change.size * self.window.area
 
     def undoes_a_click(self, clicks: Sequence[Click]) -> bool:
         """Whether the change would take out a keep click's pixel (a remove click) or take in a remove click's
