@@ -13,7 +13,9 @@ every other background task.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
+from typing import Callable
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, Signal
 
 from cutout_app.core.errors import ArgumentError
 from cutout_app.core.inference import (
@@ -29,6 +31,7 @@ from cutout_app.core.inference import (
     click_step,
     painted_pixels,
     refine_step,
+    view_step,
 )
 from cutout_app.gui.document import Document
 from cutout_app.gui.editor_state import EditorState
@@ -36,6 +39,9 @@ from cutout_app.gui.workers import TaskWorker, WorkerPool
 
 #: A click's quick mask is shown as a picture of the whole photo with this long side at most.
 PREVIEW_SIDE = 1024
+#: A first click (or Space) on a photo shown at this scale or less is refined first at the view's scale, shown,
+#: then at full resolution: the user sees refined edges long before the full-resolution pass ends.
+VIEW_FIRST_SCALE = 0.5
 
 
 class ClickSegmenter(QObject):
@@ -63,6 +69,8 @@ class ClickSegmenter(QObject):
         self._step: ClickStep | None = None  # the last step shown: Tab shows its next candidate
         self._generation = 0
         self._workers: set[TaskWorker] = set()
+        #: The scale the view shows the photo at (widget pixels per photo pixel); the window sets it.
+        self.view_scale: Callable[[], float] = lambda: 1.0
 
     @staticmethod
     def takes_clicks(model: Segmenter | None) -> bool:
@@ -176,14 +184,37 @@ class ClickSegmenter(QObject):
             return
         doc.show_preview(preview, guidance, step)
         self.applied.emit("global")
-        if self.model is not None:
+        if self.model is None:
+            return
+        scale = self.view_scale()
+        if step.focus is None and scale <= VIEW_FIRST_SCALE:
+            self._view(doc, generation, guidance, step, preview, painted, scale)
+        else:
             self._refine(doc, generation, guidance, step, preview, painted)
+
+    def _view(self, doc: Document, generation: int, guidance: Guidance, step: ClickStep, preview, painted, scale: float) -> None:
+        """Refine a first step at the view's scale and show it, then refine it at full resolution."""
+        model, rgb, refine_edges = self.model, doc.rgb, doc.settings.refine
+
+        def task(progress, cancel):
+            return view_step(model, rgb, step, scale, refine_edges, cancel)
+
+        def shown(picture) -> None:
+            if doc is not self.document or generation != self._generation or doc.preview is not preview:
+                return  # a newer click, an edit, undo or Esc came first
+            doc.show_preview(picture, guidance, step)
+            self.applied.emit("view")
+            self._refine(doc, generation, guidance, step, picture, painted)
+
+        worker = TaskWorker(task, "view")
+        worker.signals.succeeded.connect(shown)
+        self._start(worker, generation)
 
     def _refine(self, doc: Document, generation: int, guidance: Guidance, step: ClickStep, preview, painted) -> None:
         model, rgb, refine_edges, reuse = self.model, doc.rgb, doc.settings.refine, self._refinement
 
         def task(progress, cancel):
-            return refine_step(model, rgb, step, painted, refine_edges, progress, cancel, reuse)
+            return refine_step(model, rgb, step, painted, refine_edges, progress, cancel, reuse, remember=True)
 
         worker = TaskWorker(task, "refine")
         worker.signals.progress.connect(self.progress)
@@ -227,8 +258,21 @@ class ClickSegmenter(QObject):
         for worker in self._workers:
             worker.cancel()
 
+    def finish(self) -> None:
+        """Return once the work of the last click has ended (its full-resolution mask landed), the window kept
+        painting meanwhile: an export or a copy writes the full-resolution mask, not the preview."""
+        if not self.busy:
+            return
+        loop = QEventLoop()
+        self.busy_changed.connect(loop.quit)
+        try:
+            if self.busy:
+                loop.exec()
+        finally:
+            self.busy_changed.disconnect(loop.quit)
+
     def cancel(self) -> None:
-        """Stop the work of every click so far; what was shown stays (Esc during a refinement, export, close)."""
+        """Stop the work of every click so far; what was shown stays (Esc during a refinement, close)."""
         self._stop()
         doc = self.document
         if doc is not None:

@@ -30,12 +30,22 @@ from cutout_app.core.files import (
     is_supported_image,
     neighbour_photo,
 )
-from cutout_app.core.inference import ProviderChoice, Segmenter, open_model, segment_photo
+from cutout_app.core.inference import (
+    CutoutModel,
+    Guidance,
+    ProviderChoice,
+    Segmenter,
+    auto_step,
+    open_model,
+    refine_step,
+    segment_photo,
+    view_step,
+)
 from cutout_app.core.paths import default_model_path
 from cutout_app.gui.actions import build_actions
 from cutout_app.gui.autosave import DocumentAutosave, describe_time
 from cutout_app.gui.canvas import ImageCanvas
-from cutout_app.gui.click_segmenter import ClickSegmenter
+from cutout_app.gui.click_segmenter import VIEW_FIRST_SCALE, ClickSegmenter, preview_shape
 from cutout_app.gui.clipboard import clipboard_photo, cutout_png, put_on_clipboard
 from cutout_app.gui.document import Document
 from cutout_app.gui.photo_loader import LoadedPhoto, PastedData, load_photo
@@ -173,6 +183,7 @@ class MainWindow(QMainWindow):
         c.click_requested.connect(self.click_at)
         c.box_requested.connect(self.box_at)
         c.view_changed.connect(lambda: self.status.show_zoom(c.zoom))
+        k.view_scale = lambda: c.zoom
         p.segment_clicked.connect(self.segment)
         p.mask_changed.connect(lambda name, value: self.set_mask_view(**{name: value}))
         p.mask_committed.connect(self._store_view_settings)
@@ -473,11 +484,23 @@ class MainWindow(QMainWindow):
             return False
         self.clicks.cancel()  # the whole photo in automatic mode: the clicks' work is dropped
         settings, photo = doc.settings, doc.photo
+        view_scale = self.canvas.zoom
+        worker: TaskWorker
 
         def task(progress, cancel):
-            return segment_photo(engine, photo, settings, progress, cancel)
+            if not isinstance(engine, CutoutModel):
+                return segment_photo(engine, photo, settings, progress, cancel)
+            # A two-stage model shows its global mask at once, then the mask refined at the view's scale on a
+            # large photo, then the full-resolution mask (one undo step).
+            rgb = photo.rgb8()
+            step = auto_step(engine, engine.prepare(rgb))
+            worker.signals.item.emit((step.preview(preview_shape(*rgb.shape[:2])), step))
+            if view_scale <= VIEW_FIRST_SCALE:
+                worker.signals.item.emit((view_step(engine, rgb, step, view_scale, settings.refine, cancel), step))
+            return refine_step(engine, rgb, step, refine_edges=settings.refine, progress=progress, cancel=cancel)[0]
 
         worker = TaskWorker(task, "segment")
+        worker.signals.item.connect(lambda shown, d=doc: self._segment_preview(d, *shown))
         worker.signals.progress.connect(lambda done, total: self.status.set_progress(done, total, self.tr("tiles")))
         worker.signals.succeeded.connect(lambda soft, d=doc: self._segment_done(d, soft))
         worker.signals.cancelled.connect(lambda: self._segment_ended("cancelled", self.tr("Segmentation cancelled")))
@@ -489,10 +512,17 @@ class MainWindow(QMainWindow):
         self.workers.start(worker)
         return True
 
+    def _segment_preview(self, doc: Document, picture, step) -> None:
+        """Space's quick mask (then its view-scale refinement) on show while the full-resolution mask is made."""
+        if doc is self.document and self.segment_worker is not None:
+            doc.show_preview(picture, Guidance(), step)
+
     def _segment_done(self, doc: Document, soft) -> None:
         if doc is not self.document:
             return
         doc.replace_mask(soft)
+        if doc.pending is not None:  # Space's preview showed no clicks meanwhile
+            doc.set_pending(None)
         assert self.engine is not None
         self._show_model()
         self._segment_ended("done", self.tr("Segmented with {model}").format(model=self.engine.info.name))
@@ -504,6 +534,10 @@ class MainWindow(QMainWindow):
     def _segment_ended(self, outcome: str, message: str) -> None:
         self.status.showMessage(message, 5000)
         self._segment_outcome = outcome
+        doc = self.document
+        if outcome != "done" and doc is not None and doc.preview is not None:
+            doc.drop_preview()  # a cancelled or failed Space leaves the mask as it was
+            doc.set_pending(None)
 
     def _segment_finished(self) -> None:
         self.segment_worker = None
@@ -587,8 +621,13 @@ class MainWindow(QMainWindow):
             self.status.showMessage(self.tr("Clicks cleared"), 3000)
 
     def _click_applied(self, stage: str) -> None:
-        refining = stage == "global" and self.state.refine_clicks
-        self.status.showMessage(self.tr("Refining...") if refining else self.tr("Mask updated"), 3000)
+        """A click's mask is on show: say what happens next until it has happened (the label stays while work runs)."""
+        if stage == "global" and self.state.refine_clicks:
+            self.status.start_task(self.tr("Refining..."))
+        elif stage == "view":
+            self.status.start_task(self.tr("Refining at full resolution..."))
+        else:
+            self.status.showMessage(self.tr("Mask refined") if stage == "refined" else self.tr("Mask updated"), 5000)
         self._show_model()
 
     def _clicks_busy(self, busy: bool) -> None:
@@ -652,7 +691,7 @@ class MainWindow(QMainWindow):
         doc = self.document
         if doc is None or self.export_worker is not None:
             return None
-        self.clicks.cancel()  # what is shown is what is written: a click still refining keeps its preview
+        self.clicks.finish()  # the full-resolution mask is what is written: a click still refining is waited for
         alpha = doc.alpha()  # a snapshot: edits made while it is written do not tear the file
         photo, options, path = doc.photo, options or ExportOptions(), Path(path)
         edit_count = doc.edit_count
@@ -695,7 +734,7 @@ class MainWindow(QMainWindow):
         doc = self.document
         if doc is None or not doc.shows_mask or self.copy_worker is not None:
             return None
-        self.clicks.cancel()  # what is shown is what is copied
+        self.clicks.finish()  # the full-resolution mask is what is copied
         alpha, photo, options = doc.alpha(), doc.photo, self._export_options
 
         def task(progress, cancel):

@@ -64,7 +64,9 @@ class StatusBar(QStatusBar):
         self.candidate_label.show()
 
     def start_task(self, text: str) -> None:
-        """Show an indeterminate progress bar labelled ``text`` and the Cancel button."""
+        """Show an indeterminate progress bar labelled ``text`` and the Cancel button; the label stays, with the
+        counts of :meth:`set_progress` after it, until the task ends."""
+        self._task_text = text
         self.progress.setRange(0, 0)
         self.progress.setFormat(text)
         self.progress.show()
@@ -76,7 +78,8 @@ class StatusBar(QStatusBar):
         """``done`` of ``total`` (e.g. tiles) finished."""
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
-        self.progress.setFormat(f"{done}/{total} {unit}")
+        label = getattr(self, "_task_text", "")
+        self.progress.setFormat(f"{label} {done}/{total} {unit}".strip())
 
     def end_task(self) -> None:
         self.progress.hide()

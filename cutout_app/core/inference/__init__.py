@@ -22,7 +22,8 @@ _MODULES = {
     "global_net": ["GlobalInput", "GlobalNet"],
     "two_stage": ["Coarse", "CutoutModel", "GLOBAL_FILE", "REFINER_FILE", "Refinement", "Segmenter", "check_runs", "open_model"],
     "clicks": ["Click", "check_clicks", "click_maps", "next_click", "parse_box", "parse_point"],
-    "interactive": ["Box", "ClickStep", "Guidance", "Stroke", "box_step", "check_box", "click_step", "painted_pixels", "refine_step"],
+    "interactive": ["Box", "ClickStep", "Guidance", "Stroke", "auto_step", "box_step", "check_box", "click_step", "painted_pixels",
+                    "refine_step", "view_step"],
     "click_merge": ["FOCUS_EXPAND", "Merge", "progressive_merge"],
     "zoom": ["WindowedProbability", "zoom_window"],
     "pipeline": ["cut_out_file", "photo_alpha", "segment_photo"],
@@ -40,11 +41,13 @@ if TYPE_CHECKING:
         ClickStep,
         Guidance,
         Stroke,
+        auto_step,
         box_step,
         check_box,
         click_step,
         painted_pixels,
         refine_step,
+        view_step,
     )
     from cutout_app.core.inference.model_info import (  # noqa: F401
         METADATA_KEY,

@@ -36,8 +36,9 @@ from cutout_app.core.geometry import Rect
 from cutout_app.core.inference.click_merge import LEVEL, Merge, component_at, focus_of, progressive_merge
 from cutout_app.core.inference.clicks import Click
 from cutout_app.core.inference.global_net import GlobalInput, GlobalPrediction, resize_mask
+from cutout_app.core.inference.soft_mask import soft_mask
 from cutout_app.core.inference.two_stage import CutoutModel, Refinement
-from cutout_app.core.inference.zoom import WindowedProbability, zoom_window
+from cutout_app.core.inference.zoom import ScaledProbability, WindowedProbability, zoom_window
 from cutout_app.core.progress import CancelToken, ProgressCallback
 
 #: A first click's object smaller than this share of the photo is looked at again through a zoom window.
@@ -122,7 +123,9 @@ class ClickStep:
     @property
     def positive(self) -> bool:
         """True when the step adds (a keep click, a box), False when it removes."""
-        return self.box.positive if self.box is not None else self.clicks[-1].positive
+        if self.box is not None:
+            return self.box.positive
+        return self.clicks[-1].positive if self.clicks else True
 
     @property
     def candidates(self) -> int:
@@ -302,6 +305,9 @@ def box_step(model: CutoutModel, rgb: np.ndarray, box: Box, previous: np.ndarray
     found = np.where(inside, to_soft_u8(prediction.probability), 0).astype(np.uint8)
     has_mask = previous is not None and bool(resize_mask(previous, *_fit_grid(height, width)).max() >= 0.5)
     if not has_mask:
+        if not box.positive:  # nothing to take out of an empty mask: a step that changes nothing
+            empty = np.zeros(grid, np.uint8)
+            return ClickStep(tuple(clicks), height, width, window, prediction, empty, np.zeros(grid, bool), previous=previous, box=box)
         return ClickStep(tuple(clicks), height, width, window, prediction, found, previous=previous, box=box)
     prev_grid = to_soft_u8(resize_mask(previous[window.slices], *grid))  # type: ignore[index]
     new = found if box.positive else np.where(inside, 255 - found, prev_grid).astype(np.uint8)
@@ -323,6 +329,27 @@ def _fit_grid(height: int, width: int, size: int = 64) -> tuple[int, int]:
     """A small grid of the photo's shape, to tell whether a mask has anything in it."""
     scale = size / max(height, width)
     return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def auto_step(model: CutoutModel, photo: GlobalInput, previous: np.ndarray | None = None) -> ClickStep:
+    """Automatic mode as a step: the global net finds the photo's main subject, with no click (``previous``
+    guides it when given). Like a first click it may change the whole mask."""
+    prediction = model.predict_global(photo, (), previous)
+    return ClickStep((), photo.height, photo.width, Rect(0, 0, photo.width, photo.height), prediction,
+                     to_soft_u8(prediction.probability))
+
+
+def view_step(model: CutoutModel, rgb: np.ndarray, step: ClickStep, scale: float, refine_edges: bool = True,
+              cancel: CancelToken | None = None) -> np.ndarray:
+    """A first step's refined mask at ``scale`` of the photo (uint8, the whole photo): what a view that shows
+    the photo at that scale needs, in a fraction of the full-resolution refinement's time. The refiner and the
+    edge filter run on the photo resized to that scale, with the step's probability read at those pixels."""
+    height, width = rgb.shape[:2]
+    h, w = max(1, round(height * scale)), max(1, round(width * scale))
+    small = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+    bands = model.refine_rows(small, ScaledProbability(step.coarse(), height, width, h, w), cancel=cancel,
+                              tile_size=model.tile_size)
+    return soft_mask(bands, small, refine_edges)
 
 
 def click_step(
@@ -510,13 +537,14 @@ def refine_step(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     reuse: Refinement | None = None,
+    remember: bool = False,
 ) -> tuple[np.ndarray, Refinement | None]:
-    """The full-resolution soft mask (uint8, photo size) after ``step``, and its :class:`Refinement` (for the
-    next first click's reuse; None after a merged click).
+    """The full-resolution soft mask (uint8, photo size) after ``step``, and, with ``remember``, its
+    :class:`Refinement` for the next first click to reuse (None after a merged click).
 
-    A first click is refined over the whole photo (reusing ``reuse``'s tiles where its global probability
-    did not move); a later click only inside its focus region, where it is merged into the previous mask.
-    Cancellable between tiles (``cancel``); painted pixels keep the previous mask.
+    A first step is refined over the whole photo a band of rows at a time (reusing ``reuse``'s tiles where
+    its global probability did not move); a later click only inside its focus region, where it is merged
+    into the previous mask. Cancellable between tiles (``cancel``); painted pixels keep the previous mask.
     """
     height, width = step.height, step.width
     coarse = step.coarse()
@@ -525,13 +553,11 @@ def refine_step(
     if focus is None:
         if not isinstance(coarse, GlobalPrediction):
             reuse = None
-        prob = model.refine(rgb, coarse, reuse=reuse, progress=progress, cancel=cancel)  # type: ignore[arg-type]
-        refinement = Refinement(coarse, prob) if isinstance(coarse, GlobalPrediction) else None
-        if refine_edges:
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            prob = refine_mask(prob, rgb)
-        return _keep_painted(step._settle_click(to_soft_u8(prob)), previous, painted), refinement
+        keep = np.empty((height, width), np.float32) if remember and isinstance(coarse, GlobalPrediction) else None
+        bands = model.refine_rows(rgb, coarse, reuse=reuse, progress=progress, cancel=cancel)  # type: ignore[arg-type]
+        soft = soft_mask(bands, rgb, refine_edges, keep)
+        refinement = None if keep is None else Refinement(coarse, keep)  # type: ignore[arg-type]
+        return _keep_painted(step._settle_click(soft), previous, painted), refinement
     if not step.change.any():  # type: ignore[union-attr]
         return _keep_painted(step._settle_click(previous.copy()), previous, painted), None
     radius = default_radius(height, width)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from cutout_app.core.edges.alpha import STRIP_PIXELS, MaskSettings, default_radius, mask_alpha, refine_mask, to_soft_u8
+from cutout_app.core.edges.alpha import MaskSettings, mask_alpha, refine_mask, to_soft_u8
 from cutout_app.core.edges.matting_library import import_meanwhile
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.files.destination import check_destination
@@ -15,7 +15,7 @@ from cutout_app.core.files.export import export_result
 from cutout_app.core.files.export_options import ExportOptions
 from cutout_app.core.files.imageio import Photo, read_image
 from cutout_app.core.inference.clicks import Click, check_clicks
-from cutout_app.core.inference.interactive import Box, box_step, check_box, click_step, refine_step
+from cutout_app.core.inference.interactive import Box, auto_step, box_step, check_box, click_step, refine_step
 from cutout_app.core.inference.two_stage import CutoutModel, Segmenter
 from cutout_app.core.progress import CancelToken, ProgressCallback
 
@@ -45,8 +45,8 @@ def segment_photo(
         if cancel is not None:
             cancel.raise_if_cancelled()
         if not clicks and not boxes:
-            coarse = engine.predict_global(rgb, (), previous)
-            return _soft_mask(engine.refine_rows(rgb, coarse, progress=progress, cancel=cancel), rgb, settings.refine)
+            step = auto_step(engine, engine.prepare(rgb), previous)
+            return refine_step(engine, rgb, step, refine_edges=settings.refine, progress=progress, cancel=cancel)[0]
         return _prompted(engine, rgb, settings, progress, cancel, clicks, previous, boxes, candidate)
     if clicks or boxes or previous is not None:
         raise CutoutError(f"The model '{engine.model_path}' takes no clicks or boxes; use a two-stage model folder")
@@ -78,37 +78,7 @@ def _prompted(
         else:
             done.append(click)  # type: ignore[arg-type]
             step = click_step(engine, rgb, prepared, done, soft, candidate)
-        if step.focus is None:  # a first step may change the whole photo: refined a band of rows at a time
-            soft = _soft_mask(engine.refine_rows(rgb, step.coarse(), progress=progress, cancel=cancel), rgb, settings.refine)
-        else:
-            soft, _ = refine_step(engine, rgb, step, refine_edges=settings.refine, progress=progress, cancel=cancel)
-    return soft
-
-
-def _soft_mask(bands: Iterator[tuple[int, np.ndarray]], rgb: np.ndarray, refine: bool) -> np.ndarray:
-    """The soft mask (uint8 H x W) from the probability's bands of rows (``CutoutModel.refine_rows``).
-
-    Each band is edge-refined as soon as the rows below it that the guided filter reaches have come,
-    so the probability never exists for the whole photo (a 250 MP one would take 1 GB as float32).
-    """
-    height, width = rgb.shape[:2]
-    radius = default_radius(height, width)
-    reach = 2 * radius if refine else 0  # refine_mask's reach: two box filters of the radius
-    soft = np.empty((height, width), np.uint8)
-    pending, start, done = np.empty((0, width), np.float32), 0, 0  # pending: rows start.. ; soft: rows ..done
-    least = max(1, STRIP_PIXELS // width)  # rows per filter call: fewer calls, less overlap filtered twice
-    for _, rows in bands:
-        pending = np.concatenate([pending, rows])
-        end = start + len(pending)
-        finished = end if end == height else end - reach
-        if finished > done and (end == height or finished - done >= least):
-            first = max(start, done - reach)
-            window = pending[first - start :]
-            prob = refine_mask(window, rgb[first:end], radius) if refine else window
-            soft[done:finished] = to_soft_u8(prob[done - first : finished - first])
-            done = finished
-        keep = max(start, done - reach)
-        pending, start = pending[keep - start :], keep
+        soft, _ = refine_step(engine, rgb, step, refine_edges=settings.refine, progress=progress, cancel=cancel)
     return soft
 
 

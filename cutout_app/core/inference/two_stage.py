@@ -199,6 +199,11 @@ class CutoutModel:
                 progress(done, len(run))
         return out
 
+    @property
+    def tile_size(self) -> int:
+        """The refiner's tile input edge where it runs: :data:`CPU_TILE_SIZE` on the CPU, else the model's own."""
+        return CPU_TILE_SIZE if self.refiner.provider == "CPU" else self.refiner.info.tile_size
+
     def plan(self, height: int, width: int, tile_size: int | None = None) -> TilePlan:
         """The refiner's tiles for a photo: of ``tile_size``, else the model's size, or one tile for the whole
         photo where that tile is no larger than all the model-sized ones together (a valid-padded

@@ -120,3 +120,37 @@ class WindowedProbability:
 def _indices(index: slice | np.ndarray, length: int) -> np.ndarray:
     return np.arange(*index.indices(length)) if isinstance(index, slice) else np.asarray(index)
 
+
+
+@dataclass(frozen=True)
+class ScaledProbability:
+    """A photo-size probability (``source``, of ``height`` x ``width``) read on the grid of the photo resized to
+    ``small_h`` x ``small_w``: the refiner's input for a view-resolution pass."""
+
+    source: GlobalPrediction | WindowedProbability
+    height: int
+    width: int
+    small_h: int
+    small_w: int
+
+    def _rows(self, index: slice | np.ndarray) -> np.ndarray:
+        return _photo_index(_indices(index, self.small_h), self.height, self.small_h)
+
+    def _cols(self, index: slice | np.ndarray) -> np.ndarray:
+        return _photo_index(_indices(index, self.small_w), self.width, self.small_w)
+
+    def upsampled_at(self, rows: slice | np.ndarray, cols: slice | np.ndarray) -> np.ndarray:
+        """The probability at rows ``rows`` and columns ``cols`` of the small grid (float32)."""
+        return self.source.upsampled_at(self._rows(rows), self._cols(cols))
+
+    def footprint(self, rows: slice, cols: slice) -> np.ndarray:
+        """Values whose minimum and maximum bound :meth:`upsampled_at` over ``rows`` x ``cols`` of the small grid."""
+        r, c = self._rows(rows), self._cols(cols)
+        if not len(r) or not len(c):
+            return np.zeros(1, np.float32)
+        return self.source.footprint(slice(int(r.min()), int(r.max()) + 1), slice(int(c.min()), int(c.max()) + 1))
+
+
+def _photo_index(small: np.ndarray, full: int, size: int) -> np.ndarray:
+    """The photo pixel at the centre of each pixel ``small`` of a grid of ``size`` over ``full`` pixels."""
+    return np.clip(np.floor((small + 0.5) * (full / size)), 0, full - 1).astype(np.intp)
