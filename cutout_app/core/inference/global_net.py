@@ -112,14 +112,15 @@ def _fit(height: int, width: int, size: int) -> tuple[int, int]:
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
-def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
+def resize_mask(mask: np.ndarray, height: int, width: int, samples: int = 8) -> np.ndarray:
     """A mask (uint8 0..255 or float 0..1) as float32 in [0, 1] at ``height`` x ``width``.
 
-    Far larger masks are first subsampled to 8x the target (nearest), so that a click on a large photo
-    does not average every pixel (``bench/README.md``); the area filter then averages 64 samples per pixel.
+    Far larger masks are first subsampled to ``samples`` times the target (nearest), so that a click on a large
+    photo does not average every pixel (``bench/README.md``); the area filter then averages ``samples`` squared
+    samples per pixel.
     """
-    if mask.shape[0] > 8 * height and mask.shape[1] > 8 * width:
-        mask = cv2.resize(mask, (8 * width, 8 * height), interpolation=cv2.INTER_NEAREST)
+    if mask.shape[0] > samples * height and mask.shape[1] > samples * width:
+        mask = cv2.resize(mask, (samples * width, samples * height), interpolation=cv2.INTER_NEAREST)
     interp = cv2.INTER_AREA if height < mask.shape[0] else cv2.INTER_LINEAR
     small = cv2.resize(mask, (width, height), interpolation=interp)
     return small.astype(np.float32) / 255.0 if small.dtype == np.uint8 else small.astype(np.float32)

@@ -41,6 +41,9 @@ from cutout_app.core.inference.two_stage import CutoutModel, Refinement
 from cutout_app.core.inference.zoom import ScaledProbability, WindowedProbability, zoom_window
 from cutout_app.core.progress import CancelToken, ProgressCallback
 
+#: A preview pixel averages up to this many photo pixels per axis (nearest samples beyond): a 24 MP mask's
+#: picture in 4 ms instead of 25 (``bench/README.md``), for display only.
+PREVIEW_SAMPLES = 2
 #: A first click's object smaller than this share of the photo is looked at again through a zoom window.
 SMALL_OBJECT = 0.03
 #: A click the net reads wrongly is read again through a window of this share of the photo's long side
@@ -179,12 +182,12 @@ class ClickStep:
         """The quick mask for the window to show at once: uint8 of ``shape`` (height, width) covering the whole
         photo (the previous mask at that size, with this step's grid where it may change it)."""
         h, w = shape
-        if self.previous is None:
+        if self.previous is None or self.change is None:  # a first step: what it does not cover shows nothing yet
             out = np.zeros(shape, np.uint8)
         elif self.previous.shape == shape:
             out = self.previous.copy()
         else:
-            out = to_soft_u8(resize_mask(self.previous, h, w))
+            out = to_soft_u8(resize_mask(self.previous, h, w, PREVIEW_SAMPLES))
         sy, sx = h / self.height, w / self.width
         box = Rect.from_bounds(int(self.window.x * sx), int(self.window.y * sy),
                                max(int(self.window.x * sx) + 1, round(self.window.right * sx)),
