@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -58,10 +57,13 @@ from cutout_app.core.files import ExportMode, ExportOptions
 from cutout_app.core.inference import ProviderChoice, Segmenter, open_model
 from cutout_app.core.wording import CONTEXT
 from cutout_app.gui.export_dialog import edge_checkboxes, export_mode_label
+from cutout_app.gui.file_dialogs import folder_name
 from cutout_app.gui.settings import AppSettings
 from cutout_app.gui.workers import TaskWorker, WorkerPool
 
 _DEFAULT_OUTPUT_NAME = "cutouts"
+#: The results list always shows at least this many rows, however long the summary above it is.
+MIN_RESULT_ROWS = 6
 #: Failed rows of the results list stand out in this colour.
 FAILED_BACKGROUND = QColor(255, 214, 214)
 FAILED_TEXT = QColor(140, 0, 0)
@@ -180,6 +182,7 @@ class BatchDialog(QDialog):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
+        self.results_table.setMinimumHeight(self._rows_height(MIN_RESULT_ROWS))
 
         self.start_button = QPushButton()
         self.start_button.setDefault(True)
@@ -300,6 +303,22 @@ class BatchDialog(QDialog):
         self.summary_label.setText(head)
         self.summary_view.setPlainText(details)
         self.summary_view.setVisible(bool(details))
+        self._fit_height()
+
+    def _rows_height(self, rows: int) -> int:
+        """The results list's height that shows ``rows`` rows under its header."""
+        table = self.results_table
+        row = table.verticalHeader().defaultSectionSize()
+        return table.horizontalHeader().sizeHint().height() + rows * row + 2 * table.frameWidth()
+
+    def _fit_height(self) -> None:
+        """Grow the dialog (within its screen) when the summary needs room, rather than squeezing the list."""
+        needed = self.sizeHint().height()
+        screen = self.screen()
+        if screen is not None:
+            needed = min(needed, screen.availableGeometry().height())
+        if self.height() < needed:
+            self.resize(self.width(), needed)
 
     @Slot()
     def open_output_folder(self) -> bool:
@@ -324,7 +343,7 @@ class BatchDialog(QDialog):
 
     @Slot()
     def _browse_input(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose the folder of photos"), self.input_edit.text())
+        folder = folder_name(self, self.tr("Choose the folder of photos"), self.input_edit.text())
         if folder:
             self.input_edit.setText(folder)
             if not self.output_edit.text().strip():
@@ -333,7 +352,7 @@ class BatchDialog(QDialog):
     @Slot()
     def _browse_output(self) -> None:
         start = self.output_edit.text() or self.input_edit.text()
-        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose the output folder"), start)
+        folder = folder_name(self, self.tr("Choose the output folder"), start)
         if folder:
             self.output_edit.setText(folder)
 
@@ -485,6 +504,8 @@ class BatchDialog(QDialog):
             self.mode_combo,
             self.threshold_spin,
             self.refine_check,
+            self.edge_spin,
+            self.shift_spin,
             self.decontaminate_check,
             self.matting_check,
             self.start_button,

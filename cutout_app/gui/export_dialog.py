@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QColorDialog,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from cutout_app.core.files import ExportMode, ExportOptions
+from cutout_app.gui.file_dialogs import save_file_name
 
 
 def export_mode_label(mode: ExportMode) -> str:
@@ -136,7 +136,7 @@ class ExportDialog(QDialog):
             self._show_color()
 
     def _browse(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, self.tr("Export as"), str(self.path()), self.tr("PNG images (*.png)"))
+        name = save_file_name(self, self.tr("Export as"), self.path(), self.tr("PNG images (*.png)"))
         if name:
             self.path_edit.setText(name)
             self.overwrite = Path(name).exists()  # the file dialog already asked

@@ -2,7 +2,8 @@
 
 Translations live in ``resources/translations/cutout_<code>.qm`` (compiled from the ``.ts`` files by
 ``resources/translations/update.py``). Qt's own strings (standard buttons, file dialogs) come from
-the ``qtbase_<code>.qm`` that PySide6 ships. Installing translators while the window is open switches
+the ``qtbase_<code>.qm`` that PySide6 ships, installed after cutout's so that it is asked first; the few
+strings of Qt's file dialog that it lacks are in cutout's own (:mod:`cutout_app.gui.file_dialogs`). Installing translators while the window is open switches
 it at once: Qt sends every widget a LanguageChange event, and the window's widgets set their texts again.
 Dates follow the chosen language too (the default QLocale).
 """

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QEventLoop, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent
-from PySide6.QtWidgets import QApplication, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QScrollArea
+from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QScrollArea
 
+from cutout_app import __version__
 from cutout_app.core.editing import RestoreInfo, default_autosave_dir
 from cutout_app.core.errors import ArgumentError, CutoutError
 from cutout_app.core.files import (
@@ -51,11 +52,12 @@ from cutout_app.gui.document import Document
 from cutout_app.gui.photo_loader import LoadedPhoto, PastedData, load_photo
 from cutout_app.gui.editor_state import EditorState, Tool
 from cutout_app.gui.export_dialog import ExportDialog
+from cutout_app.gui.file_dialogs import open_file_name
 from cutout_app.gui.gesture import BoxDrag, BoxMode
 from cutout_app.gui.hover_preview import HoverPreview
 from cutout_app.gui.prompts import DialogPrompter, Prompter, SaveChoice
 from cutout_app.gui.region_preview import RegionPreview
-from cutout_app.gui.settings import AppSettings
+from cutout_app.gui.settings import AppSettings, pictures_dir
 from cutout_app.gui.shortcuts import command
 from cutout_app.gui.status_bar import StatusBar, model_text
 from cutout_app.gui.tool_panel import ToolPanel
@@ -147,13 +149,27 @@ class MainWindow(QMainWindow):
         self._show_model()
         self._update_actions()
         self._update_title()
-        geometry = self.settings.window_geometry()
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 820)
+        self._restore_window()
         if self.model_error:
             QTimer.singleShot(0, self._report_model_error)
 
     # ------------------------------------------------------------------ setup
+    def _restore_window(self) -> None:
+        """The size, place, toolbar and dock of the last session, maximised if it was (shown so by ``show()``)."""
+        geometry = self.settings.window_geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 820)
+        state, maximised = self.settings.window_state()
+        if state is not None:
+            self.restoreState(state)
+        if maximised:
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+
+    def _save_window(self) -> None:
+        """Remember the window for the next start: geometry (the normal one too), toolbar and dock, maximised."""
+        self.settings.set_window_geometry(bytes(self.saveGeometry().data()))
+        self.settings.set_window_state(bytes(self.saveState().data()), self.isMaximized())
+
     def _load_engine(self) -> None:
         try:
             self.engine = open_model(self.model_path, self.provider)
@@ -249,12 +265,8 @@ class MainWindow(QMainWindow):
         """File > Open."""
         folder = self.settings.last_open_dir()
         patterns = " ".join(f"*{ext}" for ext in sorted(SUPPORTED_EXTENSIONS))
-        name, _ = QFileDialog.getOpenFileName(
-            self,
-            self.tr("Open photo"),
-            str(folder) if folder else "",
-            self.tr("Images ({patterns});;All files (*)").format(patterns=patterns),
-        )
+        name = open_file_name(self, self.tr("Open photo"), folder or "",
+                              self.tr("Images ({patterns});;All files (*)").format(patterns=patterns))
         if name:
             self.start_open(Path(name))
 
@@ -289,7 +301,7 @@ class MainWindow(QMainWindow):
         name = source.name if isinstance(source, Path) else self.tr("the pasted photo")
         if self.open_worker is not None:
             self.open_worker.cancel()
-        pasted = (self.autosave_dir or default_autosave_dir()).parent / "pasted"
+        pasted = self._pasted_dir()
         worker = TaskWorker(lambda progress, cancel: load_photo(source, self.autosave_dir, pasted, cancel), "open")
         worker.signals.succeeded.connect(lambda loaded, w=worker: self._photo_loaded(w, loaded))
         worker.signals.failed.connect(lambda exc, w=worker: self._photo_not_loaded(w, source, exc))
@@ -298,6 +310,10 @@ class MainWindow(QMainWindow):
         self.status.start_task(self.tr("Opening {name}...").format(name=name))
         self.workers.start(worker)
         return worker
+
+    def _pasted_dir(self) -> Path:
+        """Where pasted photos are saved to be opened (beside the autosaves, in cutout's data folder)."""
+        return (self.autosave_dir or default_autosave_dir()).parent / "pasted"
 
     def _photo_not_loaded(self, worker: TaskWorker, source: Path | PastedData, exc: BaseException) -> None:
         if worker is not self.open_worker:
@@ -656,18 +672,29 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ export
     def export_dialog(self, wait: bool = False) -> bool:
         """File > Export: ask for mode and file, then export (``wait``: block until written). False if cancelled."""
-        doc = self.document
-        if doc is None or doc.photo.path is None:
+        default = self.default_export_path()
+        if default is None:
             return False
-        pasted = doc.photo.path.parent == (self.autosave_dir or default_autosave_dir()).parent / "pasted"
-        folder = self.settings.last_open_dir() if pasted else None
-        dialog = ExportDialog(cutout_path(doc.photo.path, folder), self._export_options, self)
+        dialog = ExportDialog(default, self._export_options, self)
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return False
         self._export_options = dialog.options()
         if wait:
             return self.export_now(dialog.path(), dialog.options(), overwrite=dialog.overwrite) is not None
         return self.export_to(dialog.path(), dialog.options(), overwrite=dialog.overwrite) is not None
+
+    def default_export_path(self) -> Path | None:
+        """Where File > Export offers to write the open photo's cut-out: beside the photo, or for a pasted photo
+        (saved in cutout's hidden data folder) in the folder of the last export, else the user's Pictures."""
+        doc = self.document
+        if doc is None or doc.photo.path is None:
+            return None
+        folder = None
+        if doc.photo.path.parent == self._pasted_dir():
+            folder = self.settings.last_export_dir()
+            if folder is None or not folder.is_dir():
+                folder = pictures_dir()
+        return cutout_path(doc.photo.path, folder)
 
     def export_now(self, path: Path | str, options: ExportOptions | None = None, overwrite: bool = False) -> Path | None:
         """Write the cut-out to ``path`` before returning (used when closing); None if it failed.
@@ -718,6 +745,7 @@ class MainWindow(QMainWindow):
                 self.autosave.mark_exported()
         self.status.showMessage(self.tr("Exported {path}").format(path=written), 8000)
         self._export_result = Path(written)
+        self.settings.set_last_export_dir(self._export_result.parent)
 
     def _export_failed(self, exc: BaseException) -> None:
         self._export_result = None
@@ -845,14 +873,14 @@ class MainWindow(QMainWindow):
         self._shortcuts_dialog.show()
         self._shortcuts_dialog.raise_()
 
+    def about_text(self) -> str:
+        """Help > About's text: cutout's version, what it does, and the model in use."""
+        return self.tr("cutout {version}\n\ncutout cuts subjects out of photos with a U-Net run tile by tile.\n\n{model}").format(
+            version=__version__, model=model_text(self.engine, self.model_error))
+
     def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            self.tr("About cutout"),
-            self.tr("cutout cuts subjects out of photos with a U-Net run tile by tile.\n\n{model}").format(
-                model=model_text(self.engine, self.model_error)
-            ),
-        )
+        """Help > About cutout."""
+        QMessageBox.about(self, self.tr("About cutout"), self.about_text())
 
     # ------------------------------------------------------------------ keys and closing
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt API
@@ -871,6 +899,6 @@ class MainWindow(QMainWindow):
         self.workers.cancel_all()
         self.workers.wait()
         self.state.save_to(self.settings)
-        self.settings.set_window_geometry(bytes(self.saveGeometry().data()))
+        self._save_window()
         self.settings.sync()
         event.accept()

@@ -3,7 +3,10 @@
 The regions are core's :class:`~cutout_app.core.editing.RegionMap` of the document's mask at its
 threshold, built on a :class:`~cutout_app.gui.workers.TaskWorker` (a few hundred ms on 24 MP) whenever
 the region tool is in use and the mask or the threshold changed. Until it is ready nothing is shown, so
-a preview never shows an old mask's regions.
+a preview never shows an old mask's regions: the map is dropped at every change of the mask (a region of
+it repainted, an edit, undo or redo committed, a restore) and of the view settings, a map is only shown
+for the edit it was built for, and nothing is shown over a click's or Space's preview (what is shown
+there is not yet the mask).
 """
 
 from __future__ import annotations
@@ -36,10 +39,14 @@ class RegionPreview(QObject):
         if self.document is not None:
             self.document.changed.disconnect(self._stale)
             self.document.view_changed.disconnect(self._stale)
+            self.document.state_changed.disconnect(self._check)
+            self.document.preview_changed.disconnect(self._update_label)
         self.document = document
         if document is not None:
             document.changed.connect(self._stale)
             document.view_changed.connect(self._stale)
+            document.state_changed.connect(self._check)  # every committed edit, undo and redo
+            document.preview_changed.connect(self._update_label)
         self._stale()
 
     def set_active(self, active: bool) -> None:
@@ -54,6 +61,15 @@ class RegionPreview(QObject):
         """The pointer is over image point ``point`` (None: it left the image)."""
         self._point = point
         self._update_label()
+
+    def _current_key(self) -> tuple[int, float] | None:
+        doc = self.document
+        return None if doc is None else (doc.edit_count, doc.settings.threshold)
+
+    def _check(self) -> None:
+        """Drop the map if the mask moved on since it was built (a commit that repainted nothing)."""
+        if self.regions is not None and self._key != self._current_key():
+            self._stale()
 
     def _stale(self, *_: object) -> None:
         self.regions = None
@@ -95,7 +111,7 @@ class RegionPreview(QObject):
     def _update_label(self) -> None:
         label = 0
         if self.active and self.regions is not None and self._point is not None and self.document is not None \
-                and self.document.preview is None:
+                and self.document.preview is None and self._key == self._current_key():
             label = self.regions.region_at(*self._point)
         if label != self.label:
             self.label = label

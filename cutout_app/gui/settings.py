@@ -1,4 +1,5 @@
-"""Persistent user preferences of the window (QSettings): recent files, last folders, provider, geometry.
+"""Persistent user preferences of the window (QSettings): recent files, last folders (open, export, batch),
+provider, geometry and window state (maximised, toolbar and dock).
 
 The editor's options (tool, brush, view) are remembered by :class:`~cutout_app.gui.editor_state.EditorState`.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import get_args
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QStandardPaths
 
 from cutout_app.core.inference import ProviderChoice
 
@@ -25,6 +26,14 @@ def _to_list(value: object) -> list[str]:
     if isinstance(value, str):
         return [value] if value else []
     return [str(v) for v in value]  # type: ignore[union-attr]
+
+
+def pictures_dir() -> Path:
+    """The user's Pictures folder (the home folder when the system names none that exists)."""
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+    if location and Path(location).is_dir():
+        return Path(location)
+    return Path.home()
 
 
 class AppSettings:
@@ -61,6 +70,14 @@ class AppSettings:
     def set_last_open_dir(self, folder: Path) -> None:
         self.store.setValue("folders/open", str(folder))
 
+    def last_export_dir(self) -> Path | None:
+        """The folder of the last export (None: nothing exported yet)."""
+        value = self.store.value("folders/export")
+        return Path(str(value)) if value else None
+
+    def set_last_export_dir(self, folder: Path) -> None:
+        self.store.setValue("folders/export", str(folder))
+
     def batch_folders(self) -> tuple[str, str]:
         """The batch dialog's last input and output folders (empty strings when none)."""
         return str(self.store.value("batch/input_dir") or ""), str(self.store.value("batch/output_dir") or "")
@@ -87,6 +104,17 @@ class AppSettings:
 
     def set_window_geometry(self, data: bytes) -> None:
         self.store.setValue("window/geometry", data)
+
+    def window_state(self) -> tuple[bytes | None, bool]:
+        """The main window's toolbar and dock layout (QMainWindow.saveState; None if never saved) and whether it
+        was maximised."""
+        value = self.store.value("window/state")
+        maximised = str(self.store.value("window/maximised", "false")).lower() == "true"
+        return (bytes(value) if value else None), maximised  # type: ignore[arg-type]
+
+    def set_window_state(self, data: bytes, maximised: bool) -> None:
+        self.store.setValue("window/state", data)
+        self.store.setValue("window/maximised", "true" if maximised else "false")
 
     def sync(self) -> None:
         self.store.sync()

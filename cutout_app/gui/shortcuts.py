@@ -33,7 +33,8 @@ class Command:
     """A command of the window: its menu text (with its ``&`` mnemonic), its keys and its help section.
 
     ``canvas_key`` is a key that the canvas handles itself (Space): shown, never made a shortcut.
-    ``short`` is the toolbar's text when the menu text is too long for it.
+    ``short`` is the toolbar's text when the menu text is too long for it. ``help_note`` is the help dialog's
+    text when the menu's does not say all the key does (Esc cancels, or clears the clicks).
     """
 
     name: str
@@ -42,12 +43,17 @@ class Command:
     section: str = "File"
     canvas_key: str = ""
     short: str = ""
+    help_note: str = ""
 
     def toolbar_text(self) -> str:
         """The text of the command's toolbar button."""
         if self.short:
             return QCoreApplication.translate("Shortcuts", self.short)
         return plain(self.menu_text()).removesuffix("...")
+
+    def help_text(self) -> str:
+        """What the help dialog says the keys do, in the user's language."""
+        return QCoreApplication.translate("Shortcuts", self.help_note) if self.help_note else plain(self.menu_text())
 
     def menu_text(self) -> str:
         """The menu text in the user's language."""
@@ -92,8 +98,9 @@ def _joined(sequences: list[QKeySequence]) -> str:
     return or_.join(seen)
 
 
-def _c(name: str, text: str, keys: tuple[Key, ...], section: str, canvas_key: str = "", short: str = "") -> Command:
-    return Command(name, text, keys, section, canvas_key, short)
+def _c(name: str, text: str, keys: tuple[Key, ...], section: str, canvas_key: str = "", short: str = "",
+       help_note: str = "") -> Command:
+    return Command(name, text, keys, section, canvas_key, short, help_note)
 
 
 #: Every command with its keys; ``tool_<tool>`` and ``view_<mode>`` also name the tools and view modes.
@@ -120,7 +127,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
     _c("segment", QT_TRANSLATE_NOOP("Shortcuts", "&Segment Automatically"), (), "Mask", canvas_key="Space",
        short=QT_TRANSLATE_NOOP("Shortcuts", "Segment")),
     _c("next_candidate", QT_TRANSLATE_NOOP("Shortcuts", "&Next Candidate"), ("Tab",), "Mask"),
-    _c("cancel", QT_TRANSLATE_NOOP("Shortcuts", "&Cancel"), ("Esc",), "Mask"),
+    _c("cancel", QT_TRANSLATE_NOOP("Shortcuts", "&Cancel"), ("Esc",), "Mask",
+       help_note=QT_TRANSLATE_NOOP("Shortcuts", "Cancel what runs; when nothing runs, clear the clicks")),
     _c("clear_clicks", QT_TRANSLATE_NOOP("Shortcuts", "C&lear Clicks"), ("Esc",), "Mask"),
     _c("undo", QT_TRANSLATE_NOOP("Shortcuts", "&Undo"), ("Ctrl+Z",), "Edit"),
     _c("redo", QT_TRANSLATE_NOOP("Shortcuts", "&Redo"), ("Ctrl+Shift+Z", "Ctrl+Y"), "Edit"),
@@ -181,12 +189,15 @@ def tooltip(name: str, text: str | None = None) -> str:
 
 
 def help_rows() -> list[tuple[str, list[tuple[str, str]]]]:
-    """The help dialog's content: for each section (translated), its ``(keys, what it does)`` rows."""
+    """The help dialog's content: for each section (translated), its ``(keys, what it does)`` rows.
+
+    Keys that two commands share (Esc: cancel, else clear the clicks) are one row, with the first command's
+    help text, which says both."""
     rows: dict[str, list[tuple[str, str]]] = {s: [] for s in SECTIONS}
     for cmd in COMMANDS.values():
         keys = cmd.key_text()
-        if keys:
-            rows[cmd.section].append((keys, plain(cmd.menu_text())))
+        if keys and all(keys != shown for shown, _ in rows[cmd.section]):
+            rows[cmd.section].append((keys, cmd.help_text()))
     for gesture in GESTURES:
         rows[gesture.section].append((QCoreApplication.translate("Shortcuts", gesture.keys),
                                       QCoreApplication.translate("Shortcuts", gesture.text)))

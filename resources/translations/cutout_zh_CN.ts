@@ -5,7 +5,7 @@
     <name>BatchDialog</name>
     <message>
         <source>Batch cut-out</source>
-        <extracomment>Failed rows of the results list stand out in this colour.</extracomment>
+        <extracomment>The results list always shows at least this many rows, however long the summary above it is. Failed rows of the results list stand out in this colour.</extracomment>
         <translation>批量抠图</translation>
     </message>
     <message>
@@ -201,7 +201,7 @@
     <name>ClickSegmenter</name>
     <message>
         <source>There is nothing to remove: the mask is empty</source>
-        <extracomment>A click&apos;s quick mask is shown as a picture of the whole photo with this long side at most. A click&apos;s mask was applied: &quot;global&quot; (the quick pass) or &quot;refined&quot;. A click could not be segmented (the exception). Refinement progress (tiles done, total). Work started or ended. A first click&apos;s candidate is showing: its index and how many there are (0 when the step has none).</extracomment>
+        <extracomment>A click&apos;s quick mask is shown as a picture of the whole photo with this long side at most. A first click (or Space) on a photo shown at this scale or less is refined first at the view&apos;s scale, shown, then at full resolution: the user sees refined edges long before the full-resolution pass ends. A click&apos;s mask was applied: &quot;global&quot; (the quick pass) or &quot;refined&quot;. A click could not be segmented (the exception). Refinement progress (tiles done, total). Work started or ended. A first click&apos;s candidate is showing: its index and how many there are (0 when the step has none). The scale the view shows the photo at (widget pixels per photo pixel); the window sets it.</extracomment>
         <translation>没有可移除的内容：蒙版是空的</translation>
     </message>
 </context>
@@ -209,7 +209,7 @@
     <name>DocumentAutosave</name>
     <message>
         <source>This photo is open in another cutout window. The edits made here are autosaved separately, and both are offered when the photo is opened again after a crash.</source>
-        <extracomment>After this many region records the journal is compacted into a new base snapshot. Asked before restoring an autosave: True to restore it. This window&apos;s journal: claimed at the first edit, or the autosave it restored.</extracomment>
+        <extracomment>After this many records the journal is compacted into a new generation (which writes the undo history again: twice undo&apos;s step limit keeps that rewrite to at most one record written for every record appended). Asked before restoring an autosave: True to restore it. This window&apos;s journal: claimed at the first edit, or the autosave it restored.</extracomment>
         <translation>这张照片已在另一个 cutout 窗口中打开。此处的编辑会单独自动保存；若程序崩溃，再次打开照片时两份编辑都会提供恢复。</translation>
     </message>
     <message>
@@ -530,8 +530,16 @@ File &gt; Open ({open}) · paste one ({paste})</source>
         <translation>正在精细化...</translation>
     </message>
     <message>
+        <source>Refining at full resolution...</source>
+        <translation>正在以完整分辨率精细化...</translation>
+    </message>
+    <message>
         <source>Mask updated</source>
         <translation>蒙版已更新</translation>
+    </message>
+    <message>
+        <source>Mask refined</source>
+        <translation>蒙版已精细化</translation>
     </message>
     <message>
         <source>Segmenting the click...</source>
@@ -594,16 +602,20 @@ File &gt; Open ({open}) · paste one ({paste})</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <source>About cutout</source>
-        <translation>关于 cutout</translation>
-    </message>
-    <message>
-        <source>cutout cuts subjects out of photos with a U-Net run tile by tile.
+        <source>cutout {version}
+
+cutout cuts subjects out of photos with a U-Net run tile by tile.
 
 {model}</source>
-        <translation>cutout 使用逐块运行的 U-Net 从照片中抠出主体。
+        <translation>cutout {version}
+
+cutout 使用逐块运行的 U-Net 从照片中抠出主体。
 
 {model}</translation>
+    </message>
+    <message>
+        <source>About cutout</source>
+        <translation>关于 cutout</translation>
     </message>
 </context>
 <context>
@@ -631,6 +643,18 @@ File &gt; Open ({open}) · paste one ({paste})</source>
     <message>
         <source>Export them before closing?</source>
         <translation>关闭前是否导出？</translation>
+    </message>
+</context>
+<context>
+    <name>QFileDialog</name>
+    <message>
+        <source>&amp;Look in:</source>
+        <extracomment>Strings of Qt&apos;s file dialog that Qt&apos;s own translations lack (cutout&apos;s translation carries them).</extracomment>
+        <translation>查找范围(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Files of &amp;type:</source>
+        <translation>文件类型(&amp;T)：</translation>
     </message>
 </context>
 <context>
@@ -756,6 +780,10 @@ File &gt; Open ({open}) · paste one ({paste})</source>
     <message>
         <source>&amp;Cancel</source>
         <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Cancel what runs; when nothing runs, clear the clicks</source>
+        <translation>取消正在运行的任务；没有任务运行时，清除点击</translation>
     </message>
     <message>
         <source>C&amp;lear Clicks</source>
