@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cutout_app.core.editing import journal_format
 from cutout_app.core.editing.autosave_files import default_autosave_dir
 from cutout_app.core.editing.autosave_journal import AutosaveJournal, cleanup_stale
 from cutout_app.core.geometry import Rect
 from cutout_app.core.editing.mask_edit import EditableMask
+from cutout_app.core.files.imageio import read_image
 
 SETTINGS = {"threshold": 0.4, "softness": 0.2, "refine": True}
 
@@ -155,13 +157,31 @@ def test_snapshot_compacts_and_keeps_one_generation(photo_path: Path, tmp_path: 
     assert np.array_equal(soft, mask.soft) and settings == {"threshold": 0.7}
 
 
-def test_replace_all_becomes_a_snapshot(photo_path: Path, tmp_path: Path) -> None:
+def test_replace_all_is_one_more_step_that_a_restore_can_undo(photo_path: Path, tmp_path: Path) -> None:
     mask, journal = _edit_session(photo_path, tmp_path)
+    before = mask.soft.copy()
     mask.replace_all(np.full(mask.soft.shape, 200, np.uint8))
-    assert journal.records_since_snapshot == 0
+    assert journal.records_since_snapshot == 5  # a record, not a new base that undo could not go below
+    journal.close()
+    info = AutosaveJournal.find_restorable(photo_path, tmp_path)
+    recovered = info.recover(read=read_image)
+    assert (recovered.soft == 200).all() and recovered.steps[-1].rect == mask.full_rect
+    under = recovered.base.copy()
+    for step in recovered.steps[:-1]:
+        under[step.rect.slices] = step.after
+    np.testing.assert_array_equal(under, before)
+
+
+def test_a_whole_mask_that_no_longer_fits_the_journal_starts_a_generation(photo_path: Path, tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(journal_format, "MAX_REPLAY_BYTES", 3 * 120 * 160)
+    mask, journal = _edit_session(photo_path, tmp_path)
+    for value in (200, 100, 50):
+        mask.replace_all(np.full(mask.soft.shape, value, np.uint8))
+    assert journal.records_since_snapshot <= 2  # the third whole mask went to a new base
     journal.close()
     soft, _ = AutosaveJournal.open_for(photo_path, tmp_path).restore()
-    assert (soft == 200).all()
+    assert (soft == 50).all()
 
 
 def test_append_rejects_bad_records(photo_path: Path, tmp_path: Path) -> None:

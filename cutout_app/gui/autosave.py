@@ -3,7 +3,10 @@
 Every committed edit (end of a stroke, a click, a segmentation, undo/redo) is appended to the journal
 before the next one can happen, with the clicks and strokes that guide the next click, so a crash or
 kill loses at most the stroke in progress, and a restore brings back the mask, the click dots, the
-painted strokes and the undo steps.
+painted strokes and the undo history as the user had it: each step undo can take back (down to the mask
+the photo opened with, the automatic mask included) and each step redo can bring back. A new generation of
+the autosave (the first edit, every :data:`SNAPSHOT_EVERY` records, a journal full of mask content) writes
+that history with it.
 
 Each window journals into its own slot (held for as long as the photo is open in it), so two windows
 on one photo never overwrite each other; the second is told so. Reopening a photo offers each
@@ -26,15 +29,25 @@ from typing import Any, Callable
 from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
 
 from cutout_app.core.edges import MaskSettings
-from cutout_app.core.editing import AutosaveJournal, EditRecord, Note, Recovered, RestoreInfo, guidance_to_json
+from cutout_app.core.editing import (
+    MAX_UNDO_STEPS,
+    AutosaveJournal,
+    EditRecord,
+    JournalHistory,
+    Note,
+    Recovered,
+    RestoreInfo,
+    guidance_to_json,
+)
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.wording import CONTEXT
 from cutout_app.gui.document import Document
 
 log = logging.getLogger(__name__)
 
-#: After this many region records the journal is compacted into a new base snapshot.
-SNAPSHOT_EVERY = 100
+#: After this many records the journal is compacted into a new generation (which writes the undo history again:
+#: twice undo's step limit keeps that rewrite to at most one record written for every record appended).
+SNAPSHOT_EVERY = 2 * MAX_UNDO_STEPS
 
 #: Asked before restoring an autosave: True to restore it.
 AskRestore = Callable[[RestoreInfo], bool]
@@ -150,13 +163,13 @@ class DocumentAutosave:
         view = MaskSettings.from_dict({**self.document.settings.to_dict(), **recovered.settings})
         self.document.set_view_settings(**{name: getattr(view, name) for name in view.field_names() if name != "refine"})
         self.document.load_history(recovered.base, recovered.steps, recovered.base_guidance, recovered.guidance,
-                                   saved=saved and not damaged)
+                                   saved=saved and not damaged, redo=recovered.redo)
         self._written_guidance = guidance_to_json(recovered.guidance)
         if damaged:  # what was restored goes to a fresh autosave at once
             self._guard(lambda: journal.start(self.document.soft, self.document.settings.to_dict(),
-                                              self._current_guidance()))
+                                              self._current_guidance(), self._history()))
         else:
-            journal.records_since_snapshot = len(recovered.steps)
+            journal.records_since_snapshot = len(recovered.steps) + len(recovered.redo)
             self.save_settings()  # bad stored values are replaced by the ones in use
         return True
 
@@ -197,6 +210,12 @@ class DocumentAutosave:
         self._written_guidance = guidance_to_json(self.document.guidance)
         return self._written_guidance
 
+    def _history(self) -> JournalHistory:
+        """The document's undo history, as the journal writes it."""
+        undo, redo, base_guidance = self.document.history()
+        return JournalHistory([(step, guidance_to_json(g)) for step, g in undo],
+                              [(step, guidance_to_json(g)) for step, g in redo], guidance_to_json(base_guidance))
+
     def _claimed(self) -> AutosaveJournal:
         if self.journal is None:
             self.journal = AutosaveJournal.open_new(self.photo_path, self.data_dir)
@@ -210,9 +229,10 @@ class DocumentAutosave:
             journal = self._claimed()
             soft, settings = self.document.soft, self.document.settings.to_dict()
             if not journal.started:
-                journal.start(soft, settings, self._current_guidance())
-            elif record.full or journal.records_since_snapshot >= SNAPSHOT_EVERY or journal.base_missing:
-                journal.snapshot(soft, self._current_guidance())
+                journal.start(soft, settings, self._current_guidance(), self._history())
+            elif (journal.records_since_snapshot >= SNAPSHOT_EVERY or journal.base_missing
+                  or not journal.has_room(record.rect.area)):
+                journal.snapshot(soft, self._current_guidance(), self._history())
             else:
                 journal.record(record)
                 self._write_guidance(journal)

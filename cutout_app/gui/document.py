@@ -18,7 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from cutout_app.core.edges import MaskSettings, mask_alpha
-from cutout_app.core.editing import EditableMask, EditRecord, RestoredStep
+from cutout_app.core.editing import EditableMask, EditRecord, HistoryStep, RestoredStep
 from cutout_app.core.geometry import Rect
 from cutout_app.core.files import Photo
 from cutout_app.core.inference import Click, ClickStep, Guidance, Stroke, painted_pixels
@@ -299,9 +299,10 @@ class Document(QObject):
         self.state_changed.emit()
 
     def load_history(self, base: np.ndarray, steps: Sequence[RestoredStep], base_guidance: Guidance,
-                     final_guidance: Guidance, saved: bool = False) -> None:
+                     final_guidance: Guidance, saved: bool = False, redo: Sequence[RestoredStep] = ()) -> None:
         """Take a restored autosave: ``base`` with no history below it, then each step as an undo step with its
-        guidance, so undo steps back through what was restored and stops at ``base``.
+        guidance, so undo steps back through what was restored and stops at ``base``; ``redo`` (the next to redo
+        first) are the steps the user had undone, which redo brings back.
 
         Edit listeners (the autosave) do not hear these steps: they are already on disk. ``saved`` says the
         result was exported as it is (closing then asks nothing). ``final_guidance`` is the guidance after
@@ -314,9 +315,11 @@ class Document(QObject):
             self.mask.reset(base, clean=saved and not steps)
             self.guidance, self._guidance_undo, self._guidance_redo = base_guidance, [], []
             self._candidate, self._candidate_undo, self._candidate_redo = None, [], []
-            for step in steps:
+            for step in [*steps, *redo]:
                 self._next_guidance = step.guidance
                 self.mask.set_region(step.rect, np.ascontiguousarray(step.after))
+            for _ in redo:
+                self.mask.undo()
             self.guidance = final_guidance
             if saved:
                 self.mask.mark_clean()
@@ -325,6 +328,18 @@ class Document(QObject):
         self._refresh(None, full=True)
         self._edited()
         self.clicks_changed.emit()
+
+    def history(self) -> tuple[list[tuple[HistoryStep, Guidance]], list[tuple[HistoryStep, Guidance]], Guidance]:
+        """The undo history as the autosave writes it: the undo steps (oldest first) and the redo steps (the next
+        first), each with the guidance after it, and the guidance before the first undo step."""
+        undo, redo = self.mask.undo_steps(), self.mask.redo_steps()
+        # The guidance before each undo step (the lists may keep more than the mask's steps: align them at the end).
+        before = ([Guidance()] * len(undo) + self._guidance_undo)[-len(undo):] if undo else []
+        after = [*before[1:], self.guidance] if undo else []
+        redone = list(reversed(self._guidance_redo))
+        redone = ([*redone, *[self.guidance] * len(redo)])[: len(redo)]
+        base_guidance = before[0] if undo else self.guidance
+        return list(zip(undo, after)), list(zip(redo, redone)), base_guidance
 
     def mark_saved(self) -> None:
         """The current mask was exported: closing needs no question until the next edit."""

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 from cutout_app.core._face import lazy_face
 
 _MODULES = {
-    "mask_edit": ["EditRecord", "EditableMask", "dab_weights"],
+    "mask_edit": ["MAX_UNDO_STEPS", "EditRecord", "EditableMask", "HistoryStep", "dab_weights"],
     "regions": ["RegionMap"],
     "display": ["CHECKER_DARK", "CHECKER_LIGHT", "PreviewPyramid", "checkerboard", "composite_on_checker", "composite_on_color",
                 "outline_rgba", "overlay_rgba", "scaled_mask"],
-    "autosave_journal": ["AutosaveJournal", "cleanup_stale"],
+    "autosave_journal": ["AutosaveJournal", "JournalHistory", "cleanup_stale"],
     "autosave_restore": ["Recovered", "RestoreInfo", "RestoredStep"],
     "autosave_files": ["DAMAGED_DIR", "Note", "default_autosave_dir"],
     "guidance_codec": ["guidance_from_json", "guidance_to_json"],
@@ -32,7 +32,7 @@ __getattr__, __all__ = lazy_face(__name__, _MODULES)
 
 if TYPE_CHECKING:
     from cutout_app.core.editing.autosave_files import DAMAGED_DIR, Note, default_autosave_dir  # noqa: F401
-    from cutout_app.core.editing.autosave_journal import AutosaveJournal, cleanup_stale  # noqa: F401
+    from cutout_app.core.editing.autosave_journal import AutosaveJournal, JournalHistory, cleanup_stale  # noqa: F401
     from cutout_app.core.editing.autosave_restore import Recovered, RestoredStep, RestoreInfo  # noqa: F401
     from cutout_app.core.editing.display import (  # noqa: F401
         CHECKER_DARK,
@@ -46,5 +46,5 @@ if TYPE_CHECKING:
         scaled_mask,
     )
     from cutout_app.core.editing.guidance_codec import guidance_from_json, guidance_to_json  # noqa: F401
-    from cutout_app.core.editing.mask_edit import EditableMask, EditRecord, dab_weights  # noqa: F401
+    from cutout_app.core.editing.mask_edit import MAX_UNDO_STEPS, EditableMask, EditRecord, HistoryStep, dab_weights  # noqa: F401
     from cutout_app.core.editing.regions import RegionMap  # noqa: F401

@@ -9,7 +9,13 @@ later is noticed.
 
 A new generation (``start``/``snapshot``) writes its base and its journal (holding the clicks and
 strokes of that moment) first and then switches ``meta.json`` over, so a crash at any moment leaves
-one consistent generation on disk. :meth:`AutosaveJournal.mark_exported` notes in the meta file where
+one consistent generation on disk. Given the window's undo history (:class:`JournalHistory`), a new
+generation's base is the mask before the oldest step undo can take back, and its journal starts with
+those steps and the ones redo can bring back, so a restore gives the user the same undo and redo; undo
+and redo themselves are journaled as such (``journal_format``'s kinds), and a whole-mask change (Space)
+is one more record, never a new base that undo could not go below. A generation's journal holds at most
+``journal_format.MAX_REPLAY_BYTES`` of mask content (what a restore reads): :meth:`AutosaveJournal.has_room`
+says when the next record needs a new generation first. :meth:`AutosaveJournal.mark_exported` notes in the meta file where
 the journal stood when the photo was exported, so that reopening it can tell edits made since.
 
 Finding and restoring autosaves is :mod:`cutout_app.core.editing.autosave_restore`; a damaged autosave
@@ -23,8 +29,9 @@ import json
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Sequence
 
 import cv2
 import numpy as np
@@ -45,7 +52,7 @@ from cutout_app.core.editing.autosave_files import (
 from cutout_app.core.editing.autosave_restore import RestoreInfo, find_autosaves, held_elsewhere
 from cutout_app.core.editing.autosave_slots import LOCK_NAME, SlotLock, is_held, parse_slot, slot_name
 from cutout_app.core.geometry import Rect
-from cutout_app.core.editing.mask_edit import EditRecord
+from cutout_app.core.editing.mask_edit import MAX_UNDO_STEPS, EditRecord, HistoryStep
 from cutout_app.core.errors import CutoutError, ExportError
 from cutout_app.core.files.atomic import atomic_write_bytes
 from cutout_app.core.files.filelock import remove_stale_files
@@ -53,6 +60,45 @@ from cutout_app.core.files.regular import open_regular
 
 #: More windows than this on one photo share the last slot's number range no further.
 MAX_SLOTS = 64
+#: The journal kind of each kind of :class:`EditRecord` (every other kind is an edit).
+_RECORD_KINDS = {"undo": "undo", "redo": "redo"}
+
+
+@dataclass(frozen=True)
+class JournalHistory:
+    """The undo history that a new generation writes, so that a restore gives back the same undo and redo.
+
+    ``undo``: the steps undo can take back, oldest first, each with the click tool's guidance after it (a
+    JSON-ready object); ``redo``: the steps redo can bring back, the next one first, each with its guidance;
+    ``base_guidance``: the guidance before the first undo step. Steps beyond
+    :func:`~cutout_app.core.editing.journal_format.history_budget` (the oldest first) join the base.
+    """
+
+    undo: Sequence[tuple[HistoryStep, Any]] = ()
+    redo: Sequence[tuple[HistoryStep, Any]] = ()
+    base_guidance: Any = None
+
+    def within_budget(self) -> tuple[list[tuple[HistoryStep, Any]], list[tuple[HistoryStep, Any]], Any]:
+        """The undo steps, the redo steps and the base guidance that fit the history budget and undo's step limit:
+        the newest undo steps first, then the next redo steps (a redo step costs twice: it is written as an edit
+        and as its undo)."""
+        room = journal_format.history_budget()
+        undo: list[tuple[HistoryStep, Any]] = []
+        base_guidance = self.base_guidance
+        for index in range(len(self.undo) - 1, -1, -1):
+            area = self.undo[index][0].rect.area
+            if area > room or len(undo) == MAX_UNDO_STEPS:
+                base_guidance = self.undo[index][1]  # this step and the older ones join the base
+                break
+            room -= area
+            undo.insert(0, self.undo[index])
+        redo: list[tuple[HistoryStep, Any]] = []
+        for step in self.redo[:MAX_UNDO_STEPS]:
+            if 2 * step[0].rect.area > room:
+                break
+            room -= 2 * step[0].rect.area
+            redo.append(step)
+        return undo, redo, base_guidance
 
 
 class AutosaveJournal:
@@ -75,6 +121,7 @@ class AutosaveJournal:
         self._count = 0  # records in the current journal file (mask and guidance)
         self._counted = False  # whether the header has a record count to keep up to date
         self.records_since_snapshot = 0
+        self._replay_bytes: int | None = None  # mask content in the current journal (None: not read yet)
         meta = read_meta(folder)
         if meta is not None and key.matches(meta):
             self._meta = meta
@@ -173,9 +220,21 @@ class AutosaveJournal:
         self.records_since_snapshot = len(recovered.steps)
         return recovered.soft, recovered.settings
 
+    def has_room(self, nbytes: int) -> bool:
+        """Whether a record of ``nbytes`` of mask content still fits this generation's journal (what a restore reads);
+        if not, start a new generation (:meth:`snapshot`) instead of appending it."""
+        if self._meta is None:
+            return True
+        if self._replay_bytes is None:
+            self._append_handle()  # reads what the journal holds
+        assert self._replay_bytes is not None
+        return self._replay_bytes + nbytes <= journal_format.MAX_REPLAY_BYTES
+
     # ------------------------------------------------------------------ writing
-    def start(self, soft: np.ndarray, settings: dict[str, Any] | None = None, guidance: Any = None) -> None:
-        """Begin a new autosave from ``soft`` (base snapshot, journal with ``guidance``) with the given view settings."""
+    def start(self, soft: np.ndarray, settings: dict[str, Any] | None = None, guidance: Any = None,
+              history: JournalHistory | None = None) -> None:
+        """Begin a new autosave of ``soft`` with the given view settings: a base snapshot and a journal holding
+        ``history`` (the base is then the mask before its oldest undo step) and ``guidance`` (the clicks now)."""
         old = self._meta or read_meta(self.folder) or {}
         meta = {
             "format": META_FORMAT,
@@ -187,17 +246,17 @@ class AutosaveJournal:
             "created": time.time(),
             "generation": int(old.get("generation", 0)) + 1 if isinstance(old.get("generation"), int) else 1,
         }
-        self._write_generation(soft, meta, guidance)
+        self._write_generation(soft, meta, guidance, history)
 
-    def snapshot(self, soft: np.ndarray, guidance: Any = None) -> None:
-        """Compact: make ``soft`` the new base and start the journal over from ``guidance`` (settings, times and
-        the export mark are kept)."""
+    def snapshot(self, soft: np.ndarray, guidance: Any = None, history: JournalHistory | None = None) -> None:
+        """Compact: a new generation of ``soft`` (its base, and a journal holding ``history`` and ``guidance``, as
+        :meth:`start` writes them); settings, times and the export mark are kept."""
         if self._meta is None:
             raise RuntimeError("snapshot() before start()")
         meta = dict(self._meta)
         meta["shape"] = [int(soft.shape[0]), int(soft.shape[1])]
         meta["generation"] = int(meta["generation"]) + 1
-        self._write_generation(soft, meta, guidance)
+        self._write_generation(soft, meta, guidance, history)
 
     def update_settings(self, settings: dict[str, Any]) -> None:
         """Store new view settings (threshold, softness...) with the autosave."""
@@ -217,16 +276,19 @@ class AutosaveJournal:
         self._write_meta(meta)
         self._meta = meta
 
-    def append(self, rect: Rect | tuple[int, int, int, int], after: np.ndarray) -> None:
-        """Append one region diff (``after`` = the mask's new content inside ``rect``), flushed and fsync'd."""
+    def append(self, rect: Rect | tuple[int, int, int, int], after: np.ndarray, kind: str = "edit") -> None:
+        """Append one region diff (``after`` = the mask's new content inside ``rect``) made by an edit, an undo or a
+        redo (``kind``), flushed and fsync'd."""
         if self._meta is None:
             raise RuntimeError("append() before start()")
         rect = rect if isinstance(rect, Rect) else Rect(*(int(v) for v in rect))
         h, w = self._meta["shape"]
         if after.dtype != np.uint8 or after.shape != (rect.h, rect.w) or rect.empty or rect.clip(h, w) != rect:
             raise ValueError(f"bad journal record: rect {rect} with {after.dtype} {after.shape} on a {h}x{w} mask")
-        self._write_record(journal_format.mask_record(rect, np.ascontiguousarray(after).tobytes()))
+        self._write_record(journal_format.mask_record(rect, np.ascontiguousarray(after).tobytes(), kind))
         self.records_since_snapshot += 1
+        if self._replay_bytes is not None:
+            self._replay_bytes += rect.area
 
     def append_guidance(self, guidance: Any) -> None:
         """Append the click tool's guidance (a JSON-ready object) as it is after the last mask record."""
@@ -235,11 +297,12 @@ class AutosaveJournal:
         self._write_record(journal_format.guidance_record(guidance))
 
     def record(self, rec: EditRecord) -> None:
-        """Journal an :class:`EditRecord` from the mask's listener: whole-mask changes become a snapshot."""
-        if rec.full:
+        """Journal an :class:`EditRecord` from the mask's listener, as an edit, an undo or a redo; a whole-mask change
+        that no longer fits the journal becomes a new generation (without the history: the window passes it)."""
+        if rec.full and not self.has_room(rec.rect.area):
             self.snapshot(rec.after)
         else:
-            self.append(rec.rect, rec.after)
+            self.append(rec.rect, rec.after, _RECORD_KINDS.get(rec.kind, "edit"))
 
     def close(self) -> None:
         """Close the journal and let other windows have it (the autosave stays on disk)."""
@@ -329,6 +392,7 @@ class AutosaveJournal:
             fh.seek(found.end)
             self._file = fh
             self._count = len(found.entries)
+            self._replay_bytes = sum(entry.rect.area for entry in found.entries if entry.rect is not None)
             self._counted = found.version == journal_format.VERSION
             if self._counted:
                 os.pwrite(fh.fileno(), journal_format.COUNT.pack(self._count), journal_format.COUNT_OFFSET)
@@ -352,9 +416,11 @@ class AutosaveJournal:
         meta = dict(meta, updated=time.time())
         atomic_write_bytes(self.folder / META_NAME, json.dumps(meta, indent=1).encode("utf-8"))
 
-    def _write_generation(self, soft: np.ndarray, meta: dict[str, Any], guidance: Any) -> None:
+    def _write_generation(self, soft: np.ndarray, meta: dict[str, Any], guidance: Any,
+                          history: JournalHistory | None = None) -> None:
         if soft.dtype != np.uint8 or soft.ndim != 2:
             raise ValueError(f"soft mask must be 2-D uint8, got {soft.dtype} {soft.shape}")
+        base, records, replay_bytes = _generation_records(soft, guidance, history)
         self._close_file()
         self._hold()
         try:
@@ -362,19 +428,49 @@ class AutosaveJournal:
         except OSError as exc:
             raise ExportError(f"Cannot create the autosave folder '{self.folder}': {exc.strerror or exc}") from exc
         gen = meta["generation"]
-        ok, png = cv2.imencode(".png", np.ascontiguousarray(soft), [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        ok, png = cv2.imencode(".png", np.ascontiguousarray(base), [cv2.IMWRITE_PNG_COMPRESSION, 1])
         if not ok:
             raise ExportError("Cannot encode the autosave snapshot")
-        first = [journal_format.guidance_record(guidance)] if guidance is not None else []
         atomic_write_bytes(base_path(self.folder, gen), png.tobytes())
-        atomic_write_bytes(journal_path(self.folder, gen), journal_format.header_bytes(gen, len(first)) + b"".join(first))
+        atomic_write_bytes(journal_path(self.folder, gen), journal_format.header_bytes(gen, len(records)) + b"".join(records))
         self._write_meta(meta)  # the commit point
         self._meta = dict(meta)
         self.records_since_snapshot = 0
+        self._replay_bytes = replay_bytes
         for stale in list(self.folder.glob("base.*.png")) + list(self.folder.glob("journal.*.bin")):
             if stale.name not in (base_path(self.folder, gen).name, journal_path(self.folder, gen).name):
                 stale.unlink(missing_ok=True)
         remove_stale_files(self.folder)  # temporary files of a writer that was killed
+
+
+def _generation_records(soft: np.ndarray, guidance: Any, history: JournalHistory | None
+                        ) -> tuple[np.ndarray, list[bytes], int]:
+    """A new generation of ``soft``: its base, its journal's records and the mask content they hold.
+
+    Without a history the base is ``soft`` and the journal holds ``guidance`` only. With one, the base is ``soft``
+    with the kept undo steps taken back, and the journal holds each undo step (an edit) with its guidance, each
+    redo step as an edit and then, last first, as its undo, and ``guidance``."""
+    if history is None:
+        return soft, ([journal_format.guidance_record(guidance)] if guidance is not None else []), 0
+    undo, redo, base_guidance = history.within_budget()
+    base = soft.copy()
+    for step, _ in reversed(undo):
+        base[step.rect.slices] = step.before()
+    records: list[bytes] = []
+    written = base_guidance
+    if base_guidance is not None:
+        records.append(journal_format.guidance_record(base_guidance))
+    for step, step_guidance in [*undo, *redo]:
+        records.append(journal_format.packed_mask_record(step.rect, step.after_zlib()))
+        if step_guidance is not None and step_guidance != written:
+            records.append(journal_format.guidance_record(step_guidance))
+            written = step_guidance
+    for step, _ in reversed(redo):
+        records.append(journal_format.mask_record(step.rect, np.ascontiguousarray(step.before()).tobytes(), "undo"))
+    if guidance is not None:
+        records.append(journal_format.guidance_record(guidance))
+    replay_bytes = sum(step.rect.area for step, _ in undo) + 2 * sum(step.rect.area for step, _ in redo)
+    return base, records, replay_bytes
 
 
 def cleanup_stale(data_dir: str | os.PathLike[str] | None = None, max_age_days: float = 30.0) -> int:

@@ -5,8 +5,10 @@ that edited it: :mod:`cutout_app.core.editing.autosave_slots`), newest first, ea
 :class:`RestoreInfo`. :meth:`RestoreInfo.recover` never raises for damaged files: it restores what can
 be restored and says in :attr:`Recovered.notes` what could not, including edits that went missing
 without leaving a trace in what remains (a journal cut at a record boundary, emptied or deleted, a lost
-description file). The restored history (:attr:`Recovered.steps`) lets undo step back through the
-restored edits down to the base image, each with the clicks and strokes it had.
+description file). The restored history is the one the user had: :attr:`Recovered.steps` lets undo step back
+through the restored edits down to the base image, each with the clicks and strokes it had, and
+:attr:`Recovered.redo` holds what the user had undone, for redo (a journal of undo and redo records is
+replayed as undo and redo; one whose undo records do not follow its edits is restored as plain edits).
 """
 
 from __future__ import annotations
@@ -75,8 +77,9 @@ class Recovered:
     ``soft`` is the mask (None: nothing could be restored), ``settings`` the view settings without bad
     values, ``notes`` says in words what was lost or replaced, and ``damaged`` whether the autosave's
     files are damaged (then set it aside and start afresh). ``base`` and ``steps`` are the same mask as
-    a history: the base image, then each edit; ``base_guidance`` and ``guidance`` the clicks and strokes
-    at the base and at the end.
+    a history: the base image, then each edit undo can take back; ``base_guidance`` and ``guidance`` the
+    clicks and strokes at the base and at the end. ``redo`` are the steps the user had undone, the next to
+    redo first: applied in order on ``soft`` they give the mask as it was before those undos.
     """
 
     soft: np.ndarray | None
@@ -87,6 +90,7 @@ class Recovered:
     steps: tuple[RestoredStep, ...] = ()
     base_guidance: Guidance = field(default_factory=Guidance)
     guidance: Guidance = field(default_factory=Guidance)
+    redo: tuple[RestoredStep, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,8 @@ class RestoreInfo:
             base = read_base(self.folder, gen, shape, read)
         except CutoutError as exc:
             return Recovered(None, settings, (Note(_BASE, problem=str(exc)), *notes), damaged=True)
-        steps, base_guidance, guidance, lost = _replay(self.folder, gen, base, self.updated)
+        history, lost = _replay(self.folder, gen, base, self.updated)
+        steps, base_guidance = history.undo, history.base_guidance
         if len(steps) > MAX_UNDO_STEPS:  # undo keeps no more steps than this: the older edits join the base
             for step in steps[:-MAX_UNDO_STEPS]:
                 base[step.rect.slices] = step.after
@@ -158,8 +163,9 @@ class RestoreInfo:
         soft = base.copy()
         for step in steps:
             soft[step.rect.slices] = step.after
+        redo = tuple(reversed(history.redo[-MAX_UNDO_STEPS:]))
         return Recovered(soft, settings, (*lost, *notes), damaged or bool(lost), base, tuple(steps), base_guidance,
-                         guidance)
+                         history.guidance, redo)
 
     def journal(self) -> AutosaveJournal:
         """This autosave's journal, held for this window, to continue after restoring (or to discard it).
@@ -175,15 +181,63 @@ def _when(seconds: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds)) if seconds > 0 else "?"
 
 
-def _replay(folder: Path, gen: int, base: np.ndarray, updated: float
-            ) -> tuple[list[RestoredStep], Guidance, Guidance, list[Note]]:
-    """The journal of ``gen`` as steps on ``base``, the guidance at the base and at the end, and what was lost."""
+@dataclass
+class _History:
+    """An undo history as a journal is replayed: the undo stack on the base (oldest first), the redo stack (the next
+    to redo last), the guidance at the base and now."""
+
+    undo: list[RestoredStep] = field(default_factory=list)
+    redo: list[RestoredStep] = field(default_factory=list)
+    base_guidance: Guidance = field(default_factory=Guidance)
+    guidance: Guidance = field(default_factory=Guidance)
+
+    def edit(self, rect: Rect, after: np.ndarray) -> None:
+        self.undo.append(RestoredStep(rect, after, self.guidance))
+        self.redo.clear()
+
+    def undo_step(self, rect: Rect) -> bool:
+        """Take back the last step if it is at ``rect``; False (nothing changed) if there is none there."""
+        if not self.undo or self.undo[-1].rect != rect:
+            return False
+        self.redo.append(self.undo.pop())
+        self.guidance = self.undo[-1].guidance if self.undo else self.base_guidance
+        return True
+
+    def redo_step(self, rect: Rect, after: np.ndarray) -> bool:
+        """Bring back the next undone step if it is this one; False (nothing changed) if it is not."""
+        if not self.redo or self.redo[-1].rect != rect or not np.array_equal(self.redo[-1].after, after):
+            return False
+        self.undo.append(self.redo.pop())
+        self.guidance = self.undo[-1].guidance
+        return True
+
+    def set_guidance(self, guidance: Guidance) -> None:
+        self.guidance = guidance
+        if self.undo:
+            self.undo[-1] = RestoredStep(self.undo[-1].rect, self.undo[-1].after, guidance)
+        else:
+            self.base_guidance = guidance
+
+    def applied(self, base: np.ndarray) -> np.ndarray:
+        """``base`` with the undo stack's steps applied: the mask this history stands at."""
+        soft = base.copy()
+        for step in self.undo:
+            soft[step.rect.slices] = step.after
+        return soft
+
+
+def _replay(folder: Path, gen: int, base: np.ndarray, updated: float) -> tuple[_History, list[Note]]:
+    """The journal of ``gen`` as an undo history on ``base``, and what was lost.
+
+    Undo and redo records are replayed as undo and redo where they follow the edits before them; one that does not
+    (its step is older than the base, or the journal was not written by this rule) is one more edit. If what the
+    history stands at is not what the journal's records leave, every record is an edit, in order, as they are."""
     height, width = base.shape
     try:
         data = read_journal(folder, gen)
     except OSError:
         when = _when(os.path.getmtime(folder / f"base.{gen}.png")) if (folder / f"base.{gen}.png").exists() else "?"
-        return [], Guidance(), Guidance(), [Note(_NO_JOURNAL, time=when)]
+        return _History(), [Note(_NO_JOURNAL, time=when)]
     scan = journal_format.scan(data, gen, (height, width))
     lost: list[Note] = []
     if scan.problem is not None:
@@ -194,24 +248,30 @@ def _replay(folder: Path, gen: int, base: np.ndarray, updated: float
         lost.append(Note(_TORN, count=scan.left))
     if scan.missing:
         lost.append(Note(_MISSING, count=scan.missing))
-    steps: list[RestoredStep] = []
-    base_guidance = current = Guidance()
+    history, flat = _History(), _History()  # as undo and redo; every record an edit
+    last = base.copy()  # what the records leave
     for entry in scan.entries:
         if entry.is_mask:
             assert entry.rect is not None and entry.after is not None
             after = np.frombuffer(entry.after, np.uint8).reshape(entry.rect.h, entry.rect.w)
-            steps.append(RestoredStep(entry.rect, after, current))
+            last[entry.rect.slices] = after
+            flat.edit(entry.rect, after)
+            if entry.kind == "undo" and history.undo_step(entry.rect):
+                continue
+            if entry.kind == "redo" and history.redo_step(entry.rect, after):
+                continue
+            history.edit(entry.rect, after)
             continue
         try:
-            current = guidance_from_json(entry.guidance, height, width)
+            guidance = guidance_from_json(entry.guidance, height, width)
         except ValueError as exc:
             lost.append(Note(_BAD_CLICKS, reason=str(exc)))
             break
-        if steps:
-            steps[-1] = RestoredStep(steps[-1].rect, steps[-1].after, current)
-        else:
-            base_guidance = current
-    return steps, base_guidance, current, lost
+        history.set_guidance(guidance)
+        flat.set_guidance(guidance)
+    if not np.array_equal(history.applied(base), last):
+        return flat, lost
+    return history, lost
 
 
 def describe(folder: Path, key: PhotoKey, data_dir: Path | None) -> RestoreInfo | None:

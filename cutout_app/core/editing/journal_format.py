@@ -8,8 +8,10 @@ A journal file is a header, then append-only records:
   still read.
 - record: ``magic x y w h payload_len crc32`` (little-endian u32s), then ``payload_len`` bytes of
   zlib data; the CRC covers the header fields before it and the payload. ``CREC`` records hold the
-  mask's new content inside the rectangle (``w * h`` bytes); ``CGDN`` records hold the click tool's
-  guidance after that edit, as JSON (x, y, w, h are 0).
+  mask's new content inside the rectangle (``w * h`` bytes) after an edit; ``CUND`` and ``CRDO`` records
+  the same after an undo or a redo (what the rectangle holds then), so that a restore rebuilds the undo
+  and redo history the user had; ``CGDN`` records hold the click tool's guidance after the record before
+  it, as JSON (x, y, w, h are 0).
 
 Reading stops at the first record that is torn, corrupt or impossible for the mask's shape; the scan
 says how many bytes were left and how many records the header promised. What a journal may cost to read
@@ -38,7 +40,12 @@ COUNT_OFFSET = _HEADER_V1.size
 COUNT = struct.Struct("<Q")
 RECORD = struct.Struct("<4sIIIIII")  # magic, x, y, w, h, payload_len, crc32
 MASK_MAGIC = b"CREC"
+UNDO_MAGIC = b"CUND"
+REDO_MAGIC = b"CRDO"
 GUIDANCE_MAGIC = b"CGDN"
+#: The kind of each mask record's magic: an edit, an undo or a redo.
+MASK_KINDS = {MASK_MAGIC: "edit", UNDO_MAGIC: "undo", REDO_MAGIC: "redo"}
+_MAGIC_OF_KIND = {kind: magic for magic, kind in MASK_KINDS.items()}
 #: A stored guidance larger than this (uncompressed) is not one.
 MAX_GUIDANCE_BYTES = 64 * 1024 * 1024
 #: The most mask content (inflated bytes) read from one journal: what undo can hold at most, uncompressed.
@@ -47,20 +54,35 @@ MAX_REPLAY_BYTES = MAX_UNDO_BYTES
 MAX_JOURNAL_BYTES = MAX_REPLAY_BYTES
 
 
+def history_budget() -> int:
+    """The most mask content (inflated bytes) of undo history that a new generation writes: half the replay budget,
+    so that the edits appended after it have room before the next generation."""
+    return MAX_REPLAY_BYTES // 2
+
+
 def header_bytes(generation: int, count: int = 0) -> bytes:
     """The header of a new (version 2) journal of ``generation`` holding ``count`` records."""
     return HEADER.pack(MAGIC, VERSION, generation, count)
 
 
-def _record(magic: bytes, rect: Rect, raw: bytes) -> bytes:
-    payload = zlib.compress(raw, 1)
+def _packed(magic: bytes, rect: Rect, payload: bytes) -> bytes:
     head = RECORD.pack(magic, rect.x, rect.y, rect.w, rect.h, len(payload), 0)[:-4]
     return head + struct.pack("<I", zlib.crc32(payload, zlib.crc32(head))) + payload
 
 
-def mask_record(rect: Rect, after: bytes) -> bytes:
-    """A record of the mask's new content ``after`` (``rect.w * rect.h`` bytes) inside ``rect``."""
-    return _record(MASK_MAGIC, rect, after)
+def _record(magic: bytes, rect: Rect, raw: bytes) -> bytes:
+    return _packed(magic, rect, zlib.compress(raw, 1))
+
+
+def mask_record(rect: Rect, after: bytes, kind: str = "edit") -> bytes:
+    """A record of the mask's new content ``after`` (``rect.w * rect.h`` bytes) inside ``rect``, after an edit, an
+    undo or a redo (``kind``)."""
+    return _record(_MAGIC_OF_KIND[kind], rect, after)
+
+
+def packed_mask_record(rect: Rect, payload: bytes, kind: str = "edit") -> bytes:
+    """:func:`mask_record` of content already compressed by zlib (``payload``)."""
+    return _packed(_MAGIC_OF_KIND[kind], rect, payload)
 
 
 def guidance_record(guidance: Any) -> bytes:
@@ -70,11 +92,13 @@ def guidance_record(guidance: Any) -> bytes:
 
 @dataclass(frozen=True)
 class Entry:
-    """One sound record: a mask region (``rect`` and its ``after`` bytes) or a guidance (``guidance``)."""
+    """One sound record: a mask region (``rect``, its ``after`` bytes and its ``kind``: "edit", "undo" or "redo") or
+    a guidance (``guidance``)."""
 
     rect: Rect | None = None
     after: bytes | None = None
     guidance: Any = None
+    kind: str = "edit"
 
     @property
     def is_mask(self) -> bool:
@@ -147,12 +171,12 @@ def scan(data: bytes, generation: int, shape: tuple[int, int]) -> Scan:
         magic, x, y, w, h, length, crc = RECORD.unpack_from(data, offset)
         start = offset + RECORD.size
         end = start + length
-        if magic not in (MASK_MAGIC, GUIDANCE_MAGIC) or end > len(data):
+        if (magic not in MASK_KINDS and magic != GUIDANCE_MAGIC) or end > len(data):
             break
         payload = data[start:end]
         if zlib.crc32(payload, zlib.crc32(data[offset : offset + RECORD.size - 4])) != crc:
             break
-        if magic == MASK_MAGIC:
+        if magic in MASK_KINDS:
             rect = Rect(x, y, w, h)
             if rect.empty or rect.clip(height, width) != rect:
                 break
@@ -163,7 +187,7 @@ def scan(data: bytes, generation: int, shape: tuple[int, int]) -> Scan:
             raw = _inflate(payload, w * h)
             if raw is None or len(raw) != w * h:
                 break
-            out.entries.append(Entry(rect=rect, after=raw))
+            out.entries.append(Entry(rect=rect, after=raw, kind=MASK_KINDS[magic]))
         else:
             raw = _inflate(payload, MAX_GUIDANCE_BYTES)
             try:

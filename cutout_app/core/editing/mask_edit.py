@@ -71,6 +71,33 @@ class _Blob:
         return len(self.data)
 
 
+class HistoryStep:
+    """One step of the undo history, as the autosave writes it: its ``rect`` and the mask's content inside it
+    before and after the step, decompressed only when asked for."""
+
+    __slots__ = ("_step",)
+
+    def __init__(self, step: _UndoStep) -> None:
+        self._step = step
+
+    @property
+    def rect(self) -> Rect:
+        return self._step.rect
+
+    def before(self) -> np.ndarray:
+        """The content of ``rect`` before the step (uint8, read-only)."""
+        return self._step.before.array()
+
+    def after(self) -> np.ndarray:
+        """The content of ``rect`` after the step (uint8, read-only)."""
+        return self._step.after.array()
+
+    def after_zlib(self) -> bytes:
+        """:meth:`after` compressed by zlib at level 1 (the undo history keeps large steps so already)."""
+        blob = self._step.after
+        return blob.data if blob.compressed else zlib.compress(blob.data, 1)
+
+
 @dataclass
 class _UndoStep:
     kind: str
@@ -180,6 +207,14 @@ class EditableMask:
     def in_stroke(self) -> bool:
         """True between :meth:`begin_stroke` and :meth:`end_stroke`."""
         return self._in_stroke
+
+    def undo_steps(self) -> list[HistoryStep]:
+        """The steps undo can take back, oldest first (the last is the next one undone)."""
+        return [HistoryStep(step) for step in self._undo]
+
+    def redo_steps(self) -> list[HistoryStep]:
+        """The steps redo can bring back, the next one redone first."""
+        return [HistoryStep(step) for step in reversed(self._redo)]
 
     @property
     def undo_bytes(self) -> int:
