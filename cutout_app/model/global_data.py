@@ -43,7 +43,7 @@ from cutout_app.core.datasets import (
     paste_subjects,
     regions,
 )
-from cutout_app.core.files import read_image, read_labels
+from cutout_app.core.files import DecoderPool
 from cutout_app.core.inference import Click
 from cutout_app.model.tile_data import read_pair
 
@@ -111,19 +111,20 @@ def fit_long_side(
 
 
 def load_set(pairs: Sequence[Pair], max_side: int, threads: int = 2, labels: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Decode every pair and keep it in memory (uint8), shrunk to long side ``max_side`` where larger.
+    """Decode every pair (in decoder children, ``threads`` at a time) and keep it in memory (uint8), shrunk to long
+    side ``max_side`` where larger.
 
     ``labels``: the pairs' masks are label maps (``core.datasets.parts``), read and shrunk as labels."""
 
     def load(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
         if not labels:
-            return fit_long_side(*read_pair(pair), max_side, shrink_only=True)
-        rgb, label_map = np.ascontiguousarray(read_image(pair.image).rgb8()), read_labels(pair.mask)
+            return fit_long_side(*read_pair(pair, decoders), max_side, shrink_only=True)
+        rgb, label_map = np.ascontiguousarray(decoders.read(pair.image).rgb8()), decoders.read_labels(pair.mask)
         if label_map.shape != rgb.shape[:2]:
             label_map = cv2.resize(label_map, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_NEAREST)
         return fit_long_side(rgb, label_map, max_side, shrink_only=True, nearest=True)
 
-    with ThreadPoolExecutor(max(1, threads)) as pool:
+    with DecoderPool() as decoders, ThreadPoolExecutor(max(1, threads)) as pool:
         return list(pool.map(load, pairs))
 
 

@@ -5,6 +5,8 @@ valid-padded U-Net the target is the centre of the mask that the output covers. 
 fourth channel holds a coarse mask made by degrading the true one (``model.degrade``), as the global
 pass's upsampled probability will be at run time, or, given the trained global net, that net's own
 probability for the photo, computed once when the photos are decoded. The loader's workers only crop and resize uint8 pixels.
+Photos and masks are decoded in decoder children (``core.files.DecoderPool``: one per reading thread), with the
+limits of a photo the window opens: a hostile file in a training folder is that file's error, never the run's.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from torch.utils.data import Dataset
 
 from cutout_app.core.datasets import Pair
 from cutout_app.core.errors import ImageReadError
-from cutout_app.core.files import read_image, read_mask
+from cutout_app.core.files import DecoderPool
 from cutout_app.core.inference import GlobalNet
 from cutout_app.model.degrade import degrade_mask
 
@@ -28,10 +30,16 @@ from cutout_app.model.degrade import degrade_mask
 SCALE_RANGE = (0.5, 1.5)
 
 
-def read_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
-    """The pair's RGB uint8 photo and uint8 mask; raises :class:`ImageReadError` if they differ in size."""
-    rgb = np.ascontiguousarray(read_image(pair.image).rgb8())
-    mask = read_mask(pair.mask)
+#: The decoder children of this process's reads outside :func:`read_all` and :func:`load_set` (a data-loader worker's).
+_SHARED = DecoderPool()
+
+
+def read_pair(pair: Pair, decoders: DecoderPool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The pair's RGB uint8 photo and uint8 mask, decoded in ``decoders``' children (default: this process's own);
+    raises :class:`ImageReadError` for a file that cannot be read, or if they differ in size."""
+    decoders = decoders or _SHARED
+    rgb = np.ascontiguousarray(decoders.read(pair.image).rgb8())
+    mask = decoders.read_mask(pair.mask)
     if mask.shape != rgb.shape[:2]:
         raise ImageReadError(pair.mask, f"mask is {mask.shape[1]}x{mask.shape[0]} but its photo is {rgb.shape[1]}x{rgb.shape[0]}")
     return rgb, mask
@@ -42,13 +50,13 @@ def read_all(pairs: Sequence[Pair], threads: int, global_net: GlobalNet | None =
     global net's probability for it (automatic mode, at the photo's size, 0..255)."""
 
     def read(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
-        rgb, mask = read_pair(pair)
+        rgb, mask = read_pair(pair, decoders)
         if global_net is None:
             return rgb, mask
         prob = global_net.predict(rgb).upsampled()
         return np.dstack([rgb, np.clip(prob * 255.0 + 0.5, 0, 255).astype(np.uint8)]), mask
 
-    with ThreadPoolExecutor(max(1, threads)) as pool:
+    with DecoderPool() as decoders, ThreadPoolExecutor(max(1, threads)) as pool:
         return list(pool.map(read, pairs))
 
 

@@ -2,7 +2,8 @@
 
 - ``imageio``: decoding JPEG, PNG, WebP, BMP and TIFF with EXIF orientation, size and sanity checks;
   ``headers``: the header scanners it relies on (they never raise anything but their own error);
-- ``safe_decode``: decoding untrusted photos in an isolated child process;
+- ``safe_decode``: decoding untrusted photos in an isolated child process; ``decoder_pool``: a child per
+  reading thread (training's thousands of pairs);
 - ``icc``: colour profiles carried from the photo to the PNG;
 - ``export``: the cut-out as a PNG (transparent, on a colour, or the mask), on disk or in memory;
   ``export_options``: what it makes, and colours written as text;
@@ -21,6 +22,7 @@ _MODULES = {
     "imageio": ["MAX_FILE_BYTES", "Photo", "SUPPORTED_EXTENSIONS", "decode_image", "is_supported_image", "read_image", "read_labels", "read_mask"],
     "headers": ["Header", "HeaderError", "exif_orientation", "scan_header", "sniff_format"],
     "safe_decode": ["DECODER_CRASHED", "DecoderProcess", "read_image_protected"],
+    "decoder_pool": ["DecoderPool"],
     "export": ["compose", "encode_result", "export_alpha", "export_result"],
     "export_options": ["ExportMode", "ExportOptions", "parse_colour"],
     "destination": ["check_destination", "output_path_for"],
@@ -46,4 +48,5 @@ if TYPE_CHECKING:
     from cutout_app.core.files.imageio import MAX_FILE_BYTES, SUPPORTED_EXTENSIONS, Photo, decode_image, is_supported_image, read_image, read_labels, read_mask  # noqa: F401
     from cutout_app.core.files.names import CUTOUT_SUFFIX, MAX_NAME_BYTES, cutout_path, fit_name, is_cutout_path, name_bytes  # noqa: F401
     from cutout_app.core.files.png_writer import encode_png  # noqa: F401
+    from cutout_app.core.files.decoder_pool import DecoderPool  # noqa: F401
     from cutout_app.core.files.safe_decode import DECODER_CRASHED, DecoderProcess, read_image_protected  # noqa: F401

@@ -14,7 +14,7 @@ so nothing is left behind when either process is killed. The child dies with its
 request pipe for the parent's end closing (and on Linux also asks the kernel for SIGKILL when its parent
 goes), so a ``kill -9`` of cutout leaves no decoder running.
 
-Protocol: the child says ``{"ready": true}``, then answers each ``{"path": ..., "kind": "photo"|"mask"}``
+Protocol: the child says ``{"ready": true}``, then answers each ``{"path": ..., "kind": "photo"|"mask"|"labels"}``
 (one JSON object per line) with ``{"ok": true, "shape": [...], "dtype": "uint8", "icc": ..., "bytes": N}``
 followed by the N bytes of the pixels, or with ``{"ok": false, "reason": "..."}``.
 """
@@ -118,6 +118,12 @@ class DecoderProcess:
         """Read a ground-truth mask like :func:`cutout_app.core.files.imageio.read_mask`, in the child process,
         with the same limits and errors as :meth:`read`."""
         _, pixels = self._request(Path(path), "mask", cancel)
+        return pixels
+
+    def read_labels(self, path: str | Path, cancel: CancelToken | None = None) -> np.ndarray:
+        """Read a label map like :func:`cutout_app.core.files.imageio.read_labels` (values as stored), in the child
+        process, with the same limits and errors as :meth:`read`."""
+        _, pixels = self._request(Path(path), "labels", cancel)
         return pixels
 
     def _request(self, path: Path, kind: str, cancel: CancelToken | None) -> tuple[dict[str, Any], Any]:
@@ -373,6 +379,8 @@ def _serve() -> None:
         try:
             if request.get("kind") == "mask":
                 pixels, icc = imageio.read_mask(request["path"]), None
+            elif request.get("kind") == "labels":
+                pixels, icc = imageio.read_labels(request["path"]), None
             else:
                 photo = imageio.read_image(request["path"])
                 pixels, icc = photo.pixels, photo.icc_profile
