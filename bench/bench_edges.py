@@ -20,15 +20,24 @@ photo and mask read included). Linux only (peak RSS from /proc).
     python bench/bench_edges.py --count 4 --no-timing
     python bench/bench_edges.py --softness-sweep     # the default alpha at softness 0.1 .. 1.0
     python bench/bench_edges.py --vs-pymatting --size 2000 2667 --count 2   # decontamination methods side by side
+    python bench/bench_edges.py --too-wide        # the rim rule, on the composites and with the mask 2-4 px too wide
 
 ``--vs-pymatting`` scores cutout's decontamination (blur fusion, ``core/edges/foreground.py``) against
 pymatting's multi-level estimate (which cutout used before), both tile by tile over the band, on three
 alphas per composite: the default one, the same feathered over 10 px, and the matted one.
+
+``--too-wide`` scores the rim rule (``core/edges/rim.py``), the default export with and without it, on the
+composites and on the same with the default alpha dilated by 2-4 px (a model's mask that is too wide on a fuzzy
+subject): besides alpha SAD and gradient error, at the pixels the export makes fully opaque within 3
+guided-filter radii of its outline, the colour error of what they show (against the true subject over a black
+and a white page) and the share of background they hold. The 12 MP timing has the default export without the
+rim rule as a row too.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -44,10 +53,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cutout_app.core.datasets.synthetic import coarse_probability, make_matting_composite  # noqa: E402
-from cutout_app.core.edges.alpha import alpha_from_soft, mask_alpha, refine_mask, to_soft_u8  # noqa: E402
+from cutout_app.core.edges.alpha import alpha_from_soft, default_radius, mask_alpha, refine_mask, to_soft_u8  # noqa: E402
 from cutout_app.core.edges.settings import MaskSettings  # noqa: E402
+from cutout_app.core.edges.rim import trim_rim  # noqa: E402
 from cutout_app.core.edges.trimap_matting import UNKNOWN, band_radius, make_trimap, matte  # noqa: E402
-from cutout_app.core.files.export import compose  # noqa: E402
+from cutout_app.core.files.export import compose, export_alpha  # noqa: E402
 from cutout_app.core.files.export_options import ExportOptions  # noqa: E402
 from cutout_app.core.files.imageio import Photo  # noqa: E402
 from cutout_app.core.table import format_table  # noqa: E402
@@ -102,7 +112,8 @@ def quality(count: int, size: tuple[int, int]) -> list[list[object]]:
         band = make_trimap(base, band_radius(*size)) == UNKNOWN
         truth = ex.alpha / 255.0
         for name, options in CONFIGS.items():
-            alpha = matted if options.matting else base
+            # The export's alpha: matted (once for both matting rows), its opaque rim trimmed when decontaminating.
+            alpha = export_alpha(Photo(ex.image), matted if options.matting else base, dataclasses.replace(options, matting=False))
             rgba = compose(Photo(ex.image), alpha, options)
             seen = (ex.alpha > 0) & (alpha > 0)
             partial = seen & (ex.alpha < 255)
@@ -117,6 +128,43 @@ def quality(count: int, size: tuple[int, int]) -> list[list[object]]:
     return rows
 
 
+def widened(alpha: np.ndarray, px: int) -> np.ndarray:
+    """``alpha`` with its outline ``px`` pixels too far out all round, as a model draws a fuzzy subject."""
+    return cv2.dilate(alpha, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * px + 1, 2 * px + 1)))
+
+
+def rim_scores(ex: object, alpha: np.ndarray, band: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """Alpha SAD and gradient error in ``band``; at the pixels the export makes fully opaque within 3 guided-filter
+    radii of its outline: the colour error of what they show (against the true subject over a black and a white
+    page, averaged) and the share of background they hold (1 - true alpha)."""
+    truth = ex.alpha / 255.0  # type: ignore[attr-defined]
+    near = 3 * default_radius(*alpha.shape)
+    rim = (cv2.dilate((alpha < 255).astype(np.uint8), np.ones((2 * near + 1, 2 * near + 1), np.uint8)) > 0) & (alpha == 255)
+    shown = ex.foreground * truth[..., None]  # type: ignore[attr-defined]
+    error = np.mean([np.abs(rgb[rim].astype(np.float64) - (shown + (1 - truth[..., None]) * page)[rim]).mean()
+                     for page in (0.0, 255.0)])  # fmt: skip
+    return np.array([np.abs(alpha / 255.0 - truth)[band].sum() / 1e3, gradient_error(alpha / 255.0, truth, band) / 1e3,
+                     error, 100 * (1 - truth[rim]).mean()])  # fmt: skip
+
+
+def too_wide(count: int, size: tuple[int, int]) -> list[list[object]]:
+    """The default export with and without the rim rule, on the hair composites and on the same with the mask
+    2-4 px too wide (the default alpha dilated)."""
+    rows = []
+    for kind in ("as made", "2-4 px too wide"):
+        sums = {"decontaminate, no rim rule (before)": np.zeros(4), "decontaminate + rim rule (default)": np.zeros(4)}
+        for seed in range(count):
+            ex = make_matting_composite(*size, np.random.default_rng([2026, seed]))
+            base = app_alpha(ex.image, ex.alpha)
+            if kind != "as made":
+                base = widened(base, 2 + seed % 3)
+            band = make_trimap(base, band_radius(*size)) == UNKNOWN
+            for name, alpha in zip(sums, (base, trim_rim(ex.image, base))):
+                sums[name] += rim_scores(ex, alpha, band, compose(Photo(ex.image), alpha, ExportOptions())[..., :3])
+        rows += [[kind, name, *(f"{v / count:.{d}f}" for v, d in zip(s, (2, 3, 2, 2)))] for name, s in sums.items()]
+    return rows
+
+
 CHILD = r"""
 import json, sys, time
 from pathlib import Path
@@ -127,7 +175,11 @@ from cutout_app.core.files.export_options import ExportOptions
 from cutout_app.core.files.imageio import read_image
 photo = read_image(sys.argv[2])
 alpha = cv2.imread(sys.argv[3], cv2.IMREAD_GRAYSCALE)
-options = ExportOptions(**json.loads(sys.argv[5]))
+settings = json.loads(sys.argv[5])
+if not settings.pop("rim", True):  # the export as it was before the rim rule
+    import cutout_app.core.files.export as export
+    export.trim_rim = lambda rgb, alpha, **_: alpha
+options = ExportOptions(**settings)
 start = time.perf_counter()
 export_result(photo, alpha, Path(sys.argv[4]), options, overwrite=True)
 seconds = time.perf_counter() - start
@@ -183,9 +235,10 @@ def timing(folder: Path) -> list[list[object]]:
     cv2.imwrite(str(mask), app_alpha(ex.image, ex.alpha))
     del ex
     rows = []
-    for name, options in CONFIGS.items():
-        args = json.dumps({"decontaminate": options.decontaminate, "matting": options.matting})
-        command = [sys.executable, "-c", CHILD, str(ROOT), str(photo), str(mask), str(folder / "out.png"), args]
+    runs = [(name, {"decontaminate": options.decontaminate, "matting": options.matting}) for name, options in CONFIGS.items()]
+    runs.insert(1, ("decontaminate, no rim rule (before)", {"decontaminate": True, "matting": False, "rim": False}))
+    for name, settings in runs:
+        command = [sys.executable, "-c", CHILD, str(ROOT), str(photo), str(mask), str(folder / "out.png"), json.dumps(settings)]
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
         result = json.loads(out.splitlines()[-1])
         rows.append([name, f"{result['seconds']:.2f}", f"{result['rss_mb']:.0f}", f"{result['png_mb']:.1f}"])
@@ -199,7 +252,13 @@ def main() -> None:
     parser.add_argument("--no-timing", action="store_true", help="skip the 12 MP timing")
     parser.add_argument("--softness-sweep", action="store_true", help="only the default alpha, at several softness values")
     parser.add_argument("--vs-pymatting", action="store_true", help="only decontamination: cutout's against pymatting's")
+    parser.add_argument("--too-wide", action="store_true", help="only the rim rule: on the composites and with a too wide mask")
     args = parser.parse_args()
+    if args.too_wide:
+        print(f"{args.count} hair composites of {args.size[1]}x{args.size[0]}; opaque rim: alpha full within 3 radii of the outline")
+        print(format_table(["mask", "export", "alpha SAD in band", "gradient error in band", "colour error, opaque rim",
+                            "% background in opaque rim"], too_wide(args.count, tuple(args.size))))  # fmt: skip
+        return
     if args.vs_pymatting:
         print(f"{args.count} hair composites of {args.size[1]}x{args.size[0]}, colour error where 0 < true alpha < 1:")
         print(format_table(["alpha", "decontamination", "colour error"], versus_pymatting(args.count, tuple(args.size))))

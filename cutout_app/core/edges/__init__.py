@@ -5,6 +5,7 @@
   (shrink/grow) and its width in pixels;
 - ``trimap_matting``: alpha matting for hair and fur in a band around the outline;
 - ``foreground``: colour decontamination of partly transparent pixels;
+- ``rim``: the opaque rim of background colour along the outline, made partly transparent before that;
 - ``band_tiles``: tiles over that band, so edge work costs memory per tile;
 - ``matting_library``: the one door to pymatting (imported on first use, thread-safe).
 """
@@ -21,6 +22,7 @@ _MODULES = {
               "to_soft_u8"],
     "edge_shape": ["edge_reach", "shape_edges"],
     "foreground": ["decontaminate"],
+    "rim": ["trim_rim"],
     "trimap_matting": ["BACKGROUND", "SUBJECT", "UNKNOWN", "band_radius", "make_trimap", "matte"],
 }
 
@@ -38,5 +40,6 @@ if TYPE_CHECKING:
     )
     from cutout_app.core.edges.edge_shape import edge_reach, shape_edges  # noqa: F401
     from cutout_app.core.edges.foreground import decontaminate  # noqa: F401
+    from cutout_app.core.edges.rim import trim_rim  # noqa: F401
     from cutout_app.core.edges.settings import MAX_EDGE_PX, MAX_SHIFT_PX, MaskSettings  # noqa: F401
     from cutout_app.core.edges.trimap_matting import BACKGROUND, SUBJECT, UNKNOWN, band_radius, make_trimap, matte  # noqa: F401

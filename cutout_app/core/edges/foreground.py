@@ -224,7 +224,7 @@ def blur_fusion(image: np.ndarray, matte: np.ndarray, sizes: tuple[int, int],
                                   interpolation=cv2.INTER_AREA)) for x in (image, matte)]  # fmt: skip
         means = _pass_means(small[0], small[1], sizes, lambda: far(step))
         # Bilinear, block centres aligned: a pixel's position on the block grid.
-        fg_mean, bg_mean = (_sample(mean, (where[0] + 0.5) / step - 0.5, (where[1] + 0.5) / step - 0.5)
+        fg_mean, bg_mean = (sample_grid(mean, (where[0] + 0.5) / step - 0.5, (where[1] + 0.5) / step - 0.5)
                             for mean in means)  # fmt: skip
     return _fuse(_unit(image[where]), _unit(matte[where])[:, None], fg_mean, bg_mean)
 
@@ -236,7 +236,7 @@ def _unit(values: np.ndarray) -> np.ndarray:
     return values.astype(np.float32) * np.float32(1 / np.iinfo(values.dtype).max)
 
 
-def _sample(grid: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+def sample_grid(grid: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
     """``grid`` (h x w x 3) interpolated bilinearly at the positions (``ys``, ``xs``): N x 3."""
     count = len(ys)
     shape = (-(-count // _SAMPLE_ROW), _SAMPLE_ROW)  # OpenCV's remap takes maps under 32,767 a side

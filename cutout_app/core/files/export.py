@@ -6,9 +6,11 @@ depth, keep its ICC colour profile (:mod:`cutout_app.core.files.icc`), and are w
 (:mod:`cutout_app.core.files.atomic`).
 
 Edges: by default the colours of partly transparent pixels are *decontaminated*, the subject's own
-colour instead of the photo's mix of subject and old background (:mod:`cutout_app.core.edges.foreground`);
-fully transparent pixels are written as 0. Optionally, alpha matting recomputes the alpha along the
-outline from the photo's colours, for hair and fur (:mod:`cutout_app.core.edges.trimap_matting`).
+colour instead of the photo's mix of subject and old background (:mod:`cutout_app.core.edges.foreground`),
+after an opaque rim of background colour along the outline has been made partly transparent
+(:mod:`cutout_app.core.edges.rim`); fully transparent pixels are written as 0. Optionally, alpha matting
+recomputes the alpha along the outline from the photo's colours, for hair and fur
+(:mod:`cutout_app.core.edges.trimap_matting`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import cv2
 import numpy as np
 
 from cutout_app.core.edges.foreground import BandColours, foreground_colours
+from cutout_app.core.edges.rim import trim_rim
 from cutout_app.core.edges.trimap_matting import matte
 from cutout_app.core.errors import ExportError
 from cutout_app.core.files.atomic import atomic_write_bytes, os_error_reason
@@ -64,7 +67,9 @@ def export_alpha(
     cancel: CancelToken | None = None,
 ) -> np.ndarray:
     """The alpha that an export of ``alpha`` holds: with ``options.matting`` recomputed along the outline by
-    :func:`cutout_app.core.edges.trimap_matting.matte`, else ``alpha`` itself.
+    :func:`cutout_app.core.edges.trimap_matting.matte`; with ``options.decontaminate`` (RGBA and BACKGROUND
+    modes) its opaque rim of background colour made partly transparent
+    (:func:`cutout_app.core.edges.rim.trim_rim`); else ``alpha`` itself.
 
     :func:`compose` of it gives the pixels that :func:`encode_result` and :func:`export_result` write.
     Raises ValueError if ``alpha`` is not uint8 of the photo's height and width.
@@ -72,7 +77,9 @@ def export_alpha(
     options = options or ExportOptions()
     _check_alpha(photo, alpha)
     if options.matting:
-        return matte(photo.rgb8(), alpha, progress=progress, cancel=cancel)
+        alpha = matte(photo.rgb8(), alpha, progress=progress, cancel=cancel)
+    if options.decontaminate and options.mode is not ExportMode.MASK:
+        alpha = trim_rim(photo.pixels[:, :, :3], alpha, progress=progress, cancel=cancel)
     return alpha
 
 
