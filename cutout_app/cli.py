@@ -299,11 +299,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _engine(args: argparse.Namespace, threads: int | None = None):
-    """The model of ``args`` on its provider, with ``threads`` (default: ``--threads``) onnxruntime threads."""
+def _engine(args: argparse.Namespace, threads: int | None = None, probe: bool = False):
+    """The model of ``args`` on its provider, with ``threads`` (default: ``--threads``) onnxruntime threads; ``probe``:
+    run each part once first (a model that gives NaN, loops or asks for gigabytes is refused before any photo)."""
     from cutout_app.core.inference import open_model
 
-    engine = open_model(args.model, provider=args.provider, threads=args.threads if threads is None else threads)
+    engine = open_model(args.model, provider=args.provider, threads=args.threads if threads is None else threads,
+                        probe=probe)
     if engine.provider_note:
         print(f"note: {engine.provider_note}", file=sys.stderr)
     return engine
@@ -384,7 +386,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         plan = plan_batch(Path(args.input_dir), args.output_dir, options.recursive, options.overwrite,
                           args.retry_failed)
         workers = args.workers or batch_workers()
-        engine = _engine(args, args.threads or inference_threads(workers))
+        engine = _engine(args, args.threads or inference_threads(workers), probe=True)
         report = run_pipelined(engine, plan, options, progress=ProgressBar("files"), workers=workers)
     print(report.summary())
     print(Manifest(args.output_dir).summary().text())
@@ -401,10 +403,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     print(f"cutout {__version__}, onnxruntime {onnxruntime.__version__}")
     print(f"providers offered: {', '.join(available_providers())}")
-    engine = _engine(args)
-    from cutout_app.core.inference import CutoutModel, check_runs
-
-    check_runs(engine)  # weights that contradict the metadata fail only when they run
+    engine = _engine(args, probe=True)  # weights that contradict the metadata, NaN or a loop fail only when they run
+    from cutout_app.core.inference import CutoutModel
 
     parts = engine.parts if isinstance(engine, CutoutModel) else {"single": engine.info}
     print(f"model: {printable(str(engine.model_path))}, running on {engine.provider}"

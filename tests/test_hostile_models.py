@@ -153,3 +153,39 @@ def test_a_device_given_as_the_model_says_what_it_is(capsys: pytest.CaptureFixtu
     assert main(["info", "--model", "/dev/null"]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert "not a regular file" in err and "does not exist" not in err
+
+
+@pytest.mark.parametrize("make, words", [(nan_model, "NaN"), (infinite_model, "infinite"),
+                                         (lambda p: constant_model(p, MODEL_MEMORY_BYTES // 4 + (64 << 20)),
+                                          "more memory than models may use")])  # fmt: skip
+def test_opening_with_the_probe_refuses_what_only_a_run_shows(tmp_path: Path, make, words: str) -> None:  # noqa: ANN001
+    path = make(tmp_path / "m.onnx")
+    assert open_model(path, "cpu", 1).info.name == "hostile"  # its metadata and declared outputs are sound...
+    with pytest.raises(ModelError, match=words):
+        open_model(path, "cpu", 1, probe=True)  # ...its runs are not
+
+
+def test_the_window_refuses_a_model_whose_probe_fails_and_keeps_one_that_runs(qtbot, tmp_path: Path,
+                                                                               tiny_model_path: Path) -> None:
+    from gui_support import make_settings
+
+    from cutout_app.gui.main_window import MainWindow
+    from cutout_app.gui.prompts import ScriptedPrompter
+
+    checked: dict[str, list[bool]] = {"nan": [], "good": []}
+    prompter = ScriptedPrompter()
+    windows = {}
+    for name, model in (("nan", nan_model(tmp_path / "nan.onnx")), ("good", tiny_model_path)):
+        folder = tmp_path / name
+        folder.mkdir()
+        window = windows[name] = MainWindow(model, settings=make_settings(folder), prompter=prompter)
+        qtbot.addWidget(window)
+        window.model_checked.connect(checked[name].append)
+        assert window.engine is not None  # it opened: the probe runs in the background
+        window.show()
+    qtbot.waitUntil(lambda: bool(checked["nan"] and checked["good"]), timeout=30000)
+    assert checked == {"nan": [False], "good": [True]}
+    nan = windows["nan"]
+    assert nan.engine is None and "NaN" in (nan.model_error or "")  # refused as if it could not be loaded
+    assert any("NaN" in message for _, message in prompter.errors) and not nan.ui_actions.batch.isEnabled()
+    assert windows["good"].engine is not None

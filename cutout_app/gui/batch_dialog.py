@@ -394,7 +394,7 @@ class BatchDialog(QDialog):
             progress(0, len(plan.items))
             workers = batch_workers()
             model = engine if engine is not None or not plan.items else open_model(model_path, provider,
-                                                                                    inference_threads(workers))
+                                                                                    inference_threads(workers), probe=True)
             report = run_pipelined(model, plan, options, progress=progress, cancel=cancel,
                                    on_result=worker.signals.item.emit, workers=workers)
             return report, model, Manifest(out_dir).summary()

@@ -37,6 +37,7 @@ from cutout_app.core.inference import (
     ProviderChoice,
     Segmenter,
     auto_step,
+    check_runs,
     open_model,
     refine_step,
     segment_photo,
@@ -85,6 +86,8 @@ class MainWindow(QMainWindow):
     export_finished = Signal(object)
     #: Copying the cut-out to the clipboard ended: True if it is there.
     copy_finished = Signal(bool)
+    #: The model's probe ended: True if every part ran and gave a finite map, False if it was refused.
+    model_checked = Signal(bool)
 
     def __init__(
         self,
@@ -152,6 +155,7 @@ class MainWindow(QMainWindow):
         self._restore_window()
         if self.model_error:
             QTimer.singleShot(0, self._report_model_error)
+        self._probe_engine()
 
     # ------------------------------------------------------------------ setup
     def _restore_window(self) -> None:
@@ -178,6 +182,30 @@ class MainWindow(QMainWindow):
             self.engine = None
             self.model_error = str(exc)
             log.warning("no model: %s", exc)
+
+    def _probe_engine(self) -> None:
+        """Run each part of the model once, in the background (the window opens without waiting for it): a model
+        that gives NaN, loops past its time budget or asks for more memory than models may use is refused as if
+        it could not be loaded, before the first photo. ``model_checked`` says how it ended."""
+        engine = self.engine
+        if engine is None:
+            return
+        worker = TaskWorker(lambda progress, cancel: check_runs(engine), "probe")
+        worker.signals.succeeded.connect(lambda _: self.model_checked.emit(True))
+        worker.signals.failed.connect(lambda exc, e=engine: self._engine_refused(e, exc))
+        self.workers.start(worker)
+
+    def _engine_refused(self, engine: Segmenter, exc: BaseException) -> None:
+        if engine is self.engine:  # not replaced meanwhile (another provider)
+            self.cancel_task()
+            self.engine, self.model_error = None, str(exc)
+            log.warning("model refused: %s", exc)
+            self.clicks.set_model(None)
+            self.hover.set_model(None)
+            self._show_model()
+            self._update_actions()
+            self._report_model_error()
+        self.model_checked.emit(False)
 
     def _show_model(self) -> None:
         """The model and the provider it really runs on; a fall back from CUDA is said once."""
@@ -668,6 +696,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         if self.model_error:
             self._report_model_error()
+        self._probe_engine()
 
     # ------------------------------------------------------------------ export
     def export_dialog(self, wait: bool = False) -> bool:
