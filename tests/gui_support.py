@@ -28,6 +28,18 @@ def open_window(qtbot, model_path: Path, folder: Path, prompter: ScriptedPrompte
     return window
 
 
+def settle_clicks(qtbot, window, timeout: int = 30000) -> None:
+    """Wait until no click work is left in ``window`` (its last signals delivered)."""
+    qtbot.waitUntil(lambda: not window.clicks.busy, timeout=timeout)
+
+
+def applied_stages(window) -> list[str]:
+    """A list that collects the stages of the click masks ``window`` shows ("global", "view", "refined")."""
+    seen: list[str] = []
+    window.clicks.applied.connect(seen.append)
+    return seen
+
+
 def write_photo(path: Path, rgb: np.ndarray) -> Path:
     """Write an RGB array as an image file (format from the suffix)."""
     assert cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from gui_support import open_window
+from gui_support import open_window, settle_clicks
 from PySide6.QtCore import Qt
 
 from cutout_app.gui.canvas import KEEP_DOT, REMOVE_DOT
@@ -46,9 +46,6 @@ def _drag(qtbot, window, points, button=Qt.MouseButton.LeftButton, mods=Qt.Keybo
     qtbot.mouseRelease(canvas, button, mods, canvas.grab_point(*points[-1]))
 
 
-def _settle(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: not window.clicks.busy, timeout=30000)
-
 
 def _agree(soft: np.ndarray, expected: np.ndarray) -> float:
     return float(((soft > 127) == expected).mean())
@@ -68,7 +65,7 @@ def test_a_box_takes_the_object_inside_it_as_one_undo_step(qtbot, window):
     seen: list[int] = []
     _drag(qtbot, window, [(80, 12), (120, 60), (150, 108)], during=lambda c: seen.append(_pen_pixels(c, KEEP_DOT)))
     assert seen[0] > 50  # the box was drawn while the button was held...
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert _pen_pixels(window.canvas, KEEP_DOT) == 0  # ...and went with the release
     assert _agree(doc.soft, RIGHT) > 0.99 and (doc.soft[:, :76] < 30).all()  # the right half only: what is in the box
     assert doc.clicks == ()  # a box is no click
@@ -79,12 +76,12 @@ def test_a_box_takes_the_object_inside_it_as_one_undo_step(qtbot, window):
 def test_shift_adds_and_a_plain_box_starts_a_new_mask(qtbot, window):
     doc = window.document
     _drag(qtbot, window, [(80, 12), (150, 108)])
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     _drag(qtbot, window, [(10, 12), (80, 108)], mods=Qt.KeyboardModifier.ShiftModifier)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert _agree(doc.soft, DISC) > 0.99  # Shift: the left half was added to the right one
     _drag(qtbot, window, [(10, 12), (80, 108)])
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert _agree(doc.soft, LEFT) > 0.99 and (doc.soft[:, 84:] < 30).all()  # a plain box: the new mask alone
     window.undo()
     assert _agree(doc.soft, DISC) > 0.99
@@ -101,7 +98,7 @@ def test_alt_or_right_drag_removes_only_inside_the_box(qtbot, window, how):
                     else (Qt.MouseButton.RightButton, Qt.KeyboardModifier.NoModifier))
     _drag(qtbot, window, [(82, 5), (155, 115)], button, mods, during=lambda c: seen.append(_pen_pixels(c, REMOVE_DOT)))
     assert seen[0] > 50  # drawn in the remove colour
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert _agree(doc.soft, LEFT) > 0.99
     np.testing.assert_array_equal(doc.soft[:, :81], before[:, :81])  # outside the box, pixel for pixel
     window.ui_actions.undo.trigger()
@@ -112,7 +109,7 @@ def test_a_lasso_with_ctrl_takes_what_is_inside_the_lasso(qtbot, window):
     doc = window.document
     triangle = [(80, 15), (150, 60), (80, 105)]
     _drag(qtbot, window, [*triangle, (80, 16)], mods=Qt.KeyboardModifier.ControlModifier)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     inside = np.zeros((120, 160), np.uint8)
     cv2.fillPoly(inside, [np.array(triangle, np.int32)], 1)
     near = cv2.dilate(inside, np.ones((7, 7), np.uint8)).astype(bool)
@@ -141,7 +138,7 @@ def test_a_box_with_no_area_does_nothing_and_says_why(qtbot, window):
 def test_a_box_reaching_past_the_photo_is_clipped_to_it(qtbot, window):
     doc = window.document
     _drag(qtbot, window, [(80, -20), (200, 140)])
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert _agree(doc.soft, RIGHT) > 0.99
 
 

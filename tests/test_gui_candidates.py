@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_support import open_window
+from gui_support import open_window, settle_clicks
 from PySide6.QtCore import Qt
 
 from cutout_app.core.inference import Click, click_step
@@ -28,9 +28,6 @@ def window(qtbot, tiny_candidates_path: Path, tmp_path: Path, photo_path: Path, 
     return win
 
 
-def _settle(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: not window.clicks.busy, timeout=30000)
-
 
 def _tab(qtbot, window) -> np.ndarray:
     """Press Tab and return the candidate's quick picture as it is shown, then wait for its refined mask."""
@@ -38,7 +35,7 @@ def _tab(qtbot, window) -> np.ndarray:
         qtbot.keyClick(window.canvas, Qt.Key.Key_Tab)
     assert blocker.args == ["global"]
     shown = window.document.preview.copy()
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     return shown
 
 
@@ -56,7 +53,7 @@ def test_tab_cycles_the_candidates_best_first_and_undo_brings_back_each_choice(q
     assert not np.array_equal(pictures[0], pictures[1]) and not np.array_equal(pictures[1], pictures[2])
 
     qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=window.canvas.grab_point(*A))
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert _label(window) == f"Candidate {best + 1} of 3 — Tab: next"  # the best candidate shows first
     masks = [doc.soft.copy()]
     for i in (1, 2):
@@ -85,11 +82,11 @@ def test_tab_cycles_the_candidates_best_first_and_undo_brings_back_each_choice(q
 def test_a_later_click_refines_the_chosen_candidate(qtbot, window):
     doc = window.document
     window.click_at(*A, True)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     _tab(qtbot, window)
     chosen = doc.soft.copy()
     window.click_at(*B, True)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert len(doc.clicks) == 2 and _label(window) == ""  # a later click's mask is no candidate
     assert (doc.soft >= chosen).all()  # a keep click only adds to the chosen candidate
     # Tab now has nothing to cycle: it says so and changes nothing.
@@ -104,6 +101,6 @@ def test_tab_is_off_for_a_model_without_candidates(qtbot, tiny_two_stage_path, t
     win = open_window(qtbot, tiny_two_stage_path, tmp_path)
     assert win.open_path(photo_path)
     win.click_at(*A, True)
-    _settle(qtbot, win)
+    settle_clicks(qtbot, win)
     assert not win.ui_actions.next_candidate.isEnabled() and _label(win) == ""
     assert not win.next_candidate() and len(win.document.clicks) == 1

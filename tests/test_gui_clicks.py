@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_support import open_window
+from gui_support import applied_stages, open_window, settle_clicks
 from PySide6.QtCore import Qt
 
 from cutout_app.core.edges.alpha import MaskSettings
@@ -41,26 +41,17 @@ def _click(qtbot, window, point: tuple[float, float], button=Qt.MouseButton.Left
     qtbot.mouseClick(window.canvas, button, mods, window.canvas.grab_point(*point))
 
 
-def _settle(qtbot, window) -> None:
-    """Wait until no click work is left (its last signals delivered)."""
-    qtbot.waitUntil(lambda: not window.clicks.busy, timeout=20000)
-
 
 def _at(window, point: tuple[float, float]) -> int:
     return int(window.document.soft[int(point[1]), int(point[0])])
 
 
-def _stages(window) -> list[str]:
-    seen: list[str] = []
-    window.clicks.applied.connect(seen.append)
-    return seen
-
 
 def test_a_keep_click_segments_there_and_shows_a_green_dot(qtbot, window):
     assert window.state.tool is Tool.CLICK  # the default tool after opening, with a model that takes clicks
-    seen = _stages(window)
+    seen = applied_stages(window)
     _click(qtbot, window, A)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert seen == ["global", "refined"]
     doc = window.document
     assert _at(window, A) > 200 and _at(window, B) < 30 and doc.soft[5, 150] < 30
@@ -75,21 +66,21 @@ def test_right_click_and_shift_click_remove(qtbot, window):
     doc = window.document
     doc.replace_mask(np.full((120, 160), 255, np.uint8))
     _click(qtbot, window, A, Qt.MouseButton.RightButton)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert _at(window, A) < 30 and _at(window, B) > 200  # the rest comes through as the previous mask
     _click(qtbot, window, B, shift=True)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert _at(window, B) < 30 and doc.soft[100, 140] > 200
     assert [c.positive for c in doc.clicks] == [False, False]
     assert window.canvas.grab().toImage().pixelColor(window.canvas.grab_point(*B)) == REMOVE_DOT
 
 
 def test_two_quick_clicks_end_with_the_second(qtbot, window):
-    seen = _stages(window)
+    seen = applied_stages(window)
     # Both clicks before any event is processed: the first one's global pass is dropped.
     assert window.click_at(*A, True)
     assert window.click_at(*A, False)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert seen == ["global", "refined"] and _at(window, A) < 30
     assert [c.positive for c in window.document.clicks] == [True, False]
 
@@ -99,7 +90,7 @@ def test_two_quick_clicks_end_with_the_second(qtbot, window):
         window.click_at(*B, True)
     assert seen == ["global"] and window.clicks.busy  # B's refinement is on its way...
     window.click_at(*B, False)  # ...and this click makes it stale
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert seen == ["global", "global", "refined"]
     assert _at(window, B) < 30 and len(window.document.clicks) == 4
 
@@ -108,7 +99,7 @@ def test_undo_and_redo_a_click(qtbot, window):
     doc = window.document
     before = doc.soft.copy()
     _click(qtbot, window, A)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     after = doc.soft.copy()
     assert _at(window, A) > 200
 
@@ -123,7 +114,7 @@ def test_undo_and_redo_a_click(qtbot, window):
 def test_brush_strokes_survive_the_next_click(qtbot, window):
     doc = window.document
     _click(qtbot, window, A)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     window.state.set(tool=Tool.ERASE, brush_size=4, brush_hardness=1.0)
     canvas = window.canvas
     qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=canvas.grab_point(70.5, 60.5))
@@ -136,7 +127,7 @@ def test_brush_strokes_survive_the_next_click(qtbot, window):
     window.state.set_tool(Tool.CLICK)
     before = doc.soft.copy()
     _click(qtbot, window, B)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     # The click took its own object, everything far from it stayed pixel for pixel (A's disk included), and
     # the painted pixels stayed exactly as painted.
     assert _at(window, B) > 200
@@ -147,14 +138,14 @@ def test_brush_strokes_survive_the_next_click(qtbot, window):
 def test_esc_clears_the_clicks_and_starts_from_the_current_mask(qtbot, window):
     doc = window.document
     _click(qtbot, window, A)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     mask = doc.soft.copy()
     assert window.ui_actions.clear_clicks.isEnabled()
     qtbot.keyClick(window.canvas, Qt.Key.Key_Escape)
     assert doc.clicks == ()
     np.testing.assert_array_equal(doc.soft, mask)
     _click(qtbot, window, B)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     [click] = doc.clicks
     assert abs(click.x - B[0]) < 1 and abs(click.y - B[1]) < 1
     assert _at(window, A) > 200 and _at(window, B) > 200
@@ -162,7 +153,7 @@ def test_esc_clears_the_clicks_and_starts_from_the_current_mask(qtbot, window):
 
 def test_space_still_segments_the_whole_photo_automatically(qtbot, window, photo_path):
     _click(qtbot, window, A)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     with qtbot.waitSignal(window.segmentation_finished, timeout=20000) as blocker:
         qtbot.keyClick(window.canvas, Qt.Key.Key_Space)
     assert blocker.args == ["done"]
@@ -223,7 +214,7 @@ def test_the_global_pass_is_a_preview_until_the_refined_mask_lands(qtbot, window
     assert not doc.soft.any() and window.ui_actions.undo.isEnabled()
     shown = window.canvas.grab().toImage().pixelColor(window.canvas.grab_point(A[0] + 8, A[1]))
     assert shown != window.canvas.grab().toImage().pixelColor(window.canvas.grab_point(*B))  # the overlay is there
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     # ...then the refined mask is the mask, as one undo step.
     assert doc.preview is None and _at(window, A) > 200
     window.undo()
@@ -235,7 +226,7 @@ def test_undo_during_a_refinement_drops_the_click(qtbot, window):
     _global_shown(qtbot, window, A)
     window.undo()
     assert doc.preview is None and doc.clicks == ()
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert not doc.soft.any() and doc.clicks == ()  # the refinement never landed
 
 
@@ -247,7 +238,7 @@ def test_a_stroke_during_a_refinement_keeps_what_was_shown(qtbot, window):
     assert doc.preview is None and _at(window, A) > 200 and doc.soft[100, 20] == 255
     assert len(doc.clicks) == 1
     mask = doc.soft.copy()
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     np.testing.assert_array_equal(doc.soft, mask)  # the stale refinement did not overwrite the stroke
     window.undo()
     window.undo()
@@ -269,7 +260,7 @@ def test_dots_stay_inside_their_pane_side_by_side(qtbot, window):
     from cutout_app.gui.editor_state import ViewMode
 
     _click(qtbot, window, A)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     window.state.set_view_mode(ViewMode.SIDE_BY_SIDE)
     canvas = window.canvas
     (left, _), (right, _) = canvas.panes()

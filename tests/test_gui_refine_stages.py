@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_support import open_window
+from gui_support import applied_stages, open_window, settle_clicks
 
 from cutout_app.core.files.imageio import read_image
 from cutout_app.core.inference import Click, click_step, open_model, refine_step
@@ -30,29 +30,21 @@ def window(qtbot, tiny_two_stage_path: Path, tmp_path: Path, photo_path: Path, m
     return win
 
 
-def _stages(window) -> list[str]:
-    seen: list[str] = []
-    window.clicks.applied.connect(seen.append)
-    return seen
-
-
-def _settle(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: not window.clicks.busy, timeout=20000)
 
 
 def test_a_first_click_on_a_photo_shown_small_is_refined_at_the_view_first_then_in_full(qtbot, window):
     doc = window.document
     window.clicks.view_scale = lambda: 0.25
-    seen = _stages(window)
+    seen = applied_stages(window)
     window.click_at(*A)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert seen == ["global", "view", "refined"]
     staged = doc.soft.copy()
     window.undo()
     window.clicks.view_scale = lambda: 1.0  # shown at full size: no view pass
     seen.clear()
     window.click_at(*A)
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert seen == ["global", "refined"]
     np.testing.assert_array_equal(doc.soft, staged)  # the view pass changes when, never what
 
@@ -89,7 +81,7 @@ def test_a_click_during_a_refinement_leaves_no_stale_tile(qtbot, window, tiny_tw
     with qtbot.waitSignal(window.clicks.applied, timeout=20000):
         window.click_at(*A)
     window.click_at(*B)  # A's refinement is cancelled if it still runs
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     model = open_model(tiny_two_stage_path, provider="cpu")
     rgb = read_image(photo_path).rgb8()
     prepared = model.prepare(rgb)
@@ -106,5 +98,5 @@ def test_the_status_says_refining_until_the_refined_mask_lands(qtbot, window):
         window.click_at(*A)
     assert blocker.args == ["global"]
     assert window.status.progress.format().startswith("Refining")  # no timeout: it stays while the work runs
-    _settle(qtbot, window)
+    settle_clicks(qtbot, window)
     assert window.status.progress.isHidden() and "refined" in window.status.currentMessage()
