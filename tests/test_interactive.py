@@ -21,7 +21,7 @@ from cutout_app.core.files.names import cutout_path, is_cutout_path
 from cutout_app.core.geometry import Rect
 from cutout_app.core.inference.click_merge import progressive_merge
 from cutout_app.core.inference.clicks import Click, next_click
-from cutout_app.core.inference.interactive import Box, Guidance, Stroke, box_step, click_step, painted_pixels, refine_step
+from cutout_app.core.inference import Box, Guidance, Stroke, box_step, click_step, painted_pixels, refine_step
 from cutout_app.core.inference.pipeline import segment_photo
 from cutout_app.core.inference.two_stage import CutoutModel, open_model
 from cutout_app.core.inference.zoom import zoom_window

@@ -27,7 +27,8 @@ from cutout_app.core.edges.settings import MaskSettings
 from cutout_app.core.errors import CutoutError, ImageReadError, printable
 from cutout_app.core.files.imageio import Photo, is_supported_image, read_image, read_mask
 from cutout_app.core.inference.clicks import Click, next_click
-from cutout_app.core.inference.interactive import click_step, refine_step
+from cutout_app.core.inference.click_steps import click_step
+from cutout_app.core.inference.interactive import refine_step
 from cutout_app.core.inference.pipeline import segment_photo
 from cutout_app.core.inference.two_stage import CutoutModel, Segmenter
 from cutout_app.core.progress import CancelToken, ProgressCallback

@@ -30,7 +30,9 @@ from cutout_app.core.edges.settings import MaskSettings
 from cutout_app.core.errors import CutoutError
 from cutout_app.core.files.imageio import SUPPORTED_EXTENSIONS, read_image, read_labels, read_mask
 from cutout_app.core.inference.clicks import Click
-from cutout_app.core.inference.interactive import Box, box_step, click_step, refine_step
+from cutout_app.core.inference.box_steps import Box, box_step
+from cutout_app.core.inference.click_steps import click_step
+from cutout_app.core.inference.interactive import refine_step
 from cutout_app.core.inference.pipeline import segment_photo
 from cutout_app.core.inference.two_stage import CutoutModel
 

@@ -3,8 +3,9 @@
 - ``model_info``: the description every model carries in its ONNX file;
 - ``engine``: one onnxruntime session per model, providers, the tiled run; ``tiling``: the overlap-tile plan;
 - ``global_net``, ``two_stage``: the global net on the whole photo, the refiner on uncertain tiles;
-- ``clicks``: click encoding and the click simulator; ``interactive``: one click's quick and refined mask,
-  merged progressively (``click_merge``) and zoomed in (``zoom``);
+- ``clicks``: click encoding and the click simulator; ``interactive``: a step's quick and refined mask, made
+  by ``click_steps`` (merged progressively, ``click_merge``, and zoomed in, ``zoom``), ``box_steps`` or
+  automatic mode; ``soft_mask``: the refined soft mask a band of rows at a time;
 - ``pipeline``: the steps every front end shares (photo -> mask -> PNG).
 """
 
@@ -22,8 +23,9 @@ _MODULES = {
     "global_net": ["GlobalInput", "GlobalNet"],
     "two_stage": ["Coarse", "CutoutModel", "GLOBAL_FILE", "REFINER_FILE", "Refinement", "Segmenter", "check_runs", "open_model"],
     "clicks": ["Click", "check_clicks", "click_maps", "next_click", "parse_box", "parse_point"],
-    "interactive": ["Box", "ClickStep", "Guidance", "Stroke", "auto_step", "box_step", "check_box", "click_step", "painted_pixels",
-                    "refine_step", "view_step"],
+    "interactive": ["ClickStep", "Guidance", "Stroke", "auto_step", "painted_pixels", "refine_step", "view_step"],
+    "click_steps": ["click_step"],
+    "box_steps": ["Box", "box_step", "check_box"],
     "click_merge": ["FOCUS_EXPAND", "Merge", "progressive_merge"],
     "zoom": ["WindowedProbability", "zoom_window"],
     "pipeline": ["cut_out_file", "photo_alpha", "segment_photo"],
@@ -36,15 +38,13 @@ if TYPE_CHECKING:
     from cutout_app.core.inference.engine import ModelSession, SegmentationEngine, available_providers  # noqa: F401
     from cutout_app.core.inference.global_net import GlobalInput, GlobalNet  # noqa: F401
     from cutout_app.core.inference.click_merge import FOCUS_EXPAND, Merge, progressive_merge  # noqa: F401
+    from cutout_app.core.inference.box_steps import Box, box_step, check_box  # noqa: F401
+    from cutout_app.core.inference.click_steps import click_step  # noqa: F401
     from cutout_app.core.inference.interactive import (  # noqa: F401
-        Box,
         ClickStep,
         Guidance,
         Stroke,
         auto_step,
-        box_step,
-        check_box,
-        click_step,
         painted_pixels,
         refine_step,
         view_step,

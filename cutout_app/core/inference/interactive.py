@@ -1,19 +1,16 @@
-"""Click-guided segmentation of an open photo: one click's quick mask, then its refined mask.
+"""Click-guided segmentation of an open photo: a step's quick mask, then its refined mask.
 
-A click runs the two-stage model twice over: :func:`click_step`, the global pass (fast, shown at once), and
-:func:`refine_step`, the full-resolution refinement (slow, cancellable) that replaces it. What a click may
-change follows the user's intent, whatever the net answers:
+Every prompt becomes a :class:`ClickStep` by its own module (``click_steps`` for clicks, ``box_steps`` for
+boxes and lassos, :func:`auto_step` here for automatic mode): the global pass, fast, shown at once. Then
+:func:`refine_step`, the full-resolution refinement (slow, cancellable), replaces it; :func:`view_step` gives
+the same at the view's scale first on a large photo. What a step may change follows the user's intent:
 
-- **The first click** (no mask yet) takes the net's answer whole. A net with candidates answers an
-  ambiguous click (one keep click) with several readings (the part, the object, the object with what it
-  holds): the one with the best predicted IoU shows, and ``candidate`` picks another.
-- **Every later click** is merged progressively (``core.inference.click_merge``): a keep click only adds,
-  a remove click only removes, and only the part connected to the click, inside its focus region; every
-  other pixel keeps its value. A click never undoes an earlier one: a reading that would take out a keep
-  click's pixel (or take in a remove click's) is refused, and the click is read again through a window
-  around it. When the net does not move the clicked pixel, the click takes (or drops) the thing under it,
-  as a first click there would find it; in the end the clicked pixel always lies on the side the click
-  asked for.
+- **A first step** (no mask yet) takes the net's answer whole. A net with candidates answers an ambiguous
+  click (one keep click) with several readings (the part, the object, the object with what it holds): the
+  one with the best predicted IoU shows, and ``candidate`` picks another.
+- **Every later step** is merged progressively (``core.inference.click_merge``): a keep click only adds, a
+  remove click only removes, and only the part connected to the click, inside its focus region; every other
+  pixel keeps its value, and the clicked pixel always ends up on the side the click asked for.
 - **Zoom-in** (``core.inference.zoom``): from the second click on, and from the first for a small object,
   the global net sees a window around the object and the clicks at its full input size.
 
@@ -23,39 +20,28 @@ correction made by hand.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import cv2
 import numpy as np
 
 from cutout_app.core.edges.alpha import default_radius, refine_mask, to_soft_u8
-from cutout_app.core.errors import ArgumentError
 from cutout_app.core.geometry import Rect
-from cutout_app.core.inference.click_merge import LEVEL, Merge, component_at, focus_of, progressive_merge
+from cutout_app.core.inference.click_merge import focus_of
 from cutout_app.core.inference.clicks import Click
 from cutout_app.core.inference.global_net import GlobalInput, GlobalPrediction, resize_mask
 from cutout_app.core.inference.soft_mask import soft_mask
 from cutout_app.core.inference.two_stage import CutoutModel, Refinement
-from cutout_app.core.inference.zoom import ScaledProbability, WindowedProbability, zoom_window
+from cutout_app.core.inference.zoom import ScaledProbability, WindowedProbability
 from cutout_app.core.progress import CancelToken, ProgressCallback
+
+if TYPE_CHECKING:
+    from cutout_app.core.inference.box_steps import Box
 
 #: A preview pixel averages up to this many photo pixels per axis (nearest samples beyond): a 24 MP mask's
 #: picture in 4 ms instead of 25 (``bench/README.md``), for display only.
 PREVIEW_SAMPLES = 2
-#: A first click's object smaller than this share of the photo is looked at again through a zoom window.
-SMALL_OBJECT = 0.03
-#: A click the net reads wrongly is read again through a window of this share of the photo's long side
-#: around it.
-LOCAL_SIDE = 0.25
-#: A remove click takes the whole thing under it when the net's removal is less than this share of it...
-GROW_TO_THING = 3.0
-#: ...unless that thing is more than this share of the mask (a remove click is not Esc).
-MOST_OF_MASK = 0.8
-#: A box's window reaches this share of its long side beyond it, for context (0.2 scored 0.816 / 0.866 on the
-#: composites of box_step's docstring, 0.1 0.810 / 0.857, none 0.805 / 0.863).
-BOX_MARGIN = 0.2
 
 
 @dataclass(frozen=True)
@@ -121,7 +107,7 @@ class ClickStep:
     change: np.ndarray | None = None
     candidate: int | None = None
     previous: np.ndarray | None = field(default=None, repr=False)  # the photo-size mask it was merged into
-    box: Box | None = None  # the step of a box or lasso rather than of the last click
+    box: Box | None = None  # the step of a box or lasso (``core.inference.box_steps``) rather than of the last click
 
     @property
     def positive(self) -> bool:
@@ -234,106 +220,6 @@ class ClickStep:
         return soft
 
 
-@dataclass(frozen=True)
-class Box:
-    """A box (or, with ``points``, a lasso inside it) around "the object in here", in photo pixels: a
-    positive one adds it to the mask, a negative one takes it out."""
-
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    positive: bool = True
-    points: tuple[tuple[float, float], ...] = ()  # a lasso's polygon; () for the rectangle itself
-
-    @classmethod
-    def around(cls, points: Sequence[tuple[float, float]], positive: bool = True) -> Box:
-        """The lasso through ``points`` (photo pixels), in its bounding box."""
-        xs, ys = [p[0] for p in points], [p[1] for p in points]
-        return cls(min(xs), min(ys), max(xs), max(ys), positive, tuple((float(x), float(y)) for x, y in points))
-
-    def rect(self, height: int, width: int) -> Rect:
-        """The box's pixels inside a photo of ``height`` x ``width``."""
-        return Rect.from_bounds(math.floor(self.x0), math.floor(self.y0), math.ceil(self.x1), math.ceil(self.y1)).clip(height, width)
-
-    def inside(self, grid: tuple[int, int], window: Rect) -> np.ndarray:
-        """The box (or lasso) on the grid (``grid``: height, width) of a pass over ``window``, as bool."""
-        gh, gw = grid
-        sx, sy = gw / window.w, gh / window.h
-        if not self.points:
-            out = np.zeros(grid, bool)
-            out[max(0, math.floor((self.y0 - window.y) * sy)) : math.ceil((self.y1 - window.y) * sy),
-                max(0, math.floor((self.x0 - window.x) * sx)) : math.ceil((self.x1 - window.x) * sx)] = True
-            return out
-        polygon = np.array([[(x - window.x) * sx, (y - window.y) * sy] for x, y in self.points], np.float32)
-        out = np.zeros(grid, np.uint8)
-        cv2.fillPoly(out, [np.round(polygon).astype(np.int32)], 1)
-        return out.view(bool)
-
-
-def check_box(box: Box, height: int, width: int) -> Box:
-    """``box`` if it has an area inside the photo; :class:`ArgumentError` naming what is wrong otherwise."""
-    what = "lasso" if box.points else "box"
-    if not all(math.isfinite(v) for v in (box.x0, box.y0, box.x1, box.y1)):
-        raise ArgumentError(f"The {what} {box.x0:g},{box.y0:g},{box.x1:g},{box.y1:g} is not made of numbers")
-    if box.x1 <= box.x0 or box.y1 <= box.y0:
-        raise ArgumentError(f"The {what} {box.x0:g},{box.y0:g},{box.x1:g},{box.y1:g} has no area: write X0,Y0,X1,Y1 "
-                            "with X0 < X1 and Y0 < Y1")
-    if box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height:
-        raise ArgumentError(f"The {what} {box.x0:g},{box.y0:g},{box.x1:g},{box.y1:g} reaches outside the {width}x{height} photo")
-    return box
-
-
-def box_step(model: CutoutModel, rgb: np.ndarray, box: Box, previous: np.ndarray | None = None,
-             clicks: Sequence[Click] = ()) -> ClickStep:
-    """The quick mask of a box or lasso: the global net on the box and a margin around it with a keep click at
-    the box's centre (crop and run), its answer kept inside the box only, and merged into ``previous`` (only
-    adding for a positive box, only removing for a negative one). ``clicks`` are the clicks so far, kept with
-    the step for the next click.
-
-    On 30 held-out composites a set (duts-tr / ccp-people), the boxed object's IoU before refinement was
-    0.82 / 0.87 with the centre click against 0.57 / 0.77 with automatic mode on the same crop
-    (``bench/README.md``): in a box that holds parts of neighbours, the salient thing is not always the one
-    boxed."""
-    height, width = rgb.shape[:2]
-    box = check_box(box, height, width)
-    area = box.rect(height, width)
-    window = area.grow(round(BOX_MARGIN * max(area.w, area.h))).clip(height, width)
-    centre = Click((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2, True)
-    if box.points and not box.inside((height, width), Rect(0, 0, width, height))[min(int(centre.y), height - 1), min(int(centre.x), width - 1)]:
-        centre = _lasso_inner_point(box, height, width)
-    prediction = _predict_window(model, rgb, window, (centre,), None)
-    grid = prediction.probability.shape
-    inside = box.inside(grid, window)
-    found = np.where(inside, to_soft_u8(prediction.probability), 0).astype(np.uint8)
-    has_mask = previous is not None and bool(resize_mask(previous, *_fit_grid(height, width)).max() >= 0.5)
-    if not has_mask:
-        if not box.positive:  # nothing to take out of an empty mask: a step that changes nothing
-            empty = np.zeros(grid, np.uint8)
-            return ClickStep(tuple(clicks), height, width, window, prediction, empty, np.zeros(grid, bool), previous=previous, box=box)
-        return ClickStep(tuple(clicks), height, width, window, prediction, found, previous=previous, box=box)
-    prev_grid = to_soft_u8(resize_mask(previous[window.slices], *grid))  # type: ignore[index]
-    new = found if box.positive else np.where(inside, 255 - found, prev_grid).astype(np.uint8)
-    change = inside & ((new > prev_grid) if box.positive else (new < prev_grid))
-    merged = prev_grid.copy()
-    np.copyto(merged, new, where=change)
-    return ClickStep(tuple(clicks), height, width, window, prediction, merged, change, previous=previous, box=box)
-
-
-def _lasso_inner_point(box: Box, height: int, width: int) -> Click:
-    """The point of a lasso farthest from its outline (its centre may lie outside a bent lasso)."""
-    inside = box.inside((height, width), Rect(0, 0, width, height))
-    dist = cv2.distanceTransform(np.pad(inside.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
-    return Click(float(x), float(y), True)
-
-
-def _fit_grid(height: int, width: int, size: int = 64) -> tuple[int, int]:
-    """A small grid of the photo's shape, to tell whether a mask has anything in it."""
-    scale = size / max(height, width)
-    return max(1, round(height * scale)), max(1, round(width * scale))
-
-
 def auto_step(model: CutoutModel, photo: GlobalInput, previous: np.ndarray | None = None) -> ClickStep:
     """Automatic mode as a step: the global net finds the photo's main subject, with no click (``previous``
     guides it when given). Like a first click it may change the whole mask."""
@@ -355,153 +241,7 @@ def view_step(model: CutoutModel, rgb: np.ndarray, step: ClickStep, scale: float
     return soft_mask(bands, small, refine_edges)
 
 
-def click_step(
-    model: CutoutModel,
-    rgb: np.ndarray,
-    photo: GlobalInput,
-    clicks: Sequence[Click],
-    previous: np.ndarray | None = None,
-    candidate: int | None = None,
-    zoom: bool = True,
-) -> ClickStep:
-    """The global pass of the last of ``clicks`` on ``rgb`` (prepared once as ``photo``), merged into
-    ``previous`` (the current soft mask, photo size, or None).
-
-    ``candidate`` picks a first click's candidate (default: the best predicted one); ``zoom`` False keeps
-    the whole photo in view (to measure what zoom-in brings).
-    """
-    clicks = tuple(clicks)
-    height, width = photo.height, photo.width
-    whole = Rect(0, 0, width, height)
-    small_prev = None if previous is None else resize_mask(previous, photo.small_h, photo.small_w)
-    if small_prev is None or small_prev.max() < 0.5:  # a first click: nothing to merge into
-        prediction, chosen = _chosen(model.predict_global(photo, clicks), clicks, candidate)
-        window = whole
-        if zoom and _small_object(prediction, clicks[-1], photo):
-            window = zoom_window(height, width, prediction.probability >= 0.5, clicks, model.global_net.size) or whole
-            if window != whole:
-                prediction, chosen = _chosen(_predict_window(model, rgb, window, clicks, None), clicks, candidate)
-        return ClickStep(clicks, height, width, window, prediction, to_soft_u8(prediction.probability),
-                         candidate=chosen, previous=previous)
-    window = (zoom_window(height, width, small_prev >= 0.5, clicks, model.global_net.size) if zoom else None) or whole
-    click = clicks[-1]
-    readings = [lambda: _attempt(model, rgb, photo, window, clicks, previous, small_prev)]
-    local = _local_window(height, width, click)
-    if local is not None:  # the click's neighbourhood alone, where the net may read it better
-        readings.append(lambda: _attempt(model, rgb, photo, local, clicks, previous, small_prev))
-    # The thing under the click, as a lone keep click there finds it: what a keep click takes, or a remove
-    # click drops, when the net does not move the clicked pixel.
-    readings.append(lambda: _attempt(model, rgb, photo, window, clicks, previous, small_prev, found=True))
-    harmless = None
-    for read in readings:
-        reading = read()
-        if reading.undoes_a_click(clicks):
-            continue
-        if reading.acted:
-            if not click.positive and read is not readings[-1]:
-                reading = _whole_thing(reading, readings[-1](), clicks)
-            return reading.step(clicks, height, width, previous)
-        harmless = harmless or reading
-    if harmless is None:  # every reading would undo another click: change nothing but the clicked pixel
-        reading = readings[0]()
-        harmless = replace(reading, merge=Merge(reading.prev_grid, np.zeros_like(reading.merge.change), False))
-    return harmless.step(clicks, height, width, previous)
-
-
-def _whole_thing(removal: _Reading, thing: _Reading, clicks: Sequence[Click]) -> _Reading:
-    """A remove click takes out the thing under it, not a hole: ``thing`` (the thing under the click, in the
-    mask) instead of the net's ``removal`` when that is far smaller, unless the thing is most of the mask or
-    takes out a keep click."""
-    if not thing.acted or thing.undoes_a_click(clicks):
-        return removal
-    mask_area = np.count_nonzero(thing.prev_grid >= LEVEL) / thing.prev_grid.size * thing.window.area
-    if thing.changed > GROW_TO_THING * removal.changed and thing.changed <= MOST_OF_MASK * mask_area:
-        return thing
-    return removal
-
-
-@dataclass(frozen=True)
-class _Reading:
-    """One reading of a later click through a window: the net's prediction and its merge into the mask."""
-
-    window: Rect
-    prediction: GlobalPrediction
-    merge: Merge
-    prev_grid: np.ndarray  # the previous mask on the window's grid
-
-    @property
-    def acted(self) -> bool:
-        return self.merge.acted
-
-    @property
-    def changed(self) -> float:
-        """The changed area in photo pixels (comparable across windows)."""
-        return np.count_nonzero(self.merge.change) / self.merge.change.size * self.window.area
-
-    def undoes_a_click(self, clicks: Sequence[Click]) -> bool:
-        """Whether the change would take out a keep click's pixel (a remove click) or take in a remove click's
-        (a keep click): a click never undoes an earlier one; the net that says so has lost its way."""
-        last = clicks[-1]
-        grid = self.merge.change.shape
-        for c in clicks[:-1]:
-            if c.positive == last.positive or not self.window.contains_point(int(c.x), int(c.y)):
-                continue
-            x, y = _grid_point(c, self.window, grid)
-            if self.merge.change[y, x]:
-                return True
-        return False
-
-    def step(self, clicks: tuple[Click, ...], height: int, width: int, previous: np.ndarray) -> ClickStep:
-        return ClickStep(clicks, height, width, self.window, self.prediction, self.merge.mask, self.merge.change, previous=previous)
-
-
-def _attempt(
-    model: CutoutModel, rgb: np.ndarray, photo: GlobalInput, window: Rect, clicks: Sequence[Click],
-    previous: np.ndarray, small_prev: np.ndarray, found: bool = False,
-) -> _Reading:
-    """The last of ``clicks`` read through ``window`` and merged into the previous mask.
-
-    ``found``: the net is asked, with a lone keep click at the same place and no previous mask, for the thing
-    under the click, which is then added (keep) or dropped (remove) as the click asks."""
-    whole = window == Rect(0, 0, photo.width, photo.height)
-    click = clicks[-1]
-    asked = (Click(click.x, click.y, True),) if found else clicks
-    prediction = (model.predict_global(photo, asked, None if found else small_prev) if whole
-                  else _predict_window(model, rgb, window, asked, None if found else previous))
-    grid = prediction.probability.shape
-    prev_grid = to_soft_u8(small_prev) if whole else to_soft_u8(resize_mask(previous[window.slices], *grid))
-    new = to_soft_u8(prediction.probability)
-    if found and not click.positive:
-        new = 255 - new
-    return _Reading(window, prediction, _merge(prev_grid, new, click, window, grid), prev_grid)
-
-
-def _local_window(height: int, width: int, click: Click) -> Rect | None:
-    """A square window of :data:`LOCAL_SIDE` of the photo around ``click`` (None if that is the whole photo)."""
-    side = max(16, round(LOCAL_SIDE * max(height, width)))
-    window = Rect(int(click.x) - side // 2, int(click.y) - side // 2, side, side)
-    x = min(max(window.x, 0), max(0, width - side))
-    y = min(max(window.y, 0), max(0, height - side))
-    window = Rect(x, y, side, side).clip(height, width)
-    return None if window == Rect(0, 0, width, height) else window
-
-
-def _chosen(prediction: GlobalPrediction, clicks: Sequence[Click], candidate: int | None) -> tuple[GlobalPrediction, int | None]:
-    """An ambiguous click's candidate (``candidate``, else the best) and its index, or output 0 and None."""
-    if prediction.candidates is None or len(clicks) != 1 or not clicks[0].positive:
-        return prediction, None
-    k = (prediction.best_candidate() if candidate is None else candidate) % len(prediction.candidates)
-    return prediction.chosen(k), k
-
-
-def _small_object(prediction: GlobalPrediction, click: Click, photo: GlobalInput) -> bool:
-    """Whether the object found under ``click`` covers less than :data:`SMALL_OBJECT` of the photo."""
-    taken = prediction.probability >= 0.5
-    x, y = _grid_point(click, Rect(0, 0, photo.width, photo.height), taken.shape)
-    return np.count_nonzero(component_at(taken, x, y)) < SMALL_OBJECT * taken.size
-
-
-def _predict_window(model: CutoutModel, rgb: np.ndarray, window: Rect, clicks: Sequence[Click],
+def predict_window(model: CutoutModel, rgb: np.ndarray, window: Rect, clicks: Sequence[Click],
                     previous: np.ndarray | None) -> GlobalPrediction:
     """The global net on ``window`` of the photo, with the clicks inside it and the previous mask's window."""
     inside = [Click(c.x - window.x, c.y - window.y, c.positive) for c in clicks
@@ -510,12 +250,7 @@ def _predict_window(model: CutoutModel, rgb: np.ndarray, window: Rect, clicks: S
     return model.predict_global(model.prepare(crop), inside, None if previous is None else previous[window.slices])
 
 
-def _merge(previous: np.ndarray, new: np.ndarray, click: Click, window: Rect, shape: tuple[int, ...]) -> Merge:
-    x, y = _grid_point(click, window, shape)
-    return progressive_merge(previous, new, x, y, click.positive)
-
-
-def _grid_point(click: Click, window: Rect, shape: tuple[int, ...]) -> tuple[int, int]:
+def grid_point(click: Click, window: Rect, shape: tuple[int, ...]) -> tuple[int, int]:
     """The click's pixel on the grid (``shape``) of a global pass over ``window``."""
     gh, gw = shape[:2]
     x = int((click.x - window.x) * gw / window.w)

@@ -15,7 +15,9 @@ from cutout_app.core.files.export import export_result
 from cutout_app.core.files.export_options import ExportOptions
 from cutout_app.core.files.imageio import Photo, read_image
 from cutout_app.core.inference.clicks import Click, check_clicks
-from cutout_app.core.inference.interactive import Box, auto_step, box_step, check_box, click_step, refine_step
+from cutout_app.core.inference.box_steps import Box, box_step, check_box
+from cutout_app.core.inference.click_steps import click_step
+from cutout_app.core.inference.interactive import auto_step, refine_step
 from cutout_app.core.inference.two_stage import CutoutModel, Segmenter
 from cutout_app.core.progress import CancelToken, ProgressCallback
 
