@@ -163,7 +163,7 @@ class DocumentAutosave:
         view = MaskSettings.from_dict({**self.document.settings.to_dict(), **recovered.settings})
         self.document.set_view_settings(**{name: getattr(view, name) for name in view.field_names() if name != "refine"})
         self.document.load_history(recovered.base, recovered.steps, recovered.base_guidance, recovered.guidance,
-                                   saved=saved and not damaged, redo=recovered.redo)
+                                   saved=saved and not damaged, redo=recovered.redo, mask=recovered.mask)
         self._written_guidance = guidance_to_json(recovered.guidance)
         if damaged:  # what was restored goes to a fresh autosave at once
             self._guard(lambda: journal.start(self.document.soft, self.document.settings.to_dict(),

@@ -70,11 +70,11 @@ def clipboard_photo(clipboard: QClipboard | None = None) -> Path | PastedData | 
             return Path(url.toLocalFile())
     formats = [f for f in mime.formats() if f.startswith("image/")]
     for name in sorted(formats, key=lambda f: f != PNG_MIME):
-        data = bytes(mime.data(name).data())
-        kind = sniff_format(data[:16])
+        data = mime.data(name)  # Qt's own bytes, shared: the loader copies them off the window's thread
+        kind = sniff_format(bytes(data.first(min(16, data.size())).data()))
         if kind is None:
             continue
-        if len(data) > MAX_FILE_BYTES:
-            raise OSError(f"the image on the clipboard is {len(data):,} bytes; at most {MAX_FILE_BYTES:,} are read")
+        if data.size() > MAX_FILE_BYTES:
+            raise OSError(f"the image on the clipboard is {data.size():,} bytes; at most {MAX_FILE_BYTES:,} are read")
         return PastedData(data, _SUFFIXES[kind])
     return None

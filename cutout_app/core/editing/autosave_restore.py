@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +35,7 @@ from cutout_app.core.editing.autosave_files import (
     read_base,
     read_journal,
 )
-from cutout_app.core.editing.mask_edit import MAX_UNDO_STEPS
+from cutout_app.core.editing.mask_edit import MAX_UNDO_STEPS, EditableMask
 from cutout_app.core.editing.autosave_slots import is_held, slot_folders
 from cutout_app.core.geometry import Rect
 from cutout_app.core.editing.guidance_codec import guidance_from_json
@@ -91,6 +91,22 @@ class Recovered:
     base_guidance: Guidance = field(default_factory=Guidance)
     guidance: Guidance = field(default_factory=Guidance)
     redo: tuple[RestoredStep, ...] = ()
+    #: The history as an editable mask, built beforehand (:meth:`with_mask`), or None.
+    mask: EditableMask | None = field(default=None, compare=False, repr=False)
+
+    def editable(self) -> EditableMask | None:
+        """The restored mask with its undo and redo history (None: nothing restored); see :meth:`with_mask`."""
+        if self.mask is not None:
+            return self.mask
+        if self.base is None:
+            return None
+        return EditableMask.from_history(self.base, [(s.rect, s.after) for s in self.steps],
+                                         [(s.rect, s.after) for s in self.redo])
+
+    def with_mask(self) -> Recovered:
+        """This result with its editable mask built now: what the window's loader does on its worker thread, so that
+        the window only takes the mask (building the history of a 24 MP automatic mask took 0.4 s)."""
+        return replace(self, mask=self.editable())
 
 
 @dataclass(frozen=True)

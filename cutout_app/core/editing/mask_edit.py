@@ -177,6 +177,21 @@ class EditableMask:
         self._last_point: tuple[float, float] | None = None
         self._carry = 0.0
 
+    @classmethod
+    def from_history(cls, base: np.ndarray, undo: Sequence[tuple[Rect, np.ndarray]],
+                     redo: Sequence[tuple[Rect, np.ndarray]] = ()) -> EditableMask:
+        """A mask at ``base`` with ``undo``'s steps applied (oldest first), each one undo step, and ``redo``'s (the next
+        first) as the steps redo brings back: a restored history. It counts as unsaved in every state (see
+        :meth:`mark_clean`). Each step's content before and after is compressed here, so a window builds it on a
+        worker thread, not on its own."""
+        mask = cls(np.array(base, np.uint8, copy=True))
+        mask._clean_id = -1
+        for rect, after in [*undo, *redo]:
+            mask.set_region(rect, np.ascontiguousarray(after, np.uint8))
+        for _ in redo:
+            mask.undo()
+        return mask
+
     # ------------------------------------------------------------------ state
     @property
     def shape(self) -> tuple[int, int]:
