@@ -198,7 +198,9 @@ def versus_pymatting(count: int, size: tuple[int, int]) -> list[list[object]]:
         band = (alpha > 0) & (alpha < 255)
         found = []
         for tile in band_tiles(band, 128, 32):  # the tiles cutout gave it
-            with using_pymatting() as library:
+            with using_pymatting():  # its thread settings; the estimate is not among the parts cutout loads
+                import pymatting as library
+
                 fg = library.estimate_foreground_ml(rgb[tile.rows, tile.cols] / 255.0, alpha[tile.rows, tile.cols] / 255.0)
             ys, xs = np.nonzero(band[tile.core])
             colours = np.rint(fg[tile.core_rows, tile.core_cols][ys, xs] * 255).astype(np.uint8)

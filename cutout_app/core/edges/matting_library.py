@@ -1,4 +1,4 @@
-"""The one door to pymatting: imported on first use, and safe to call from several threads.
+"""The one door to pymatting: the three parts matting uses, loaded on first use, and safe to call from several threads.
 
 Why pymatting (and so numba, llvmlite and scipy, ~100 MB installed): it is a maintained, cited
 implementation of Levin et al.'s closed-form matting with an incomplete-Cholesky preconditioned
@@ -6,8 +6,13 @@ solver, which ``--matting`` runs (:mod:`cutout_app.core.edges.trimap_matting`). 
 need scipy's sparse matrices anyway. The default export does not use it: its colour decontamination
 is OpenCV only (:mod:`cutout_app.core.edges.foreground`). The costs, and how cutout pays them:
 
-- ``import pymatting`` compiles every numba kernel of the package the first time, then loads them from
-  numba's on-disk cache (``bench/README.md`` has both times). So nothing imports it at start-up (see
+- ``import pymatting`` compiles all 39 numba kernels of the package the first time (69 s on this busy
+  2-core machine, issue 26 saw 98 s), then loads them from numba's on-disk cache. Matting needs three of
+  its modules: the closed-form Laplacian, the incomplete Cholesky preconditioner and conjugate gradients
+  (:data:`PARTS`). :func:`pymatting` loads those files alone, under their own module names but without
+  the package's ``__init__``, so a first use compiles 4 kernels (5 s of CPU) and later ones load them
+  from the same cache that ``import pymatting`` uses (``bench/README.md``); where the package's files are
+  not laid out as expected it imports the package whole. Nothing loads it at start-up (see
   ``tests/test_layering.py``); the first export runs it in the export worker, which shows progress.
 - numba's default thread pool ("workqueue") aborts the process when two threads launch parallel kernels
   at once, e.g. two photos of a batch, or a window export beside a batch. So cutout asks numba for its
@@ -23,11 +28,14 @@ is OpenCV only (:mod:`cutout_app.core.edges.foreground`). The costs, and how cut
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from types import ModuleType
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
 
 #: Held around every pymatting call unless numba runs a thread-safe threading layer.
 _LOCK = threading.RLock()
@@ -35,20 +43,56 @@ _LOCK = threading.RLock()
 #: numba's threading layers that take parallel kernels from several threads at once.
 _THREAD_SAFE_LAYERS = ("tbb", "omp")
 
-_module: ModuleType | None = None
+#: What matting uses of pymatting: a name and the file (under the package's folder) that defines it.
+PARTS = {"cf_laplacian": "laplacian/cf_laplacian.py", "ichol": "preconditioner/ichol.py", "cg": "solver/cg.py"}
+
+_module: ModuleType | SimpleNamespace | None = None
 _concurrent = False  # True once numba is known to run a thread-safe layer
 
 
-def pymatting() -> ModuleType:
-    """The pymatting package, imported (and on a first run, compiled) on the first call."""
+def pymatting() -> ModuleType | SimpleNamespace:
+    """pymatting's :data:`PARTS` as attributes (``cf_laplacian``, ``ichol``, ``cg``), loaded (and on a first
+    run, compiled) on the first call."""
     global _module
     with _LOCK:
         if _module is None:
             _prefer_thread_safe_layer()
-            import pymatting as module
-
-            _module = module
+            _module = _parts() or _whole()
         return _module
+
+
+def _parts() -> SimpleNamespace | None:
+    """:data:`PARTS` loaded from pymatting's own files under their own names, its ``__init__`` (which compiles
+    every kernel of the package) left out; None where the files are not there."""
+    spec = importlib.util.find_spec("pymatting")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = Path(next(iter(spec.submodule_search_locations)))
+    if not all((root / file).is_file() for file in PARTS.values()):
+        return None
+    parts = SimpleNamespace()
+    for name, file in PARTS.items():
+        # Its real name: numba's cache records it, so entries made here and by ``import pymatting`` fit both.
+        module_name = "pymatting." + file.removesuffix(".py").replace("/", ".")
+        module = sys.modules.get(module_name)
+        if module is None:
+            file_spec = importlib.util.spec_from_file_location(module_name, root / file)
+            assert file_spec is not None and file_spec.loader is not None
+            module = importlib.util.module_from_spec(file_spec)
+            sys.modules[module_name] = module  # before it runs: numba's cache imports it by name while loading
+            try:
+                file_spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[module_name]
+                raise
+        setattr(parts, name, getattr(module, name))
+    return parts
+
+
+def _whole() -> ModuleType:
+    import pymatting as module
+
+    return module
 
 
 def import_meanwhile() -> threading.Thread | None:
@@ -78,7 +122,7 @@ def _prefer_thread_safe_layer() -> None:
 
 
 @contextmanager
-def using_pymatting() -> Iterator[ModuleType]:
+def using_pymatting() -> Iterator[ModuleType | SimpleNamespace]:
     """Hold pymatting for one call: imported, numba on one thread (of this thread), and no other
     thread inside unless numba's threading layer is thread-safe."""
     global _concurrent
