@@ -95,6 +95,15 @@ def test_the_wheel_carries_model_translations_samples_and_desktop_files(wheel: P
     assert {"cutout/__init__.py", "cutout/_remove.py", "cutout/py.typed"} <= names  # import cutout, typed
 
 
+def test_the_wheel_holds_no_training_teacher(wheel: Path) -> None:
+    # The portrait matting teacher (issue 26) is used by `cutout train` only: its model is the user's file, never ours.
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    assert not [n for n in names if "modnet" in n.lower() or "photobooth" in n.lower()]
+    assert not [n for n in names if n.endswith(".onnx") and "/models/cutout/" not in n]
+
+
 def test_installed_library_cuts_out_the_sample_from_another_folder(fresh_venv: Path, tmp_path: Path) -> None:
     script = ("import cutout\n"
               "from cutout_app.core.paths import sample_photo_path\n"

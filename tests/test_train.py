@@ -19,7 +19,7 @@ from cutout_app.core.progress import CancelToken
 from cutout_app.model.checkpoint import info_from_checkpoint_meta, load_checkpoint
 from cutout_app.model.export_onnx import export_onnx, max_abs_difference
 from cutout_app.model.net_inputs import normalise
-from cutout_app.model.tile_data import TileDataset, centre_tile, random_tile
+from cutout_app.model.tile_data import CoarseMix, TileDataset, centre_tile, random_tile
 from cutout_app.model.train import TrainConfig, he_init, train, train_step
 from cutout_app.model.unet import UNet
 
@@ -203,9 +203,9 @@ def test_a_refiner_tile_takes_the_global_nets_probability_where_the_photo_carrie
     photo = np.dstack([np.full((120, 140, 3), 90, np.uint8), np.full((120, 140), 77, np.uint8)])  # plane 4: global
     mask = np.zeros((120, 140), np.uint8)
     mask[30:90, 40:100] = 255
-    img, _ = random_tile(photo, mask, TILE, OUT, rng, coarse=True, global_share=1.0)
+    img, _ = random_tile(photo, mask, TILE, OUT, rng, coarse=True, mix=CoarseMix(1.0, 0.0, (1.0,)))
     assert img.shape == (TILE, TILE, 4) and np.all(img[..., 3] == 77)
-    img, _ = random_tile(photo, mask, TILE, OUT, rng, coarse=True, global_share=0.0)
+    img, _ = random_tile(photo, mask, TILE, OUT, rng, coarse=True, mix=CoarseMix(0.0, 0.0, (1.0,)))
     assert not np.all(img[..., 3] == 77)  # a degraded copy of the true mask instead
     img, _ = random_tile(photo, mask, TILE, OUT, rng, coarse=False)
     assert img.shape == (TILE, TILE, 3)

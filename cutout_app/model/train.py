@@ -36,7 +36,8 @@ from cutout_app.model.device import resolve_device, training_precision
 from cutout_app.model.losses import segmentation_loss
 from cutout_app.model.net_inputs import colour_jitter, normalise
 from cutout_app.model.run_folder import CHECKPOINT_NAME, HISTORY_NAME, learning_rate, plain_config
-from cutout_app.model.tile_data import DecodedCache, TileDataset, centre_tile, read_all, read_pair, worker_init
+from cutout_app.model.teacher import PortraitTeacher
+from cutout_app.model.tile_data import CoarseMix, DecodedCache, Teaching, TileDataset, centre_tile, read_all, read_pair, worker_init
 from cutout_app.model.unet import UNet
 
 
@@ -73,6 +74,16 @@ class TrainConfig:
     #: ``global_share`` of the tiles (the rest get degraded true masks); None: degraded masks only.
     global_model: Path | None = None
     global_share: float = 0.5
+    #: Refiner, with ``global_model``: the share of those tiles whose coarse input is the global net's probability
+    #: after a first keep click (computed once per photo, like the automatic one), and the factors by which the
+    #: probability is resampled down and back up (as the global net's answer is upsampled on a larger photo).
+    click_share: float = 0.0
+    coarse_scales: tuple[float, ...] = (1.0,)
+    #: Refiner: a portrait matting ONNX model (MODNet's interface, ``model.teacher``; training-time only, never
+    #: shipped) whose alpha around the outline becomes the target of the training photos of the data folders
+    #: named in ``teacher_sets``. Validation keeps the human masks.
+    teacher: Path | None = None
+    teacher_sets: tuple[str, ...] = ("ccp-people",)
 
 
 @dataclass
@@ -184,6 +195,13 @@ def describe_training_data(config: TrainConfig, n_train: int, n_val: int) -> str
     if config.coarse_input and config.global_model is not None:
         text += (f"; coarse input: the global net's own probability ({Path(config.global_model).name}) on "
                  f"{config.global_share:.0%} of the tiles, degraded true masks on the rest")
+        if config.click_share > 0:
+            text += f" (after a first keep click on {config.click_share:.0%} of the global net's)"
+        if config.coarse_scales != (1.0,):
+            text += f", resampled by {'/'.join(f'{f:g}' for f in config.coarse_scales)}x"
+    if config.teacher is not None:
+        text += (f"; soft targets around the outline from the portrait matting teacher {Path(config.teacher).name} "
+                 f"on the training photos of {', '.join(config.teacher_sets)}")
     return f"{text}; {config.training_data_note}" if config.training_data_note else text
 
 
@@ -198,6 +216,10 @@ def _check_config(config: TrainConfig, info: ModelInfo) -> int:
         )
     if config.batch_size < 1 or config.epochs < 1:
         raise CutoutError("batch_size and epochs must be at least 1")
+    if not 0 <= config.click_share <= 1 or not config.coarse_scales or min(config.coarse_scales) < 1:
+        raise CutoutError("click_share must be in 0..1 and the coarse scales 1 or more")
+    if (config.teacher is not None or config.global_model is not None) and not config.coarse_input:
+        raise CutoutError("A global model's predictions and a teacher's targets are for the refiner stage")
     return out
 
 
@@ -234,15 +256,14 @@ def train(
         raise CutoutError("No training pairs left after the validation split")
     threads = max(2, min(16, os.cpu_count() or 2))
     first_rgb, _ = read_pair(train_pairs[0])
-    est_gb = first_rgb.size * 4 / 3 * len(train_pairs) / 2**30
-    global_net = None
-    if config.global_model is not None:
-        if not config.coarse_input:
-            raise CutoutError("A global model's predictions are the refiner's input: use it with the refiner stage")
-        global_net = GlobalNet(config.global_model, "cpu", threads=0)
-        if est_gb > config.cache_gb:
-            raise CutoutError(f"The global net's predictions are kept with the decoded photos, which need ~{est_gb:.1f} GiB "
-                              f"(more than cache_gb {config.cache_gb:g})")
+    clicks = config.global_model is not None and config.click_share > 0
+    planes = 3 + (config.global_model is not None) + clicks + 1  # photo, global net's planes, mask
+    est_gb = first_rgb.size / 3 * planes * len(train_pairs) / 2**30
+    global_net = None if config.global_model is None else GlobalNet(config.global_model, "cpu", threads=0)
+    teaching = None if config.teacher is None else Teaching(PortraitTeacher(config.teacher), frozenset(config.teacher_sets))
+    if (global_net is not None or teaching is not None) and est_gb > config.cache_gb:
+        raise CutoutError(f"The global net's predictions and the teacher's targets are kept with the decoded photos, "
+                          f"which need ~{est_gb:.1f} GiB (more than cache_gb {config.cache_gb:g})")
     val_tiles = [
         centre_tile(rgb, mask, config.tile_size, out_size, i if config.coarse_input else None)
         for i, (rgb, mask) in enumerate(read_all(val_pairs, threads, global_net))
@@ -254,7 +275,8 @@ def train(
         cache = None
         if est_gb <= config.cache_gb:
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix=".decoded-", dir=out_dir, ignore_cleanup_errors=True))
-            cache = DecodedCache.build(train_pairs, Path(tmp) / "pairs.raw", threads, global_net=global_net)
+            cache = DecodedCache.build(train_pairs, Path(tmp) / "pairs.raw", threads, global_net=global_net, clicks=clicks,
+                                       teaching=teaching)  # fmt: skip
         log(
             f"data: {len(train_pairs)} train, {len(val_pairs)} validation pairs"
             f" ({'decoded once' if cache is not None else 'decoded on the fly'}, ~{est_gb:.1f} GiB); "
@@ -307,7 +329,8 @@ class _Run:
         workers = config.workers
         self.loader: DataLoader | None = DataLoader(
             TileDataset(train_pairs, config.tile_size, out_size, cache, config.coarse_input,
-                        config.global_share if config.global_model is not None else 0.0),
+                        CoarseMix(config.global_share if config.global_model is not None else 0.0, config.click_share,
+                                  tuple(config.coarse_scales))),
             batch_size=config.batch_size,
             sampler=RandomSampler(range(len(train_pairs)), num_samples=self.steps_per_epoch * config.batch_size, generator=generator),
             num_workers=workers,
