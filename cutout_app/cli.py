@@ -274,6 +274,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--global-model", type=Path, default=None, metavar="GLOBAL_ONNX",
                    help="refiner: train on this global net's own predictions as well as on degraded masks")
     t.add_argument("--global-share", type=float, default=None, help="refiner: share of tiles whose coarse input is the global net's")
+    t.add_argument("--click-share", type=float, default=None,
+                   help="refiner: share of those whose coarse input is the global net's answer to a first keep click")
+    t.add_argument("--coarse-scales", type=float, nargs="+", default=None, metavar="FACTOR",
+                   help="refiner: resample the global net's probability down by one of these and back up, as on a "
+                        "photo that many times larger (e.g. 1 2 4 8)")
+    t.add_argument("--teacher", type=Path, default=None, metavar="MATTING_ONNX",
+                   help="refiner: soft targets around the outline from this portrait matting model (MODNet's "
+                        "interface; used for training only, never shipped)")
+    t.add_argument("--teacher-sets", nargs="+", default=None, metavar="FOLDER",
+                   help="refiner: the data folders whose training photos get the teacher's targets "
+                        "(default: model/train.py TrainConfig)")
 
     p = sub.add_parser("export-onnx", help="export a checkpoint to ONNX and check it against torch")
     p.add_argument("checkpoint", type=Path)
@@ -476,8 +487,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         val_fraction=(VAL_FRACTION if refiner else 0.15) if args.val_fraction is None else args.val_fraction, seed=args.seed,
         device=args.device, workers=args.workers, name=args.name or ("cutout-refiner" if refiner else "cutout-unet"),
         version=args.model_version, training_data_note=args.note, time_budget_s=args.time_budget, init=args.init,
-        coarse_input=refiner, global_model=args.global_model,
-        **({} if args.global_share is None else {"global_share": args.global_share}),
+        coarse_input=refiner, global_model=args.global_model, teacher=args.teacher,
+        **{k: v for k, v in {"global_share": args.global_share, "click_share": args.click_share,
+                             "coarse_scales": args.coarse_scales and tuple(args.coarse_scales),
+                             "teacher_sets": args.teacher_sets and tuple(args.teacher_sets)}.items() if v is not None},
     )
     result = train(config, progress=ProgressBar("steps"))
     print(f"wrote {result.checkpoint}: best validation IoU {result.best_val_iou:.4f} after {result.epochs_run} epochs "
