@@ -261,10 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--parts-photos", type=Path, default=None, metavar="DATA_DIR",
                    help="the data folder holding the label maps' photos (e.g. ccp-people)")
     g.add_argument("--parts-share", type=float, default=None, help="share of the click samples from the label maps")
-    g.add_argument("--select-by", choices=["auto", "auto+clicks"], default=None,
-                   help="best.pt by automatic IoU, or by its mean with the composites' one-click IoU")
+    g.add_argument("--select-by", choices=["auto", "auto+clicks", "candidates"], default=None,
+                   help="best.pt by automatic IoU, by its mean with the composites' one-click IoU, or by the best-rated "
+                        "candidate's IoU on composites and held-out garments")
     g.add_argument("--freeze-bn", action="store_true", default=None,
-                   help="keep BatchNorm statistics fixed (always so when --init is an .onnx file)")
+                   help="keep BatchNorm statistics fixed")
+    g.add_argument("--candidates-only", action="store_true", default=None,
+                   help="train the candidate outputs and the IoU head alone: the rest of the net stays as --init has it")
     t = p.add_argument_group("refiner and plain (tiled) nets")
     t.add_argument("--padding", choices=["valid", "same"], default="valid")
     t.add_argument("--tile-size", type=int, default=None, help="training crop (default: 188 refiner, 572 plain)")
@@ -462,7 +465,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             "name": args.name, "precision": args.precision, "checkpoint_every_s": args.checkpoint_every,
             "loader_threads": args.loader_threads, "candidates": args.candidates, "parts_dir": args.parts,
             "parts_photos": args.parts_photos, "parts_share": args.parts_share, "select_by": args.select_by,
-            "freeze_bn": args.freeze_bn,
+            "freeze_bn": args.freeze_bn, "candidates_only": args.candidates_only,
         }
         config = GlobalTrainConfig(
             data_dirs=list(args.data_dirs), out=args.output, seed=args.seed, device=args.device,
@@ -471,7 +474,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             **{k: v for k, v in given.items() if v is not None},
         )
         result = train_global(config)
-        what = "IoU" if config.select_by == "auto" else "score (mean of automatic and one-click IoU)"
+        what = "IoU" if config.select_by == "auto" else f"score ({config.select_by})"
         print(f"wrote {result.checkpoint}: best validation {what} {result.best_val_iou:.4f} after {result.steps} steps "
               f"({result.n_train} train / {result.n_val} validation images, {result.seconds:.0f}s)")
         return EXIT_OK

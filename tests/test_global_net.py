@@ -158,3 +158,20 @@ def test_a_stopped_run_resumes_where_it_stopped(photos: Path, tmp_path: Path) ->
     a, _ = load_checkpoint(tmp_path / "whole" / "last.pt")
     b, _ = load_checkpoint(tmp_path / "split" / "last.pt")
     assert all(torch.allclose(x, y, atol=1e-5) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_training_the_candidates_alone_leaves_output_zero_as_it_was(photos: Path, tmp_path: Path) -> None:
+    from cutout_app.model.checkpoint import load_checkpoint
+    from cutout_app.model.onnx_weights import net_from_onnx
+
+    torch.manual_seed(4)
+    start = EncoderUNet(LITE0, in_channels=6).eval()
+    init = export_onnx(start, tmp_path / "global.onnx", start.info(role="global", input_size=64, tile_size=64, click_radius=3.0))
+    result = train_global(_config(photos, tmp_path / "run", init=init, candidates=3, candidates_only=True, max_steps=3,
+                                  auto_share=0.0, max_rounds=0, lr=1e-2), log=lambda _: None)
+    trained, _ = load_checkpoint(tmp_path / "run" / "last.pt")
+    before = net_from_onnx(init, candidates=3).state_dict()
+    after = trained.state_dict()
+    moved = {name for name in before if not torch.equal(before[name], after[name])}
+    assert result.steps == 3 and moved  # the candidate layers learned...
+    assert all(name.startswith(("cand_", "iou_head")) for name in moved)  # ...and nothing else moved, BatchNorm included

@@ -267,6 +267,8 @@ class BatchSettings:
     seed: int
     #: Share of the click samples drawn from label maps (when the batches have any).
     parts_share: float = 0.0
+    #: Every click sample is ambiguous: one keep click, no previous mask (to train the candidate outputs alone).
+    ambiguous_only: bool = False
 
 
 class GlobalBatches:
@@ -321,6 +323,8 @@ class GlobalBatches:
         zoom = interactive and rng.random() < ZOOM_SHARE
         rgb, mask = random_view(*self.data[self._pick(rng, 1)[0]], s.size, rng, zoom=zoom)
         clicks = initial_clicks(mask, rng, s.max_positive, s.max_negative) if interactive else []
+        if s.ambiguous_only:
+            clicks = clicks[:1]
         return Sample(rgb, mask, clicks, hint=int(Granularity.OBJECT) if interactive else NO_HINT)
 
     def _composite_sample(self, rng: np.random.Generator) -> Sample | None:
@@ -331,6 +335,8 @@ class GlobalBatches:
             return None
         target = comp.targets[int(rng.integers(0, len(comp.targets)))]
         clicks, previous = composite_clicks(comp.objects, target, rng)
+        if s.ambiguous_only:
+            clicks, previous = clicks[:1], None
         rgb, mask = comp.rgb, comp.objects[target]
         if rng.random() < 0.5:
             rgb, mask, clicks = rgb[:, ::-1], mask[:, ::-1], [Click(s.size - 1 - p.x, p.y, p.positive) for p in clicks]
@@ -341,14 +347,15 @@ class GlobalBatches:
         """A click on a label map's region (see :func:`part_sample`)."""
         photo, labels = self.parts[int(rng.integers(0, len(self.parts)))]
         rgb, labels = view_content(photo, labels, self.settings.size, rng, nearest=True)
-        return part_sample(rgb, labels, self.label_names, self.settings.size, rng)
+        return part_sample(rgb, labels, self.label_names, self.settings.size, rng,
+                           1.0 if self.settings.ambiguous_only else AMBIGUOUS_PART_SHARE)
 
 
 def part_sample(rgb: np.ndarray, labels: np.ndarray, names: Mapping[int, str], size: int,
-                rng: np.random.Generator) -> Sample | None:
+                rng: np.random.Generator, ambiguous_share: float = AMBIGUOUS_PART_SHARE) -> Sample | None:
     """A sample from a view of a label map (not yet padded): a region is picked and clicked.
 
-    Ambiguous (:data:`AMBIGUOUS_PART_SHARE`): one keep click; the candidates learn a random reading
+    Ambiguous (``ambiguous_share`` of the samples): one keep click; the candidates learn a random reading
     (``core.datasets.parts.click_targets``) and output 0 the object (the person, or the bag itself).
     Otherwise one reading is the target and the clicks settle it: for the part, a second keep click in it or
     a remove click elsewhere on the person; for the person without what she carries, a remove click on that
@@ -366,7 +373,7 @@ def part_sample(rgb: np.ndarray, labels: np.ndarray, names: Mapping[int, str], s
     clicks = [Click(float(keep[0][0]), float(keep[0][1]), True)]
     person = labels > 0
     previous = None
-    if rng.random() < AMBIGUOUS_PART_SHARE:
+    if rng.random() < ambiguous_share:
         granularity, cand = readings[int(rng.integers(0, len(readings)))]
         target = next(m for g, m in readings if g >= Granularity.OBJECT)
     else:

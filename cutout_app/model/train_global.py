@@ -30,7 +30,18 @@ import cv2
 import numpy as np
 import torch
 
-from cutout_app.core.datasets import VAL_FRACTION, composite_cases, find_pairs, find_part_maps, label_names, split_pairs
+from cutout_app.core.datasets import (
+    HELD_NAMES,
+    VAL_FRACTION,
+    composite_cases,
+    deepest_point,
+    find_pairs,
+    find_part_maps,
+    label_names,
+    regions,
+    split_pairs,
+)
+from cutout_app.core.datasets.object_checks import BODY_NAMES
 from cutout_app.core.errors import Cancelled, CutoutError
 from cutout_app.core.inference import Click, ModelInfo, click_maps, next_click
 from cutout_app.core.progress import CancelToken, ProgressCallback
@@ -94,8 +105,13 @@ class GlobalTrainConfig:
     candidate_lr_scale: float = 5.0
     #: Keep BatchNorm statistics fixed (always so from an ONNX file, whose BatchNorms are folded away).
     freeze_bn: bool = False
-    #: best.pt is the checkpoint with the best automatic IoU ("auto"), or the best mean of that and the
-    #: composites' one-click IoU ("auto+clicks").
+    #: Train the candidate outputs and the IoU head alone: the rest of the net (output 0) stays exactly as
+    #: ``init`` has it, every click sample is ambiguous, and a step is a forward pass plus the small heads'
+    #: backward (several times the samples a second of full training on the CPU).
+    candidates_only: bool = False
+    #: best.pt is the checkpoint with the best automatic IoU ("auto"), the best mean of that and the
+    #: composites' one-click IoU ("auto+clicks"), or the best mean of the best-rated candidate's IoU on the
+    #: composites and on held-out garments ("candidates").
     select_by: str = "auto"
     #: Continue the run in ``out`` from its ``last.pt`` (weights, optimiser, schedule, step).
     resume: bool = False
@@ -194,6 +210,22 @@ def composite_views(data: Sequence[tuple[np.ndarray, np.ndarray]], size: int, co
     return [(case.rgb, case.target, (size, size), [case.click]) for case in composite_cases(data, size, count)]
 
 
+def part_views(data: Sequence[tuple[np.ndarray, np.ndarray]], names: dict[int, str], size: int, seed: int = 1) -> list[View]:
+    """One view a held-out label map: the photo at long side ``size``, a keep click at the deepest point of one
+    garment region (chosen with ``seed``), the region as the target: what a part candidate should take."""
+    rng = np.random.default_rng(seed)
+    views = []
+    for rgb, labels in data:
+        rgb, labels = fit_long_side(rgb, labels, size, nearest=True)
+        garments = [r for r in regions(labels, names) if r.name not in BODY_NAMES | HELD_NAMES]
+        if not garments:
+            continue
+        region = garments[int(rng.integers(0, len(garments)))]
+        target = region.mask.astype(np.uint8) * 255
+        views.append((*pad_square(rgb, target, size), target.shape, [deepest_point(region.mask)]))
+    return views
+
+
 @torch.no_grad()
 def validate(net: torch.nn.Module, views: Sequence[View], info: ModelInfo, device: torch.device,
              precision: Precision, batch_size: int, best_candidate: bool = False) -> float:
@@ -281,7 +313,12 @@ def train_global(
     info = net.info(role="global", input_size=config.input_size, click_radius=config.click_radius,
                     tile_size=config.input_size, name=config.name, version=config.version)
     from_onnx = state is None and config.init is not None and Path(config.init).suffix.lower() == ".onnx"
-    if config.freeze_bn:
+    if config.candidates_only:
+        if not config.candidates:
+            raise CutoutError("Training the candidates alone needs candidates (e.g. 3)")
+        for name, param in net.named_parameters():
+            param.requires_grad_(name.startswith(("cand_", "iou_head")))
+    if config.freeze_bn or config.candidates_only:
         freeze_batchnorm(net)
     net.to(device).train()
     if precision.channels_last:
@@ -295,23 +332,25 @@ def train_global(
     val_data = load_set(val_pairs[: max(config.val_count, config.val_composites)], keep)
     val_views = validation_views(val_data[: config.val_count], config.input_size)
     comp_views = composite_views(val_data, config.input_size, config.val_composites)
-    parts, names, n_parts = [], {}, 0
+    parts, names, n_parts, garment_views = [], {}, 0, []
     if config.parts_dir is not None:
         if config.parts_photos is None:
             raise CutoutError("Label maps need the folder of their photos (parts_photos)")
         part_pairs = split_pairs(find_part_maps(config.parts_dir, config.parts_photos), config.val_fraction, config.seed)[0]
         parts, names, n_parts = load_set(part_pairs, keep, labels=True), label_names(config.parts_dir), len(part_pairs)
+        val_parts = split_pairs(find_part_maps(config.parts_dir, config.parts_photos), config.val_fraction, config.seed)[1]
+        garment_views = part_views(load_set(val_parts[: config.val_composites], keep, labels=True), names, config.input_size)
     log(f"data: {len(train_pairs)} train, {len(val_pairs)} validation pairs ({len(val_views)} photos and "
         f"{len(comp_views)} composites per check), {n_parts} training label maps, decoded in "
         f"{time.perf_counter() - load_started:.0f}s; input {config.input_size}px; {config.encoder}"
         f"{f', {config.candidates} candidates' if config.candidates else ''}; device {device}, {precision.name}")
 
     out.mkdir(parents=True, exist_ok=True)
-    encoder_params = list(net.encoder.parameters())
+    encoder_params = [p for p in net.encoder.parameters() if p.requires_grad]
     candidate_params = [p for name, p in net.named_parameters() if name.startswith(("cand_", "iou_head"))]
     own_ids = {id(p) for p in encoder_params + candidate_params}
     groups = [{"params": encoder_params, "scale": config.encoder_lr_scale},
-              {"params": [p for p in net.parameters() if id(p) not in own_ids], "scale": 1.0}]
+              {"params": [p for p in net.parameters() if id(p) not in own_ids and p.requires_grad], "scale": 1.0}]
     if candidate_params:
         groups.append({"params": candidate_params, "scale": config.candidate_lr_scale})
     optimizer = torch.optim.AdamW(groups, lr=config.lr, weight_decay=config.weight_decay)
@@ -327,9 +366,10 @@ def train_global(
         log(f"resumed {out / LAST_NAME} at step {step}, {seconds_before:.0f}s trained, best {best:.4f}")
     batches = GlobalBatches(data, train_pairs, BatchSettings(
         config.input_size, config.batch_size, config.auto_share, config.composite_share, config.max_positive,
-        config.max_negative, config.max_rounds, config.seed, config.parts_share if parts else 0.0), config.data_shares,
+        config.max_negative, config.max_rounds, config.seed, config.parts_share if parts else 0.0,
+        config.candidates_only), config.data_shares,
         parts, names)
-    if from_onnx and not config.freeze_bn:
+    if from_onnx and not (config.freeze_bn or config.candidates_only):
         calibrate_batchnorm(net, (_net_input(batches.batch(k), info, device, precision) for k in range(CALIBRATION_BATCHES)))
         log(f"BatchNorm statistics of {config.init} measured on {CALIBRATION_BATCHES} batches")
     loss_sum, loss_n = 0.0, 0
@@ -351,16 +391,24 @@ def train_global(
         scores = {"val_iou": val_iou, "composite_1click_iou": click_iou}
         if config.candidates:
             scores["composite_best_candidate_iou"] = validate(net, comp_views, info, device, precision, config.batch_size, True)
+            if garment_views:
+                scores["garment_best_candidate_iou"] = validate(net, garment_views, info, device, precision, config.batch_size, True)
         elapsed = trained_seconds()
         entry = {"step": step, "seconds": round(elapsed, 1), "train_loss": loss_sum / max(1, loss_n), **scores,
                  "lr": optimizer.param_groups[1]["lr"],
                  "samples_per_s": loss_n * config.batch_size / max(1e-9, time.perf_counter() - last_check)}
         history.append(entry)
-        score = val_iou if config.select_by == "auto" else (val_iou + max(click_iou, scores.get("composite_best_candidate_iou", 0.0))) / 2
+        if config.select_by == "candidates":
+            score = (scores.get("composite_best_candidate_iou", 0.0) + scores.get("garment_best_candidate_iou", 0.0)) / 2
+        elif config.select_by == "auto+clicks":
+            score = (val_iou + max(click_iou, scores.get("composite_best_candidate_iou", 0.0))) / 2
+        else:
+            score = val_iou
         improved = score > best
         best = max(best, score)
         log(f"step {step}: train loss {entry['train_loss']:.4f}, val IoU {val_iou:.4f}, composite 1-click IoU {click_iou:.4f}"
             + (f" (best candidate {scores['composite_best_candidate_iou']:.4f})" if config.candidates else "")
+            + (f", garment best candidate {scores['garment_best_candidate_iou']:.4f}" if "garment_best_candidate_iou" in scores else "")
             + f"{' (best)' if improved else ''}; {entry['samples_per_s']:.2f} samples/s, {elapsed:.0f}s")
         save_last(**scores)
         if improved:
@@ -438,7 +486,7 @@ def _step(net: EncoderUNet, optimizer: torch.optim.Optimizer, batch: Batch, info
     optimizer.zero_grad(set_to_none=True)
     with precision.autocast(device):
         logits, iou_logits = net.forward_all(x)
-    loss = segmentation_loss(logits[:, :1], target)
+    loss = torch.zeros((), device=device) if config.candidates_only else segmentation_loss(logits[:, :1], target)
     if iou_logits is not None:
         n = len(clicks)
         ambiguous = torch.from_numpy(batch.ambiguous).to(device)
