@@ -1,7 +1,8 @@
 """Reading photos from disk: JPEG, PNG, WebP, BMP and TIFF, with EXIF orientation applied.
 
-Files are read as bytes and decoded with ``cv2.imdecode`` so that paths with any characters work
-(``cv2.imread`` cannot open non-ASCII paths on Windows). Before decoding, the header scanners
+Files are read as bytes (so that paths with any characters work, and only from regular files) and decoded
+from those bytes (:func:`_decode_bytes`: on Linux through a memory file that ``cv2.imread`` fills an
+output array from, elsewhere ``cv2.imdecode``). Before decoding, the header scanners
 (:mod:`cutout_app.core.files.headers`) walk the file's structure the way the decoder will: the pixel
 size (to refuse huge photos before allocating them), the EXIF orientation (``IMREAD_UNCHANGED``
 ignores it), whether the file is cut short (libjpeg decodes a truncated JPEG into a half-grey picture
@@ -183,7 +184,10 @@ def _decode_checked(data: bytes, name: Path, flags: int) -> tuple[np.ndarray, He
     except HeaderError as exc:
         raise ImageReadError(name, f"{_REASON_TRUNCATED} ({exc})") from None
     _check_size(name, header.width, header.height)
-    _check_cost(name, header)
+    # OpenCV's TIFF decoder turns a transposing orientation (5-8) upright itself, which imread's output array, sized
+    # from the header, does not fit: those few go through imdecode, whose result Python gets as a copy.
+    transposed = fmt == "tiff" and header.orientation in (5, 6, 7, 8)
+    _check_cost(name, header, header.decoded_bytes() if transposed else 0)
     if fmt == "png" and max(header.width, header.height) > PNG_MAX_SIDE:
         raise ImageReadError(
             name,
@@ -195,7 +199,7 @@ def _decode_checked(data: bytes, name: Path, flags: int) -> tuple[np.ndarray, He
     if header.drop:
         data = _without_spans(data, header.drop)
     try:
-        img = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+        img = _decode_bytes(data, flags, into_output=not transposed)
     except cv2.error:
         img = None
     except MemoryError:
@@ -204,6 +208,30 @@ def _decode_checked(data: bytes, name: Path, flags: int) -> tuple[np.ndarray, He
         raise ImageReadError(name, _REASON_TRUNCATED)
     _check_size(name, img.shape[1], img.shape[0])
     return img, header, fmt
+
+
+def _decode_bytes(data: bytes, flags: int, into_output: bool = True) -> np.ndarray | None:
+    """``cv2.imdecode(data, flags)``'s pixels, made once.
+
+    OpenCV 5's Python binding copies the image that ``imdecode`` returns into a new numpy array, so a decode
+    peaked at twice its pixels (a 714 MB image of a 0.7 MB PNG: 1.47 GB); ``imread`` into an output array
+    allocates the numpy array itself. On Linux the bytes (the file as read, with the scanners' cuts) go to an
+    anonymous memory file that ``imread`` opens by its ``/proc/self/fd`` name; elsewhere, or without
+    ``into_output``, ``imdecode`` is used. Raises cv2.error as they do; None when nothing was decoded.
+    """
+    fd = os.memfd_create("cutout-decode", os.MFD_CLOEXEC) if into_output and hasattr(os, "memfd_create") else -1
+    try:
+        name = f"/proc/self/fd/{fd}"
+        if fd < 0 or not os.path.exists(name):
+            return cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        img = cv2.imread(name, np.empty((0, 0), np.uint8), flags)
+        return img if img is not None and img.size else None
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def _orientation_to_apply(header: Header, fmt: str) -> int:
@@ -260,12 +288,12 @@ def _check_size(path: Path, width: int, height: int) -> None:
         )
 
 
-def _check_cost(path: Path, header: Header) -> None:
-    """Refuse a file whose decoding would allocate more than :data:`DECODE_BUDGET_BYTES`, or give samples
-    that cannot become a photo, before any decoder sees it."""
+def _check_cost(path: Path, header: Header, copy: int = 0) -> None:
+    """Refuse a file whose decoding would allocate more than :data:`DECODE_BUDGET_BYTES` (``copy``: bytes of a copy
+    beside the decoder's), or give samples that cannot become a photo, before any decoder sees it."""
     if header.unsupported:
         raise ImageReadError(path, f"unsupported pixel format ({header.unsupported})")
-    cost = header.decoded_bytes() + _conversion_bytes(header)
+    cost = header.decoded_bytes() + _conversion_bytes(header) + copy
     if cost > DECODE_BUDGET_BYTES:
         raise ImageReadError(
             path,
@@ -314,14 +342,28 @@ def _to_rgb(path: Path, img: np.ndarray) -> np.ndarray:
         return cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
     channels = img.shape[2]
     if channels == 3:
-        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB, dst=img)
+        return _in_place(img, cv2.COLOR_BGR2RGB)
     if channels == 4:
-        return cv2.cvtColor(img, cv2.COLOR_BGRA2RGBA, dst=img)
+        return _in_place(img, cv2.COLOR_BGRA2RGBA)
     if channels == 2:  # gray + alpha
         rgba = cv2.cvtColor(np.ascontiguousarray(img[:, :, 0]), cv2.COLOR_GRAY2RGBA)
         rgba[:, :, 3] = img[:, :, 1]
         return rgba
     raise ImageReadError(path, f"unsupported number of channels ({channels})")
+
+
+#: Rows converted at a time by :func:`_in_place`.
+_SWAP_STRIP_ROWS = 256
+
+
+def _in_place(img: np.ndarray, code: int) -> np.ndarray:
+    """``img`` converted by ``cv2.cvtColor(code)`` in its own memory, a strip of rows at a time: OpenCV copies the
+    whole source first when it converts in place, which made a 714 MB decode peak at 1.47 GB."""
+    img = np.ascontiguousarray(img)
+    for y in range(0, img.shape[0], _SWAP_STRIP_ROWS):
+        strip = img[y : y + _SWAP_STRIP_ROWS]
+        cv2.cvtColor(strip, code, dst=strip)
+    return img
 
 
 def _apply_orientation(img: np.ndarray, orientation: int) -> np.ndarray:
