@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -139,8 +140,16 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None, help="model folder (default: the bundled one)")
     parser.add_argument("--where", action="store_true", help="say what the GUI thread did during long gaps")
     args = parser.parse_args()
-    app = QApplication.instance() or QApplication([])
     scratch = Path(tempfile.mkdtemp(prefix="cutout-responsive-"))
+    try:
+        run(args, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, scratch: Path) -> None:
+    """The three timed actions in ``scratch``; prints the table."""
+    app = QApplication.instance() or QApplication([])  # noqa: F841 - the application must live
     os.environ["CUTOUT_DATA_DIR"] = str(scratch / "data")
     megapixels = args.width * args.height / 1e6
     rgb = synthetic_photo(args.height, args.width)
@@ -190,7 +199,8 @@ def main() -> None:
     window.autosave = None
     doc.mark_saved()
     window.close()
-    restorer = make_window(args.model, scratch / "second" if (scratch / "second").mkdir() is None else scratch, True)
+    (scratch / "second").mkdir()
+    restorer = make_window(args.model, scratch / "second", True)
     longest, wall, over, places = timed(meter, restorer, lambda: restorer.start_open(photo_path))
     restored = restorer.document
     assert restored is not None and restored.mask.can_undo and restored.mask.can_redo, "nothing was restored"

@@ -1,10 +1,12 @@
 """Fuzz cutout's readers for longer than the test suite does: ``python bench/fuzz_imageio.py --minutes 40``.
 
 The fuzzer itself is tests/fuzz_support.py (the suite runs a few thousand cases of each target). This
-runs blocks of cases of each target (``decode_image``, ``read_mask``, the autosave loader, batch manifests,
-model metadata; shares set by ``--shares``) until ``--cases`` or ``--minutes`` run out, prints the totals after every block (so a run
+runs blocks of cases of each target (photos: ``decode``, masks: ``mask``, pasted clipboard bytes: ``clipboard``,
+the autosave journal: ``autosave``, batch manifests: ``manifest``, model metadata: ``metadata``; shares set by
+``--shares``) until ``--cases`` or ``--minutes`` run out, prints the totals after every block (so a run
 in the background can be followed and stopped), then per target: cases, clean results, clear errors
 (cutout's own), other exceptions (tracebacks), crashes, hangs, peak memory of a worker and the rate.
+``--target T --cases N`` runs one entry point alone (the issue-28 long run: 1,000,000 cases of each).
 Every crashing, hanging or stray-exception case is saved to ``--out`` for a regression test.
 ``--start`` continues a run where an earlier one stopped. ``--target opencv`` fuzzes bare
 ``cv2.imdecode``, to see what the reader guards against.
@@ -22,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import fuzz_support  # noqa: E402
 
-DEFAULT_SHARES = "decode=0.45,mask=0.2,autosave=0.15,manifest=0.1,metadata=0.1"
+DEFAULT_SHARES = "decode=0.4,mask=0.15,clipboard=0.1,autosave=0.15,manifest=0.1,metadata=0.1"
 
 
 def _shares(text: str) -> dict[str, float]:

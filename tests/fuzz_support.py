@@ -46,9 +46,10 @@ import numpy as np
 #: would only measure how fast the machine allocates memory.
 WORKER_MAX_PIXELS = 4_000_000
 
-#: What a run can fuzz: the photo reader, the mask reader, the autosave loader, a batch manifest, a model's
-#: metadata, or bare cv2.imdecode. (Clipboard data is a photo file once pasted: the decode target covers it.)
-TARGETS = ("decode", "mask", "autosave", "manifest", "metadata", "opencv")
+#: What a run can fuzz: the photo reader, the mask reader, pasted clipboard bytes (their signature names the format, the
+#: window's loader saves them and reads the file), the autosave loader (meta, base image and journal, replayed into
+#: an undo history), a batch manifest, a model's metadata, or bare cv2.imdecode.
+TARGETS = ("decode", "mask", "clipboard", "autosave", "manifest", "metadata", "opencv")
 
 _INTERESTING = [0, 1, 2, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFF, 0x10000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF]
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -1059,6 +1060,7 @@ def _worker(corpus_dir: Path, seed: int, start: int, end: int, target: str, scra
     from cutout_app.core.editing.autosave_journal import AutosaveJournal
     from cutout_app.core.errors import CutoutError
     from cutout_app.core.files import imageio
+    from cutout_app.core.files.headers import sniff_format
     from cutout_app.core.inference.model_info import ModelInfo
 
     imageio.MAX_PIXELS = WORKER_MAX_PIXELS
@@ -1100,7 +1102,14 @@ def _worker(corpus_dir: Path, seed: int, start: int, end: int, target: str, scra
             if target == "autosave":
                 info = AutosaveJournal.find_restorable(photo, data_dir)
                 if info is not None:  # the base is decoded here, not in a decoder child: this worker is one
-                    info.recover(read=imageio.read_image)
+                    info.recover(read=imageio.read_image).with_mask()  # and the undo history built, as the loader does
+            elif target == "clipboard":  # as the window pastes: the signature names the format, the file is read
+                kind = sniff_format(data[:16])
+                if kind is None:
+                    raise CutoutError("the clipboard holds no photo")
+                pasted = scratch / f"pasted.{kind}"
+                pasted.write_bytes(data)
+                imageio.read_image(pasted)
             elif target == "manifest":
                 manifest = Manifest(scratch)
                 manifest.summary().text()
