@@ -291,8 +291,8 @@ def _byte_ops(buf: bytearray, rng: random.Random, others: list[bytes]) -> bytear
     elif op == 6:  # truncate
         del buf[rng.randrange(n) :]
     else:  # splice the tail of another seed file
-        other = rng.choice(others)
-        buf = buf[: rng.randrange(n)] + other[rng.randrange(len(other)) :]
+        other = rng.choice(others)  # (a manifest line may have been cut to nothing)
+        buf = buf[: rng.randrange(n)] + other[rng.randrange(len(other)) if other else 0 :]
     return buf
 
 
