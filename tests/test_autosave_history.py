@@ -169,6 +169,7 @@ def test_the_window_restores_the_undo_and_redo_history_the_user_had(qtbot, tiny_
     second = open_window(qtbot, tiny_two_stage_path, tmp_path, ScriptedPrompter(restore=True))
     assert second.open_path(photo_path)
     restored = second.document
+    assert second.status.currentMessage() == "Restored the unsaved edits"  # the status bar says what happened
     assert _states(restored) == live  # the same steps down to the photo as opened, the same redo, the same clicks
     assert second.ui_actions.redo.isEnabled()
     second.redo()
