@@ -51,6 +51,7 @@ class GapMeter:
         self._samples: list[tuple[float, str]] = []
         self._main = threading.main_thread().ident
         self._running = False
+        self._watcher: threading.Thread | None = None
 
     def _tick(self) -> None:
         now = time.perf_counter()
@@ -71,12 +72,16 @@ class GapMeter:
         self._last = time.perf_counter()
         self._running = True
         if self._where:
-            threading.Thread(target=self._watch, daemon=True).start()
+            self._watcher = threading.Thread(target=self._watch, daemon=True)
+            self._watcher.start()
         self.timer.start()
 
     def stop(self) -> tuple[float, int, list[str]]:
         self.timer.stop()
         self._running = False
+        if self._watcher is not None:
+            self._watcher.join()  # never left sampling while the interpreter exits
+            self._watcher = None
         self._tick()
         places = [f"{count} x {place}" for place, count in Counter(p for _, p in self._samples).most_common(6)]
         return max(self.gaps, default=0.0), sum(g > TARGET_MS for g in self.gaps), places
