@@ -230,7 +230,7 @@ def part_views(data: Sequence[tuple[np.ndarray, np.ndarray]], names: dict[int, s
 def validate(net: torch.nn.Module, views: Sequence[View], info: ModelInfo, device: torch.device,
              precision: Precision, batch_size: int, best_candidate: bool = False) -> float:
     """Mean IoU over ``views`` (each with its clicks, no previous mask): of output 0, or with
-    ``best_candidate`` of the candidate whose predicted IoU is highest."""
+    ``best_candidate`` of the reading (output 0 or a candidate) whose predicted IoU is highest."""
     ious = []
     for start in range(0, len(views), batch_size):
         chunk = views[start : start + batch_size]
@@ -241,7 +241,7 @@ def validate(net: torch.nn.Module, views: Sequence[View], info: ModelInfo, devic
         probs, scores = predict_all(net, global_input(images, [v[3] for v in chunk], previous, info), precision)
         net.train(was_training)
         if best_candidate and scores is not None:
-            prob = probs[np.arange(len(chunk)), 1 + np.argmax(scores[:, 1:], axis=1)]
+            prob = probs[np.arange(len(chunk)), np.argmax(scores, axis=1)]  # output 0 is a reading too
         else:
             prob = probs[:, 0]
         for i, (_, mask, (h, w), _) in enumerate(chunk):

@@ -39,22 +39,23 @@ class GlobalInput:
 class GlobalPrediction:
     """The global net's probability at its own size, for a photo of ``height`` x ``width``.
 
-    A net with candidates also gives each candidate's probability and every output's predicted IoU
-    (``scores[0]`` is output 0's, ``scores[1 + k]`` candidate k's); :meth:`chosen` picks one.
+    A net with candidates also gives its readings of an ambiguous click, ``candidates``: its single answer
+    (output 0) first, then each candidate output, with each one's predicted IoU in ``scores``;
+    :meth:`chosen` picks one, :meth:`best_candidate` the one rated best.
     """
 
     probability: np.ndarray  # float32 (small_h, small_w) in [0, 1]
     height: int
     width: int
-    candidates: np.ndarray | None = None  # float32 (K, small_h, small_w)
+    candidates: np.ndarray | None = None  # float32 (1 + K, small_h, small_w): output 0, then the K candidates
     scores: np.ndarray | None = None  # float32 (1 + K,)
 
     def best_candidate(self) -> int:
-        """The candidate with the highest predicted IoU (0 without candidates)."""
-        return 0 if self.scores is None or self.candidates is None else int(np.argmax(self.scores[1:]))
+        """The reading with the highest predicted IoU (0 without candidates)."""
+        return 0 if self.scores is None or self.candidates is None else int(np.argmax(self.scores))
 
     def chosen(self, candidate: int) -> GlobalPrediction:
-        """This prediction with candidate ``candidate`` (0..K-1) as its probability; itself without candidates."""
+        """This prediction with reading ``candidate`` (wrapping round) as its probability; itself without candidates."""
         if self.candidates is None:
             return self
         return GlobalPrediction(self.candidates[candidate % len(self.candidates)], self.height, self.width,
@@ -182,4 +183,4 @@ class GlobalNet:
         probs = np.clip(out[0, :, : prepared.small_h, : prepared.small_w], 0.0, 1.0)
         if scores is None:
             return GlobalPrediction(probs[0], prepared.height, prepared.width)
-        return GlobalPrediction(probs[0], prepared.height, prepared.width, probs[1:], scores[0])
+        return GlobalPrediction(probs[0], prepared.height, prepared.width, probs, scores[0])
