@@ -436,6 +436,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             ["size", size],
             ["trained on", info.training_data],
         ]
+        if info.candidates:
+            rows.insert(4, ["candidates", f"its answer and {info.candidates} candidates for one click (Tab, --candidate)"])
         rows += [[k, v] for k, v in sorted(info.extra.items())]
         print(format_table([role, ""], rows))
     return EXIT_OK
