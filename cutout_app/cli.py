@@ -177,8 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--box", action="append", default=[], metavar="X0,Y0,X1,Y1",
                    help="the object in this box (photo pixels: left, top, right, bottom); repeatable, run before the clicks")
     p.add_argument("--candidate", type=_count, default=0, metavar="N",
-                   help="for one ambiguous first click, take the model's candidate N (1, 2, 3: as Tab cycles them "
-                        "in the window; default: the one it rates best)")
+                   help="for one ambiguous first click, take the model's reading N (1: its own answer, then its "
+                        "candidates, as Tab cycles them in the window; default: the one it rates best)")
     _add_output_args(p)
     _add_model_args(p)
 
@@ -373,10 +373,11 @@ def _candidate(number: int, engine) -> int | None:  # noqa: ANN001
     """``--candidate N`` (1-based, 0: the model's choice) as core's index; a usage error beyond the model's."""
     if not number:
         return None
-    count = getattr(getattr(engine, "info", None), "candidates", 0)
+    candidates = getattr(getattr(engine, "info", None), "candidates", 0)
+    count = candidates + 1 if candidates else 0  # its own answer is reading 1
     if number > count:
-        has = f"gives {count} candidates" if count else "gives no candidates"
-        raise CutoutError(f"--candidate {number}: the model {has} for a click")
+        has = f"reads a click {count} ways" if count else "gives no candidates"
+        raise CutoutError(f"--candidate {number}: the model {has}")
     return number - 1
 
 
