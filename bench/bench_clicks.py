@@ -96,7 +96,11 @@ def main() -> int:
         row["garment best"] = float(np.mean([p.best for p in parts]))
         row["bag removed"] = float(np.mean(held_removal_scores(model, args.data / "ccp-parts", args.data / "ccp-people")))
         runs = instance_click_runs(model, args.data / "coco128-instances", args.clicks, args.instances)
-        for label, chosen in (("coco", runs), ("coco small", [r for r in runs if r.share < 0.025])):
+        groups = [("coco", runs), ("coco small", [r for r in runs if r.share < 0.025])]
+        if not args.no_zoom_row:
+            unzoomed = instance_click_runs(model, args.data / "coco128-instances", args.clicks, args.instances, zoom=False)
+            groups += [("coco no zoom", unzoomed), ("coco small no zoom", [r for r in unzoomed if r.share < 0.025])]
+        for label, chosen in groups:
             row[f"{label} objects"] = len(chosen)
             row[f"{label} noc85"] = float(np.mean([_noc(r.run.ious, 0.85, args.clicks) for r in chosen])) if chosen else float("nan")
             row[f"{label} iou@3"] = float(np.mean([_at(r.run.ious, 3) for r in chosen])) if chosen else float("nan")

@@ -123,9 +123,10 @@ class InstanceRun:
 
 
 def instance_click_runs(model: CutoutModel, folder: str | Path, max_clicks: int = 20, limit: int = 0,
-                        min_pixels: int = 64, settings: MaskSettings | None = None) -> list[InstanceRun]:
+                        min_pixels: int = 64, settings: MaskSettings | None = None, zoom: bool = True) -> list[InstanceRun]:
     """The click protocol on every object (of at least ``min_pixels``) of the first ``limit`` photos (0: all) of
-    an instance folder (``images/`` + ``instances/`` with ids 1..N, 255 crowd; ``meta.json`` names them)."""
+    an instance folder (``images/`` + ``instances/`` with ids 1..N, 255 crowd; ``meta.json`` names them);
+    ``zoom`` False keeps the whole photo in the global net's view."""
     import json
 
     folder = Path(folder)
@@ -146,7 +147,7 @@ def instance_click_runs(model: CutoutModel, folder: str | Path, max_clicks: int 
             if np.count_nonzero(truth) < min_pixels:
                 continue
             mask = np.where(ids == CROWD, 128, truth.astype(np.uint8) * 255).astype(np.uint8)  # crowd: the ignored band
-            run = click_protocol(model, photo, mask, settings, max_clicks)
+            run = click_protocol(model, photo, mask, settings, max_clicks, zoom=zoom)
             name = categories[k - 1] if k - 1 < len(categories) else str(k)
             runs.append(InstanceRun(path.stem, name, np.count_nonzero(truth) / truth.size, run))
     return runs
