@@ -21,6 +21,7 @@ photo and mask read included). Linux only (peak RSS from /proc).
     python bench/bench_edges.py --softness-sweep     # the default alpha at softness 0.1 .. 1.0
     python bench/bench_edges.py --vs-pymatting --size 2000 2667 --count 2   # decontamination methods side by side
     python bench/bench_edges.py --too-wide        # the rim rule, on the composites and with the mask 2-4 px too wide
+    python bench/bench_edges.py --rim-cost --repeats 7   # what the rim rule costs the 12 MP export
 
 ``--vs-pymatting`` scores cutout's decontamination (blur fusion, ``core/edges/foreground.py``) against
 pymatting's multi-level estimate (which cutout used before), both tile by tile over the band, on three
@@ -32,6 +33,11 @@ subject): besides alpha SAD and gradient error, at the pixels the export makes f
 guided-filter radii of its outline, the colour error of what they show (against the true subject over a black
 and a white page) and the share of background they hold. The 12 MP timing has the default export without the
 rim rule as a row too.
+
+``--rim-cost`` times only that: the 12 MP composite's export without edge steps, decontaminated without the rim
+rule and as it is (each run in a fresh process, the three alternated ``--repeats`` times: on a busy machine one
+run says little), then ``trim_rim`` alone in one process (its first call, as the export makes it, and the median
+of the calls after it), with the memory Python's allocators hold at its peak beyond the photo and mask.
 """
 
 from __future__ import annotations
@@ -247,6 +253,58 @@ def timing(folder: Path) -> list[list[object]]:
     return rows
 
 
+RIM_CHILD = r"""
+import json, statistics, sys, time, tracemalloc
+sys.path.insert(0, sys.argv[1])
+import cv2
+from cutout_app.core.edges.rim import trim_rim
+from cutout_app.core.files.imageio import read_image
+photo = read_image(sys.argv[2])
+alpha = cv2.imread(sys.argv[3], cv2.IMREAD_GRAYSCALE)
+rgb = photo.pixels[:, :, :3]
+seconds = []
+for _ in range(int(sys.argv[4]) + 1):
+    start = time.perf_counter()
+    trimmed = trim_rim(rgb, alpha)
+    seconds.append(time.perf_counter() - start)
+tracemalloc.start()
+trim_rim(rgb, alpha)
+peak = tracemalloc.get_traced_memory()[1]
+print(json.dumps({"first": seconds[0], "median": statistics.median(seconds[1:]), "peak_mb": peak / 2**20,
+                  "lowered": int((trimmed != alpha).sum())}))
+"""
+
+
+def rim_cost(folder: Path, repeats: int) -> list[list[object]]:
+    """The 12 MP composite's export without edge steps, decontaminated without and with the rim rule (fresh
+    processes, alternated, ``repeats`` each: median and least seconds, median peak RSS), then ``trim_rim``
+    alone in one process."""
+    height, width = 3000, 4000
+    ex = make_matting_composite(height, width, np.random.default_rng([2026, 12]))
+    photo, mask = folder / "photo.png", folder / "alpha.png"
+    cv2.imwrite(str(photo), cv2.cvtColor(ex.image, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(mask), app_alpha(ex.image, ex.alpha))
+    del ex
+    runs = {"neither": {"decontaminate": False, "matting": False},
+            "decontaminate, no rim rule": {"decontaminate": True, "matting": False, "rim": False},
+            "decontaminate + rim rule (default)": {"decontaminate": True, "matting": False}}  # fmt: skip
+    results: dict[str, list[dict]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, settings in runs.items():
+            command = [sys.executable, "-c", CHILD, str(ROOT), str(photo), str(mask), str(folder / "out.png"), json.dumps(settings)]
+            out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+            results[name].append(json.loads(out.splitlines()[-1]))
+    rows = []
+    for name, found in results.items():
+        seconds = sorted(r["seconds"] for r in found)
+        rows.append([name, f"{np.median(seconds):.3f}", f"{seconds[0]:.3f}", f"{np.median([r['rss_mb'] for r in found]):.0f}"])
+    command = [sys.executable, "-c", RIM_CHILD, str(ROOT), str(photo), str(mask), str(repeats)]
+    alone = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+    rows.append([f"trim_rim alone: first call / median of {repeats} more ({alone['lowered']} pixels lowered)",
+                 f"{alone['first']:.3f} / {alone['median']:.3f}", "", f"+{alone['peak_mb']:.0f} (Python's peak)"])
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=12, help="composites for the quality table")
@@ -255,7 +313,16 @@ def main() -> None:
     parser.add_argument("--softness-sweep", action="store_true", help="only the default alpha, at several softness values")
     parser.add_argument("--vs-pymatting", action="store_true", help="only decontamination: cutout's against pymatting's")
     parser.add_argument("--too-wide", action="store_true", help="only the rim rule: on the composites and with a too wide mask")
+    parser.add_argument("--rim-cost", action="store_true",
+                        help="only what the rim rule costs the 12 MP export: alternated fresh processes, then trim_rim alone")
+    parser.add_argument("--repeats", type=int, default=5, help="with --rim-cost: runs of each export")
     args = parser.parse_args()
+    if args.rim_cost:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"12 MP (4000x3000) hair composite, export_result in a fresh process each, {args.repeats} runs alternated:")
+            print(format_table(["export", "median s", "least s", "peak RSS MB"], rim_cost(Path(tmp), args.repeats)))
+        print(f"\nmachine load (1/5/15 min): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return
     if args.too_wide:
         print(f"{args.count} hair composites of {args.size[1]}x{args.size[0]}; opaque rim: alpha full within 3 radii of the outline")
         print(format_table(["mask", "export", "alpha SAD in band", "gradient error in band", "colour error, opaque rim",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from pathlib import Path
 
 import cv2
@@ -9,7 +10,10 @@ import numpy as np
 import pytest
 
 from cutout_app.core.datasets.synthetic import coarse_probability, make_matting_composite
+from cutout_app.core.edges import rim
 from cutout_app.core.edges.alpha import alpha_from_soft, refine_mask, to_soft_u8
+from cutout_app.core.edges.band_tiles import band_tiles, grid_tiles, range_tiles
+from cutout_app.core.edges.foreground import sample_grid
 from cutout_app.core.edges.rim import RimGeometry, trim_rim
 from cutout_app.core.edges.settings import MaskSettings
 from cutout_app.core.errors import Cancelled
@@ -123,3 +127,123 @@ def test_the_geometry_scales_with_the_photo() -> None:
     for geometry in (small, large):
         core, margin = geometry.tile_and_margin()
         assert core % geometry.step == 0 and margin % geometry.step == 0 and margin >= geometry.shell
+
+
+def whole_photo_rule(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """The rule as rim.py's docstring states it, on the whole photo at once: every distance, mean and ring
+    over the whole photo, nothing tiled, nothing skipped (the first, untiled form of the rule)."""
+    geometry = RimGeometry.of(*alpha.shape)
+    reach, step = geometry.reach, geometry.step
+    opaque = cv2.compare(alpha, 255, cv2.CMP_EQ)
+    depth = cv2.distanceTransform(opaque, cv2.DIST_L2, cv2.DIST_MASK_3)
+    backed = cv2.distanceTransform(cv2.compare(depth, reach, cv2.CMP_LE), cv2.DIST_L2, cv2.DIST_MASK_3) <= reach + 1
+    ys, xs = np.nonzero(backed & (opaque > 0) & (depth <= reach))
+    outside = cv2.distanceTransform(cv2.compare(alpha, 0, cv2.CMP_EQ), cv2.DIST_L2, cv2.DIST_MASK_3)
+    subject = ((depth > reach) & (depth <= geometry.shell)).astype(np.float32)
+    background = (outside > geometry.background).astype(np.float32)
+    image = rgb.astype(np.float32) * np.float32(1 / np.iinfo(rgb.dtype).max)
+    squares = cv2.transform(cv2.multiply(image, image), np.ones((1, 3), np.float32)).reshape(alpha.shape)
+
+    def means(layers: list[np.ndarray]) -> np.ndarray:
+        stack = cv2.merge(layers)
+        if step > 1:
+            height, width = alpha.shape
+            stack = cv2.copyMakeBorder(stack, 0, -height % step, 0, -width % step, cv2.BORDER_REFLECT_101)
+            stack = cv2.resize(stack, (stack.shape[1] // step, stack.shape[0] // step), interpolation=cv2.INTER_AREA)
+        stack = cv2.blur(stack, (geometry.box, geometry.box))
+        values = sample_grid(stack, (ys + 0.5) / step - 0.5, (xs + 0.5) / step - 0.5)
+        values[:, :3] /= values[:, 3:4] + rim._EPS
+        values[:, 4:] /= values[:, 3:4] + rim._EPS
+        return values
+
+    fg = means([image * subject[..., None], subject, squares * subject])
+    bg = means([image * background[..., None], background])
+    colour, diff = image[ys, xs], fg[:, :3] - bg[:, :3]
+    contrast = (diff * diff).sum(axis=1)
+    t = ((colour - bg[:, :3]) * diff).sum(axis=1) / np.maximum(contrast, rim._EPS)
+    spread = np.maximum(fg[:, 4] - (fg[:, :3] ** 2).sum(axis=1), 0)
+    apart = ((colour - fg[:, :3]) ** 2).sum(axis=1) > rim.SPREAD**2 * spread + rim.NOISE**2
+    on_line = ((colour - bg[:, :3] - t[:, None] * diff) ** 2).sum(axis=1) <= rim.OFF_LINE**2 * contrast
+    decided = on_line & apart & (fg[:, 3] > 0.01) & (bg[:, 3] > 0.01) & (contrast >= rim.CONTRAST**2)
+    decided &= t < rim.TRIM_AT
+    lower = np.zeros(alpha.shape, bool)
+    lower[ys[decided], xs[decided]] = True
+    values = np.zeros(alpha.shape, np.uint8)
+    values[ys, xs] = np.rint(np.clip(t / rim.TRIM_AT, 0, 1) * 255).astype(np.uint8)
+    out = alpha.copy()
+    for _ in range(reach):  # one ring a step, from the outside in
+        solid = cv2.erode(opaque, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
+        edge = lower & (opaque > 0) & (solid == 0)
+        if not edge.any():
+            break
+        out[edge] = values[edge]
+        opaque[edge] = 0
+    return out
+
+
+@pytest.mark.parametrize("step", [1, 2, 3])
+def test_the_tiled_rule_is_the_whole_photos(monkeypatch: pytest.MonkeyPatch, step: int) -> None:
+    # On composites of several tiles, sizes no multiple of a block (part blocks at the far edges), with the
+    # mask as made and too wide: tiles, blocks made only where read, rings judged only when reached and
+    # the thickness tested only where a pixel would go give the whole photo's rule, pixel for pixel.
+    monkeypatch.setattr(rim, "means_step", lambda height, width: step)
+    lowered = 0
+    for seed, px in ((4, 0), (5, 2), (6, 3)):
+        example = make_matting_composite(241, 322, np.random.default_rng([2027, seed]))
+        settings = MaskSettings()
+        alpha = alpha_from_soft(to_soft_u8(refine_mask(coarse_probability(example.alpha), example.image)),
+                                settings.threshold, settings.softness)  # fmt: skip
+        alpha = _widened(alpha, px) if px else alpha
+        core, _ = RimGeometry.of(*alpha.shape).tile_and_margin()
+        assert alpha.shape[0] > core and alpha.shape[1] > 2 * core
+        tiled = trim_rim(example.image, alpha)
+        np.testing.assert_array_equal(tiled, whole_photo_rule(example.image, alpha))
+        lowered += int((tiled != alpha).sum())
+    assert lowered > 200
+
+
+def test_the_rim_tiles_are_those_whose_core_holds_the_rim() -> None:
+    # Opaque pixels within reach (a square's) of one that is not, found from each tile's least and largest
+    # alpha: the same tiles as from the whole photo's rim, without an array of its size.
+    rng = np.random.default_rng(11)
+    for reach, tile in ((4, 16), (12, 20), (7, 9)):
+        alpha = np.full((150, 170), 255, np.uint8)
+        for _ in range(6):  # holes and soft spots of all sizes, some near tiles' corners
+            y, x, r = rng.integers(0, 150), rng.integers(0, 170), rng.integers(1, 25)
+            cv2.circle(alpha, (int(x), int(y)), int(r), int(rng.integers(0, 255)), -1)
+        alpha[rng.random(alpha.shape) < 0.0005] = 0
+        opaque = (alpha == 255).astype(np.uint8)
+        whole = opaque & cv2.dilate(1 - opaque, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
+        expected = band_tiles(whole.astype(bool), tile, 3)
+        assert grid_tiles(rim._rim_tiles(alpha, reach, tile), alpha.shape, tile, 3) == expected
+        assert expected
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_the_export_finds_the_partly_transparent_bands_tiles_a_strip_at_a_time(dtype: type) -> None:
+    # Decontamination's tiles (after the rim rule, the second edge step), without a band the photo's size.
+    rng = np.random.default_rng(12)
+    full = np.iinfo(dtype).max
+    values = np.where(rng.random((203, 317)) < 0.002, rng.integers(1, full, (203, 317)), 0).astype(dtype)
+    values[150:, 200:] = full
+    for tile, margin in ((32, 8), (50, 0), (128, 40)):
+        expected = band_tiles((values > 0) & (values < full), tile, margin)
+        assert range_tiles(values, 1, full - 1, tile, margin) == expected and expected
+
+
+def test_the_rule_holds_no_array_of_the_photos_size_but_its_answer() -> None:
+    # Its temporaries are per tile: at 6 MP it asks for little more than the alpha it returns.
+    photo = np.empty((2000, 3000, 3), np.uint8)
+    photo[...] = np.linspace([140, 180, 230], [190, 205, 230], 2000).astype(np.uint8)[:, None]  # a pale sky
+    body = np.zeros((2000, 3000), np.uint8)
+    cv2.ellipse(body, (1500, 1100), (1100, 700), 0, 0, 360, 255, -1)
+    photo[body > 0] = (217, 128, 38)  # an orange subject
+    alpha = _widened(body, 8)  # the mask 8 px too wide
+    tracemalloc.start()
+    try:
+        trimmed = trim_rim(photo, alpha)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (trimmed != alpha).sum() > 5000  # the too wide rim goes
+    assert peak < alpha.nbytes + 8 * 2**20, peak / 2**20

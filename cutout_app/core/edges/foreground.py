@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 
 from cutout_app.core.edges.alpha import default_radius
-from cutout_app.core.edges.band_tiles import BandTile, band_tiles
+from cutout_app.core.edges.band_tiles import BandTile, range_tiles
 from cutout_app.core.progress import CancelToken, ProgressCallback
 
 #: Box-filter sizes of the two passes, in multiples of the photo's guided-filter radius (16 and 8 px at
@@ -61,7 +61,7 @@ NEAR_POWER = 2
 TILE = 128
 #: Keeps the filters' denominators above zero where a window holds no subject (or no background).
 _EPS = np.float32(1e-5)
-_SAMPLE_ROW = 1024
+_SAMPLE_ROW = 32_000
 
 
 @dataclass(frozen=True)
@@ -237,11 +237,17 @@ def _unit(values: np.ndarray) -> np.ndarray:
 
 
 def sample_grid(grid: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """``grid`` (h x w x 3) interpolated bilinearly at the positions (``ys``, ``xs``): N x 3."""
+    """``grid`` (h x w x C) interpolated bilinearly at the positions (``ys``, ``xs``; as float32): N x C."""
     count = len(ys)
-    shape = (-(-count // _SAMPLE_ROW), _SAMPLE_ROW)  # OpenCV's remap takes maps under 32,767 a side
-    maps = [np.resize(np.asarray(v, np.float32), shape[0] * shape[1]).reshape(shape) for v in (xs, ys)]
-    values = cv2.remap(grid, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    if not count:
+        return np.zeros((0, grid.shape[2]), grid.dtype)
+    width = min(count, _SAMPLE_ROW)  # OpenCV's remap takes maps under 32,767 a side
+    shape = (-(-count // width), width)
+    maps = [np.zeros(shape[0] * shape[1], np.float32) for _ in range(2)]
+    for map_, v in zip(maps, (xs, ys)):
+        map_[:count] = v
+    values = cv2.remap(grid, maps[0].reshape(shape), maps[1].reshape(shape), cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REPLICATE)
     return values.reshape(-1, grid.shape[2])[:count]
 
 
@@ -260,11 +266,9 @@ def foreground_colours(
         raise ValueError(f"rgb must be H x W x 3 and alpha H x W, got {rgb.shape} and {alpha.shape}")
     if rgb.dtype not in (np.uint8, np.uint16) or alpha.dtype != rgb.dtype:
         raise ValueError(f"rgb and alpha must both be uint8 or both uint16, got {rgb.dtype} and {alpha.dtype}")
-    full = np.iinfo(rgb.dtype).max
-    band = cv2.inRange(np.ascontiguousarray(alpha), 1, int(full) - 1)  # a byte a pixel, no temporaries (250 MP)
-    band = np.minimum(band, 1, out=band).view(bool)
+    full = int(np.iinfo(rgb.dtype).max)
     sizes, step = blur_radii(*alpha.shape), means_step(*alpha.shape)
-    tiles = band_tiles(band, *tile_and_margin(*alpha.shape))
+    tiles = range_tiles(alpha, 1, full - 1, *tile_and_margin(*alpha.shape))  # no band the photo's size (250 MP)
     if progress:
         progress(0, len(tiles))
     if not tiles:
@@ -274,7 +278,7 @@ def foreground_colours(
     def estimate(tile: BandTile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if cancel is not None:
             cancel.raise_if_cancelled()
-        ys, xs = np.nonzero(band[tile.core])
+        ys, xs = np.nonzero(cv2.inRange(alpha[tile.core], 1, full - 1))
         where = (ys + tile.core_rows.start, xs + tile.core_cols.start)
         core = blur_fusion(rgb[tile.rows, tile.cols], alpha[tile.rows, tile.cols], sizes,
                            lambda k: far.at(tile.rows, tile.cols, k), where, step)

@@ -21,22 +21,29 @@ colour is nearer the background's than the subject's next to it can lose a few p
 
 The pixels it lowers then join the partly transparent band that decontamination repaints. It runs on
 tiles over the rim only (:mod:`cutout_app.core.edges.band_tiles`), each with the whole reach of its
-filters as context; like decontamination's, its box means are computed on blocks of
-:func:`~cutout_app.core.edges.foreground.means_step` pixels on large photos. OpenCV filters only.
-``bench/bench_edges.py --too-wide`` measures it (``bench/README.md``).
+filters as context, found from each tile's least and largest alpha: no array of the photo's size is made
+but the answer (a copy of ``alpha``, made when the tiles are done). Within a tile, the work follows the
+rim: like decontamination's, its box means are computed on blocks of
+:func:`~cutout_app.core.edges.foreground.means_step` pixels on large photos, and only on the blocks that the
+rim's pixels read; a ring is judged only when the peeling reaches it, and a part's width is measured only
+where a pixel would go. Each step gives the values the whole photo's rule gives (``tests/test_rim.py``
+checks it against that rule, untiled). OpenCV filters only. ``bench/bench_edges.py --too-wide`` measures
+its effect, ``--rim-cost`` its cost (``bench/README.md``).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Callable
 
 import cv2
 import numpy as np
 
 from cutout_app.core.edges.alpha import default_radius
-from cutout_app.core.edges.band_tiles import BandTile, band_tiles
+from cutout_app.core.edges.band_tiles import BandTile, grid_tiles, tile_starts
 from cutout_app.core.edges.foreground import means_step, sample_grid
 from cutout_app.core.progress import CancelToken, ProgressCallback
 
@@ -60,7 +67,13 @@ OFF_LINE = 0.3
 TRIM_AT = 0.5
 #: The smallest tile core (pixels).
 TILE = 128
+#: The box means' inputs are made for strips of about this many pixels at a time (a few MB of temporaries).
+_STRIP_PIXELS = 1 << 16
 _EPS = np.float32(1e-6)
+#: Rows and columns (ys, xs) -> whether the rule lowers those pixels, and to what alpha.
+_Judge = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+#: The 8 neighbours' row and column offsets.
+_NEIGHBOURS = (np.array([-1, -1, -1, 0, 0, 1, 1, 1]), np.array([-1, 0, 1, -1, 1, -1, 0, 1]))
 
 
 @dataclass(frozen=True)
@@ -104,92 +117,249 @@ def trim_rim(
     if rgb.ndim != 3 or rgb.shape[2] != 3 or alpha.shape != rgb.shape[:2] or alpha.dtype != np.uint8:
         raise ValueError(f"rgb must be H x W x 3 and alpha H x W uint8, got {rgb.shape} and {alpha.dtype} {alpha.shape}")
     geometry = RimGeometry.of(*alpha.shape)
-    reach = geometry.reach
-    out = alpha.copy()
-    opaque = cv2.compare(alpha, 255, cv2.CMP_EQ)
-    # Opaque pixels near one that is not (a square's reach, which holds the disc's: fast on 250 MP).
-    square = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
-    rim = cv2.bitwise_and(opaque, cv2.dilate(cv2.bitwise_not(opaque), square))
-    tiles = band_tiles(rim.view(bool), *geometry.tile_and_margin())
+    core, margin = geometry.tile_and_margin()
+    tiles = grid_tiles(_rim_tiles(alpha, geometry.reach, core), alpha.shape, core, margin)
     if progress:
         progress(0, len(tiles))
 
-    def one(tile: BandTile) -> None:
+    def one(tile: BandTile) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if cancel is not None:
             cancel.raise_if_cancelled()
-        trimmed = _trim(rgb[tile.rows, tile.cols], alpha[tile.rows, tile.cols], geometry)
-        out[tile.core] = trimmed[tile.core_rows, tile.core_cols]
+        return _trim(rgb[tile.rows, tile.cols], alpha[tile.rows, tile.cols], geometry, tile)
 
+    found = []
     with ThreadPoolExecutor(max(1, min(len(tiles), os.cpu_count() or 1, 4))) as pool:
-        for done, _ in enumerate(pool.map(one, tiles), start=1):
+        for done, changes in enumerate(pool.map(one, tiles), start=1):
+            found.append(changes)
             if progress:
                 progress(done, len(tiles))
+    out = alpha.copy()  # only now: the tiles' temporaries are gone, and their changes are a few pixels
+    for ys, xs, values in found:
+        out[ys, xs] = values
     return out
 
 
-def _trim(rgb: np.ndarray, alpha: np.ndarray, geometry: RimGeometry) -> np.ndarray:
-    """The rule on one crop (see the module's docstring): its alpha, trimmed."""
+def _rim_tiles(alpha: np.ndarray, reach: int, tile: int) -> np.ndarray:
+    """Which tiles of a ``tile``-pixel grid (bool, one per tile) hold a fully opaque pixel within ``reach``
+    pixels (a square's) of one that is not, from each tile's least and largest alpha: a tile that holds
+    both has such a pixel, one that is all opaque has it if a pixel that is not lies within ``reach`` of it
+    (``reach`` < ``tile``: in a tile next to it). No array of the photo's size."""
+    if reach >= tile:
+        raise ValueError(f"reach must be under the tile's side, got {reach} and {tile}")
+    height, width = alpha.shape
+    ys, xs = tile_starts(height, tile), tile_starts(width, tile)
+    least = np.minimum.reduceat(np.minimum.reduceat(alpha, xs, axis=1), ys, axis=0)
+    largest = np.maximum.reduceat(np.maximum.reduceat(alpha, xs, axis=1), ys, axis=0)
+    busy = (largest == 255) & (least < 255)
+    clear = (least == 255).view(np.uint8)
+    # All-opaque tiles beside one that is not: look for such a pixel within reach of the core.
+    for i, j in zip(*np.nonzero(clear & cv2.dilate((least < 255).view(np.uint8), np.ones((3, 3), np.uint8)))):
+        y0, x0 = int(ys[i]), int(xs[j])
+        near = alpha[max(0, y0 - reach):y0 + tile + reach, max(0, x0 - reach):x0 + tile + reach]
+        busy[i, j] = near.min() < 255
+    return busy
+
+
+def _trim(rgb: np.ndarray, alpha: np.ndarray, geometry: RimGeometry, tile: BandTile
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """The rule on one tile's crop (see the module's docstring): the pixels of its core it lowers, in photo
+    coordinates, and their new alpha."""
     reach = geometry.reach
     opaque = cv2.compare(alpha, 255, cv2.CMP_EQ)
     depth = cv2.distanceTransform(opaque, cv2.DIST_L2, cv2.DIST_MASK_3)
-    # Only the rim of parts at least 2 reach wide: an opaque pixel within reach of a deeper one.
-    backed = cv2.distanceTransform(cv2.compare(depth, reach, cv2.CMP_LE), cv2.DIST_L2, cv2.DIST_MASK_3) <= reach + 1
-    ys, xs = np.nonzero(backed & (opaque > 0) & (depth <= reach))
-    out = alpha.copy()
-    if not len(ys):
-        return out
+    # Only pixels within reach of the core take part in peeling it (a pixel a step); one more for the 3 x 3 steps.
+    near = _around(tile, reach + 1, alpha.shape)
+    rim = cv2.inRange(depth[near], 0.5, reach) > 0  # depth is 0 where not opaque, at least 0.955 where it is
+    if not rim.any():
+        return np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0, np.uint8)
     outside = cv2.distanceTransform(cv2.compare(alpha, 0, cv2.CMP_EQ), cv2.DIST_L2, cv2.DIST_MASK_3)
-    subject = ((depth > reach) & (depth <= geometry.shell)).astype(np.float32)
-    background = (outside > geometry.background).astype(np.float32)
-    image = rgb.astype(np.float32)
-    image *= np.float32(1 / np.iinfo(rgb.dtype).max)
-    squares = cv2.transform(cv2.multiply(image, image), np.ones((1, 3), np.float32)).reshape(subject.shape)
-    fg_means = _means(image, subject, geometry, (ys, xs), squares)
-    bg_means = _means(image, background, geometry, (ys, xs))
-    fg, fg_weight, fg_square = fg_means[:, :3], fg_means[:, 3], fg_means[:, 4]
-    bg, bg_weight = bg_means[:, :3], bg_means[:, 3]
-    colour = image[ys, xs]
-    diff = fg - bg
-    contrast = (diff * diff).sum(axis=1)
-    t = ((colour - bg) * diff).sum(axis=1) / np.maximum(contrast, _EPS)
-    # Farther from the subject's mean than its own colours spread (their mean squared distance from it).
-    spread = np.maximum(fg_square - (fg * fg).sum(axis=1), 0)
-    apart = ((colour - fg) ** 2).sum(axis=1) > SPREAD * SPREAD * spread + NOISE * NOISE
-    off_line = colour - bg - t[:, None] * diff  # how far the colour lies from any mix of the two
-    on_line = (off_line * off_line).sum(axis=1) <= OFF_LINE * OFF_LINE * contrast
-    decided = on_line & apart & (fg_weight > 0.01) & (bg_weight > 0.01) & (contrast >= CONTRAST * CONTRAST) & (t < TRIM_AT)
-    lower = np.zeros(alpha.shape, bool)
-    lower[ys[decided], xs[decided]] = True
-    values = np.zeros(alpha.shape, np.uint8)
-    values[ys, xs] = np.rint(np.clip(t / TRIM_AT, 0, 1) * 255).astype(np.uint8)
-    solid = opaque
-    ring = np.ones((3, 3), np.uint8)
-    for _ in range(reach):  # from the outside in: only pixels next to one that is not opaque (any more)
-        edge = lower & (solid > 0) & (cv2.erode(solid, ring, borderType=cv2.BORDER_REPLICATE) == 0)
-        if not edge.any():
+    ys, xs = np.nonzero(rim)
+    grid = _Grid.of(rgb, depth, outside, geometry, (ys + near[0].start, xs + near[1].start), tile)
+    backed = functools.cache(lambda: _backed(depth, near, reach))
+
+    def judge(ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lowered, values = grid.judge(ys + near[0].start, xs + near[1].start)
+        if lowered.any():  # the thickness, only where the colours would lower a pixel
+            lowered &= backed()[ys, xs]
+        return lowered, values
+
+    gone, values = _peel(opaque[near], rim, judge, reach)
+    core = tuple(slice(inner.start - outer.start, inner.stop - outer.start)
+                 for inner, outer in zip((tile.core_rows, tile.core_cols), near))  # fmt: skip
+    ys, xs = np.nonzero(gone[core])
+    ys, xs = ys + core[0].start, xs + core[1].start
+    return ys + near[0].start + tile.rows.start, xs + near[1].start + tile.cols.start, values[ys, xs]
+
+
+def _around(tile: BandTile, distance: int, shape: tuple[int, ...]) -> tuple[slice, slice]:
+    """The tile's core and ``distance`` pixels around it, in its crop (of ``shape``)."""
+    return (slice(max(0, tile.core_rows.start - distance), min(shape[0], tile.core_rows.stop + distance)),
+            slice(max(0, tile.core_cols.start - distance), min(shape[1], tile.core_cols.stop + distance)))  # fmt: skip
+
+
+def _backed(depth: np.ndarray, near: tuple[slice, slice], reach: int) -> np.ndarray:
+    """Which pixels of ``near`` (a part of the crop; bool) lie in a part at least 2 ``reach`` wide: within
+    ``reach`` + 1 of an opaque pixel deeper than ``reach`` (``depth``). That distance is measured around
+    ``near`` only, as far as it compares: a step of OpenCV's 3 x 3 L2 mask costs at least 0.955, so
+    2 ``reach`` + 2 pixels cost more than ``reach`` + 1."""
+    rows, cols = near
+    around = 2 * reach + 2
+    top, left = max(0, rows.start - around), max(0, cols.start - around)
+    shallow = cv2.compare(depth[top:rows.stop + around, left:cols.stop + around], reach, cv2.CMP_LE)
+    deep = cv2.distanceTransform(shallow, cv2.DIST_L2, cv2.DIST_MASK_3)
+    return deep[rows.start - top:rows.stop - top, cols.start - left:cols.stop - left] <= reach + 1
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The box means around a tile's rim, blurred on blocks of ``step`` pixels, and what the rule decides
+    from them (:meth:`judge`): ``rgb`` is the crop's colours, ``origin`` the first row and column of the
+    part of the crop the grids cover (whole blocks)."""
+
+    rgb: np.ndarray
+    subject: np.ndarray  # the blurred grid of the subject's means (5 channels)
+    background: np.ndarray  # and of the background's (4)
+    step: int
+    origin: tuple[int, int]
+
+    @classmethod
+    def of(cls, rgb: np.ndarray, depth: np.ndarray, outside: np.ndarray, geometry: RimGeometry,
+           where: tuple[np.ndarray, np.ndarray], tile: BandTile) -> _Grid:  # fmt: skip
+        """The grids of box means over a tile's crop ``rgb`` (uint8 or uint16), given each pixel's ``depth``
+        (its distance from a pixel that is not opaque) and how far ``outside`` it lies (from a pixel with
+        alpha): the subject's colours (channels 0-2, from the opaque pixels between ``geometry.reach`` and
+        ``geometry.shell`` deep), their share of the box (3) and their squared colours' sums (4); the
+        background's colours (0-2, from the pixels more than ``geometry.background`` outside) and their share (3).
+
+        Only the blocks that the means at the pixels ``where`` (rows, columns: within ``geometry.reach`` + 1
+        of the tile's core) read and that hold such pixels are made, a strip of blocks at a time; the others
+        are 0, as they would be."""
+        step = geometry.step
+        # The part of the crop that those read (whole blocks, and one more for the interpolation).
+        part = _around(tile, -(-(geometry.reach + 1) // step) * step + step * (geometry.box // 2 + 2), depth.shape)
+        rgb_part, depth, outside = rgb[part], depth[part], outside[part]
+        height, width = depth.shape
+        blocks = (-(-height // step), -(-width // step))
+        fg, bg = np.zeros((*blocks, 5), np.float32), np.zeros((*blocks, 4), np.float32)
+        needed = _needed((where[0] - part[0].start, where[1] - part[1].start), blocks, geometry)
+        rows = max(1, _STRIP_PIXELS // (width * step))  # blocks
+        starts = list(range(0, blocks[0] - 1, rows)) or [0]  # a last strip of one block joins the one before
+        for b0, b1 in zip(starts, [*starts[1:], blocks[0]]):
+            span = _span(np.flatnonzero(needed[b0:b1].any(axis=0)), blocks[1])
+            if span is None:
+                continue
+            strip = (slice(b0 * step, min(height, b1 * step)), slice(span[0] * step, min(width, span[1] * step)))
+            subject = (depth[strip] > geometry.reach) & (depth[strip] <= geometry.shell)
+            background = outside[strip] > geometry.background
+            for weight, means, channels in ((subject, fg, 5), (background, bg, 4)):
+                # Only the blocks the weight reaches: they are 0 elsewhere.
+                inner = _span(np.flatnonzero(weight.any(axis=0)) // step + span[0], blocks[1])
+                if inner is None:
+                    continue
+                cols = slice(inner[0] * step, min(width, inner[1] * step))
+                image = _unit(rgb_part[strip[0], cols])
+                weight = weight[:, cols.start - strip[1].start:cols.stop - strip[1].start].astype(np.float32)
+                layers = [cv2.multiply(image, cv2.merge([weight] * 3)), weight]
+                if channels == 5:
+                    squares = cv2.transform(cv2.multiply(image, image), np.ones((1, 3), np.float32))
+                    layers.append(cv2.multiply(squares.reshape(weight.shape), weight))
+                # Apart, 5 and 4 channels: at 2 pixels a block OpenCV sums some channel counts in another order.
+                means[b0:b1, inner[0]:inner[1]] = _area(cv2.merge(layers), step)
+        box = (geometry.box, geometry.box)
+        return cls(rgb, cv2.blur(fg, box), cv2.blur(bg, box), step, (part[0].start, part[1].start))
+
+    def judge(self, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For the crop's pixels (``ys``, ``xs``): whether the rule lowers them, and to what alpha (uint8)."""
+        # Their places on the crop's blocks (as float32, as sample_grid takes them), then on the grids': whole
+        # blocks apart, exactly, so that the interpolation's weights do not depend on where the grids begin.
+        at = [((where + 0.5) / self.step - 0.5).astype(np.float32) - np.float32(start // self.step)
+              for where, start in zip((ys, xs), self.origin)]
+        fg, bg = sample_grid(self.subject, *at), sample_grid(self.background, *at)
+        fg[:, :3] /= fg[:, 3:4] + _EPS
+        fg[:, 4] /= fg[:, 3] + _EPS
+        bg[:, :3] /= bg[:, 3:4] + _EPS
+        fg, fg_weight, fg_square = fg[:, :3], fg[:, 3], fg[:, 4]
+        bg, bg_weight = bg[:, :3], bg[:, 3]
+        colour = _unit(self.rgb[ys, xs])
+        diff = fg - bg
+        contrast = (diff * diff).sum(axis=1)
+        t = ((colour - bg) * diff).sum(axis=1) / np.maximum(contrast, _EPS)
+        # Farther from the subject's mean than its own colours spread (their mean squared distance from it).
+        spread = np.maximum(fg_square - (fg * fg).sum(axis=1), 0)
+        apart = ((colour - fg) ** 2).sum(axis=1) > SPREAD * SPREAD * spread + NOISE * NOISE
+        off_line = colour - bg - t[:, None] * diff  # how far the colour lies from any mix of the two
+        on_line = (off_line * off_line).sum(axis=1) <= OFF_LINE * OFF_LINE * contrast
+        lower = on_line & apart & (fg_weight > 0.01) & (bg_weight > 0.01) & (contrast >= CONTRAST * CONTRAST)
+        return lower & (t < TRIM_AT), np.rint(np.clip(t / TRIM_AT, 0, 1) * 255).astype(np.uint8)
+
+
+def _peel(solid: np.ndarray, candidate: np.ndarray, judge: _Judge, reach: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rule's pixels peeled from the outside in, one ring a step for at most ``reach`` steps: a
+    ``candidate`` (bool) that ``judge`` lowers goes as soon as one of its 8 neighbours is not ``solid``
+    (uint8 0/255; the edges of its part count as the crop's) or has gone. Which pixels went (bool), and the
+    alpha ``judge`` gave each (uint8).
+
+    ``judge`` is asked about the first ring alone first: where it lowers none of them, nothing goes and
+    the other candidates' colours are never judged (most of a well-made mask's outline)."""
+    gone = np.zeros(solid.shape, bool)
+    values = np.zeros(solid.shape, np.uint8)
+    first = candidate & (cv2.erode(solid, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE) == 0)
+    ys, xs = np.nonzero(first)
+    lowered, alphas = judge(ys, xs)
+    if not lowered.any():
+        return gone, values
+    lower = np.zeros(solid.shape, bool)
+    ys, xs, alphas = ys[lowered], xs[lowered], alphas[lowered]
+    lower[ys, xs], values[ys, xs] = True, alphas
+    # The peeling goes on: the other candidates, judged all at once.
+    rows, cols = np.nonzero(candidate & ~first)
+    keep, others = judge(rows, cols)
+    rows, cols = rows[keep], cols[keep]
+    lower[rows, cols], values[rows, cols] = True, others[keep]
+    height, width = solid.shape
+    for _ in range(reach):
+        gone[ys, xs] = True
+        # The next ring: lowered pixels beside those that went.
+        ys, xs = (np.clip((v[:, None] + offsets).ravel(), 0, size - 1)
+                  for v, offsets, size in ((ys, _NEIGHBOURS[0], height), (xs, _NEIGHBOURS[1], width)))  # fmt: skip
+        fresh = lower[ys, xs] & ~gone[ys, xs]
+        if not fresh.any():
             break
-        out[edge] = values[edge]
-        solid[edge] = 0
-    return out
+        ys, xs = np.unravel_index(np.unique(np.ravel_multi_index((ys[fresh], xs[fresh]), solid.shape)), solid.shape)
+    return gone, values
 
 
-def _means(image: np.ndarray, weight: np.ndarray, geometry: RimGeometry, where: tuple[np.ndarray, np.ndarray],
-           squares: np.ndarray | None = None) -> np.ndarray:  # fmt: skip
-    """At the pixels ``where``: the ``weight``-weighted box means of ``image``'s colours (columns 0-2), the box's
-    mean weight (3), and of ``squares`` if given (4), from box filters on blocks of ``geometry.step`` pixels."""
-    layers = [cv2.multiply(image, cv2.merge([weight] * 3)), weight]
-    if squares is not None:
-        layers.append(cv2.multiply(squares, weight))
-    stack = cv2.merge(layers)
-    step = geometry.step
-    if step > 1:
-        height, width = weight.shape
-        pad_y, pad_x = -height % step, -width % step  # whole blocks (only at the photo's far edges)
+def _needed(where: tuple[np.ndarray, np.ndarray], blocks: tuple[int, int], geometry: RimGeometry) -> np.ndarray:
+    """Which of a grid's ``blocks`` (rows, columns; uint8) the means at the pixels ``where`` (rows, columns
+    on that grid's pixels) read: the box around the two blocks each is interpolated from."""
+    needed = np.zeros(blocks, np.uint8)
+    needed[where[0] // geometry.step, where[1] // geometry.step] = 1
+    side = 2 * (geometry.box // 2 + 1) + 1
+    return cv2.dilate(needed, np.ones((side, side), np.uint8))
+
+
+def _span(used: np.ndarray, count: int) -> tuple[int, int] | None:
+    """The blocks from the first to the last of ``used`` (ascending block indices of ``count``), as a start and
+    a stop; from the block before too where it holds the far edge's part block, which is filled by reflecting
+    them. None if ``used`` is empty."""
+    if not len(used):
+        return None
+    first, last = int(used[0]), int(used[-1])
+    return (min(first, max(0, count - 2)) if last == count - 1 else first), last + 1
+
+
+def _area(stack: np.ndarray, step: int) -> np.ndarray:
+    """``stack`` (H x W x C float32) averaged on blocks of ``step`` x ``step`` pixels; the photo's far edges'
+    part blocks are filled by reflection."""
+    if step == 1:
+        return stack
+    height, width = stack.shape[:2]
+    pad_y, pad_x = -height % step, -width % step
+    if pad_y or pad_x:
         stack = cv2.copyMakeBorder(stack, 0, pad_y, 0, pad_x, cv2.BORDER_REFLECT_101)
-        stack = cv2.resize(stack, ((width + pad_x) // step, (height + pad_y) // step), interpolation=cv2.INTER_AREA)
-    stack = cv2.blur(stack, (geometry.box, geometry.box))
-    values = sample_grid(stack, (where[0] + 0.5) / step - 0.5, (where[1] + 0.5) / step - 0.5)
-    values[:, :3] /= values[:, 3:4] + _EPS
-    if squares is not None:
-        values[:, 4] /= values[:, 3] + _EPS
-    return values
+    return cv2.resize(stack, ((width + pad_x) // step, (height + pad_y) // step), interpolation=cv2.INTER_AREA)
+
+
+def _unit(values: np.ndarray) -> np.ndarray:
+    """uint8 or uint16 colours as float32 in [0, 1]."""
+    return np.multiply(values, np.float32(1 / np.iinfo(values.dtype).max), dtype=np.float32)
