@@ -1,9 +1,9 @@
-"""Int8 refiner, measured (not a test): onnxruntime's static quantisation against the fp32 refiner.
+"""Int8 refiner, measured (not a test): ``cutout quantize`` against the fp32 refiner.
 
-Calibrates on refiner tiles of training photos (the global net's own probability as the coarse input, as
-the app runs it), writes ``refiner-int8.onnx`` beside a copy of the model's global.onnx in ``--out`` (a
-model folder the app can open), then scores both folders on the same validation pairs (automatic IoU and
-boundary F) and times one refiner tile batch each on this CPU.
+Copies the model folder to ``--out``, adds its ``refiner-int8.onnx`` there as ``cutout quantize`` makes it
+(calibrated on uncertain refiner tiles of training photos, the global net's own probability as the coarse
+input), then scores the folder's two refiners on the same validation pairs (automatic IoU and boundary F,
+the app's whole pipeline on the CPU) and times one refiner tile batch of each on one thread.
 
     python bench/quantize_refiner.py --out runs/int8 --limit 60
 """
@@ -21,25 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA_ROOT = ROOT.parent / "shared" / "datasets"
-
-
-def calibration_tiles(model, pairs, count: int) -> list[np.ndarray]:  # noqa: ANN001
-    """Refiner inputs (1 x 4 x T x T) of uncertain tiles of ``pairs``' photos, as the app makes them."""
-    from cutout_app.core.files import read_image
-    from cutout_app.core.inference.tiling import tile_window
-
-    tiles: list[np.ndarray] = []
-    for pair in pairs:
-        rgb = read_image(pair.image).rgb8()
-        coarse = model.predict_global(rgb)
-        plan = model.plan(*rgb.shape[:2])
-        run, _ = model._select(plan, coarse, False, None)
-        for tile in list(run)[:4]:
-            window = coarse.upsampled_at(*tile_window(plan, tile))
-            tiles.append(model.refiner._inputs(rgb, plan, [tile], lambda t, w=window: [w]))
-        if len(tiles) >= count:
-            break
-    return tiles[:count]
+SETS = ("duts-tr", "ccp-people")
 
 
 def main() -> int:
@@ -47,55 +29,50 @@ def main() -> int:
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "cutout")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--limit", type=int, default=60, help="validation pairs a set")
-    parser.add_argument("--calibration", type=int, default=64, help="tiles")
     args = parser.parse_args()
 
     import onnxruntime as ort
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
+    from cutout_app.cli import main as cutout
     from cutout_app.core.datasets import evaluate, find_pairs, split_pairs
-    from cutout_app.core.inference import open_model
+    from cutout_app.core.files import read_image
+    from cutout_app.core.inference import REFINER_FILE, REFINER_INT8_FILE, CutoutModel, calibration_tiles
+    from cutout_app.core.inference.two_stage import CPU_TILE_SIZE
     from cutout_app.core.table import format_table
 
-    model = open_model(args.model, provider="cpu")
-    train, _ = split_pairs(find_pairs([DATA_ROOT / "duts-tr", DATA_ROOT / "ccp-people"]))
-    rng = np.random.default_rng(0)
-    tiles = calibration_tiles(model, [train[i] for i in rng.choice(len(train), 200, replace=False)], args.calibration)
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            self._it = iter(tiles)
-
-        def get_next(self):  # noqa: ANN201
-            x = next(self._it, None)
-            return None if x is None else {"image": x}
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    shutil.copy(args.model / "global.onnx", args.out / "global.onnx")
+    shutil.copytree(args.model, args.out, dirs_exist_ok=True)
     started = time.perf_counter()
-    quantize_static(str(args.model / "refiner.onnx"), str(args.out / "refiner.onnx"), Reader(),
-                    quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                    per_channel=True)
-    print(f"quantised in {time.perf_counter() - started:.1f}s: {args.out / 'refiner.onnx'}", file=sys.stderr)
+    if cutout(["quantize", str(args.out), *(str(DATA_ROOT / name) for name in SETS)]):
+        return 1
+    print(f"quantised in {time.perf_counter() - started:.1f}s", file=sys.stderr)
 
+    train, _ = split_pairs(find_pairs([DATA_ROOT / name for name in SETS]))
+    model = CutoutModel(args.out, "cpu", int8=False)
+    # Two refiner inputs of the CPU's tile size (CPU_TILE_SIZE), cut from tiles of training photos.
+    size = CPU_TILE_SIZE
+    tiles = calibration_tiles(model, (read_image(p.image).rgb8() for p in train[-40:]), 20)
+    batch = np.concatenate([t[..., :size, :size] for t in tiles if min(t.shape[-2:]) >= size][:2])
     rows = []
-    batch = np.concatenate(tiles[:2])
-    for label, folder in (("fp32", args.model), ("int8", args.out)):
-        session = ort.InferenceSession(str(folder / "refiner.onnx"), providers=["CPUExecutionProvider"])
+    for label, int8, file in (("fp32", False, REFINER_FILE), ("int8", True, REFINER_INT8_FILE)):
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        session = ort.InferenceSession(str(args.out / file), options, providers=["CPUExecutionProvider"])
         session.run(None, {"image": batch})
         times = []
         for _ in range(10):
             t = time.perf_counter()
             session.run(None, {"image": batch})
             times.append(time.perf_counter() - t)
-        segmenter = open_model(folder, provider="cpu")
+        segmenter = CutoutModel(args.out, "cpu", int8=int8)
+        assert segmenter.refiner.model_path.name == file
         scores = []
-        for name in ("duts-tr", "ccp-people"):
+        for name in SETS:
             report = evaluate(segmenter, DATA_ROOT / name / "images", DATA_ROOT / name / "masks", limit=args.limit, split="val")
             auto = report.to_dict()["auto"]
             scores += [auto["iou"], auto["boundary_f"]]
         rows.append([label, *scores, 1000 * float(np.median(times))])
-    print(format_table(["refiner", "duts IoU", "duts boundary F", "ccp IoU", "ccp boundary F", "ms / 2 tiles"], rows))
+    print(format_table(["refiner", "duts IoU", "duts boundary F", "ccp IoU", "ccp boundary F",
+                        f"ms / {len(batch)} tiles of {size} px, 1 thread"], rows))  # fmt: skip
     return 0
 
 

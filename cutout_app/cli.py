@@ -1,4 +1,4 @@
-"""The ``cutout`` command line: segment, batch, info, gui, synth, train, export-onnx, eval.
+"""The ``cutout`` command line: segment, batch, info, gui, synth, train, export-onnx, quantize, eval.
 
 Heavy modules (onnxruntime, torch, Qt) are imported inside the commands that need them, so that
 ``cutout --help`` is instant and the app's commands never load torch.
@@ -296,6 +296,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version-tag", dest="model_version", default=None,
                    help="the model version to record (default: the checkpoint's)")
 
+    p = sub.add_parser("quantize", help="add an int8 refiner for the CPU to a model folder (refiner-int8.onnx)")
+    p.add_argument("model_folder", type=Path)
+    p.add_argument("data_dirs", nargs="+", type=Path, metavar="DATA_DIR",
+                   help="image/mask folder pairs whose training split's photos calibrate it (as for 'cutout train')")
+    p.add_argument("--tiles", type=_count, default=None, metavar="N", help="calibration tiles (default 64)")
+    p.add_argument("--threads", type=int, default=0)
+
     p = sub.add_parser("eval", help="score a model on photos with ground-truth masks")
     p.add_argument("images", type=Path)
     p.add_argument("masks", type=Path)
@@ -543,6 +550,26 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_quantize(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from cutout_app.core.datasets import find_pairs, split_pairs
+    from cutout_app.core.files import DecoderProcess
+    from cutout_app.core.inference import CutoutModel, calibration_tiles, quantize_refiner
+    from cutout_app.core.inference.quantize import CALIBRATION_TILES
+
+    train, _ = split_pairs(find_pairs(args.data_dirs))
+    order = np.random.default_rng(0).permutation(len(train))  # a fixed sample across the sets
+    model = CutoutModel(args.model_folder, "cpu", args.threads, int8=False)
+    with DecoderProcess() as decoder:  # photos are decoded in a child process, as training reads them
+        photos = (decoder.read(train[i].image).rgb8() for i in order)
+        tiles = calibration_tiles(model, photos, args.tiles or CALIBRATION_TILES)
+    path = quantize_refiner(args.model_folder, tiles)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB), calibrated on {len(tiles)} tiles; "
+          f"the CPU runs it instead of {path.with_name('refiner.onnx').name}")
+    return EXIT_OK
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from cutout_app.core.datasets import evaluate, list_pairs, write_json
     from cutout_app.core.edges import MaskSettings
@@ -566,7 +593,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "segment": cmd_segment, "batch": cmd_batch, "info": cmd_info, "synth": cmd_synth,
-    "train": cmd_train, "export-onnx": cmd_export, "eval": cmd_eval,
+    "train": cmd_train, "export-onnx": cmd_export, "quantize": cmd_quantize, "eval": cmd_eval,
 }
 
 

@@ -6,6 +6,7 @@
 - ``clicks``: click encoding and the click simulator; ``interactive``: a step's quick and refined mask, made
   by ``click_steps`` (merged progressively, ``click_merge``, and zoomed in, ``zoom``), ``box_steps`` or
   automatic mode; ``soft_mask``: the refined soft mask a band of rows at a time;
+- ``quantize``: the refiner in int8 for the CPU;
 - ``pipeline``: the steps every front end shares (photo -> mask -> PNG).
 """
 
@@ -28,6 +29,7 @@ _MODULES = {
     "box_steps": ["Box", "box_step", "check_box"],
     "click_merge": ["FOCUS_EXPAND", "Merge", "progressive_merge"],
     "zoom": ["WindowedProbability", "zoom_window"],
+    "quantize": ["REFINER_INT8_FILE", "calibration_tiles", "quantize_refiner"],
     "pipeline": ["cut_out_file", "photo_alpha", "segment_photo"],
 }
 
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from cutout_app.core.inference.click_merge import FOCUS_EXPAND, Merge, progressive_merge  # noqa: F401
     from cutout_app.core.inference.box_steps import Box, box_step, check_box  # noqa: F401
     from cutout_app.core.inference.click_steps import click_step  # noqa: F401
+    from cutout_app.core.inference.quantize import REFINER_INT8_FILE, calibration_tiles, quantize_refiner  # noqa: F401
     from cutout_app.core.inference.interactive import (  # noqa: F401
         ClickStep,
         Guidance,

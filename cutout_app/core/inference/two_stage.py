@@ -23,6 +23,7 @@ from cutout_app.core.inference.engine import SegmentationEngine
 from cutout_app.core.inference.global_net import GlobalInput, GlobalNet, GlobalPrediction
 from cutout_app.core.inference.model_info import ModelInfo
 from cutout_app.core.inference.providers import ProviderChoice
+from cutout_app.core.inference.quantize import REFINER_INT8_FILE, is_current
 from cutout_app.core.inference.tiling import Tile, TilePlan, tile_window
 from cutout_app.core.paths import default_model_path
 from cutout_app.core.progress import CancelToken, ProgressCallback
@@ -57,17 +58,28 @@ class CutoutModel:
     """A two-stage model folder loaded into onnxruntime: ``global.onnx`` plus ``refiner.onnx``.
 
     ``provider`` and ``threads`` apply to both parts (see :class:`~cutout_app.core.inference.engine.ModelSession`).
+    Where the global net runs on the CPU and ``int8`` is set, the refiner is the folder's ``refiner-int8.onnx``
+    if it was made from its ``refiner.onnx`` as it is now (:mod:`~cutout_app.core.inference.quantize`).
     """
 
-    def __init__(self, folder: str | Path, provider: ProviderChoice = "auto", threads: int = 0) -> None:
+    def __init__(self, folder: str | Path, provider: ProviderChoice = "auto", threads: int = 0, int8: bool = True) -> None:
         self.model_path = Path(folder)
         for name in (GLOBAL_FILE, REFINER_FILE):
             if not (self.model_path / name).is_file():
                 raise ModelError(f"Model folder '{self.model_path}' has no {name}; a cutout model needs {GLOBAL_FILE} and {REFINER_FILE}")
         self.global_net = GlobalNet(self.model_path / GLOBAL_FILE, provider, threads)
-        self.refiner = SegmentationEngine(self.model_path / REFINER_FILE, provider, threads)
+        self.refiner = self._open_refiner(provider, threads, int8 and self.global_net.session.provider == "CPU")
         if self.refiner.info.role != "refiner":
-            raise ModelError(f"'{self.model_path / REFINER_FILE}' is a {self.refiner.info.role} model, not a refiner")
+            raise ModelError(f"'{self.refiner.model_path}' is a {self.refiner.info.role} model, not a refiner")
+
+    def _open_refiner(self, provider: ProviderChoice, threads: int, int8: bool) -> SegmentationEngine:
+        """The refiner: the folder's current ``refiner-int8.onnx`` where ``int8`` and there is one, else ``refiner.onnx``."""
+        fp32 = self.model_path / REFINER_FILE
+        if int8 and (self.model_path / REFINER_INT8_FILE).is_file():
+            quantized = SegmentationEngine(self.model_path / REFINER_INT8_FILE, "cpu", threads)
+            if quantized.info.role == "refiner" and is_current(quantized.info, fp32):
+                return quantized
+        return SegmentationEngine(fp32, provider, threads)
 
     @property
     def info(self) -> ModelInfo:
