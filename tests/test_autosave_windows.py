@@ -185,6 +185,7 @@ def test_bad_settings_in_meta_heal_with_a_notice_and_a_fresh_autosave(qtbot, tmp
     errors: list[str] = []
     autosave = DocumentAutosave(document, photo_path, tmp_path, on_error=errors.append, on_notice=notices.append)
     assert autosave.offer_restore(lambda info: True)  # before the fix: TypeError or OverflowError on every reopen
+    autosave.flush()  # the fresh autosave is written off the window's thread
     np.testing.assert_array_equal(document.soft, edited)
     defaults = MaskSettings()
     assert (document.settings.threshold, document.settings.softness) == (defaults.threshold, defaults.softness)

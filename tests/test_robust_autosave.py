@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -241,6 +242,7 @@ def test_bad_settings_fall_back_to_defaults_with_a_message(document, photo_path:
     errors: list[str] = []
     autosave = _autosave(document, photo_path, tmp_path, notices, errors)
     assert autosave.offer_restore(lambda info: True) is True  # before the fix: ValueError escaped
+    autosave.flush()  # the fresh autosave is written off the window's thread
     assert np.array_equal(document.soft, edited)
     assert document.settings.threshold == 0.5 and document.settings.softness == 0.3
     assert len(notices) == 1 and "threshold 7.5" in notices[0]
@@ -260,3 +262,34 @@ def test_meta_with_bad_fields_is_reported_not_raised(photo_path: Path, tmp_path:
     assert info is not None and not info.restorable and "shape" in (info.damage or "")
     recovered = info.recover()
     assert recovered.soft is None and recovered.damaged
+
+
+def test_the_fresh_autosave_of_a_damaged_one_is_written_off_the_restoring_thread(
+        document, photo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    # Its base is a whole mask (0.1-0.3 s at 24 MP): the window's thread must not wait for it (issue 28).
+    journal, edited = _edited_autosave(photo_path, tmp_path)
+    meta_path = journal.folder / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["settings"] = {"threshold": 7.5}  # damage that is restored, then set aside
+    meta_path.write_text(json.dumps(meta))
+    writers: list[threading.Thread] = []
+    real = AutosaveJournal._write_generation
+
+    def observed(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - the real write, its thread noted
+        writers.append(threading.current_thread())
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(AutosaveJournal, "_write_generation", observed)
+    errors: list[str] = []
+    autosave = _autosave(document, photo_path, tmp_path, [], errors)
+    assert autosave.offer_restore(lambda info: True) is True
+    autosave.flush()
+    assert len(writers) == 1 and writers[0] is not threading.current_thread()
+    # Written whole: the next window restores the same mask, and the next edit journals after it.
+    document.begin_stroke(90.0, 20.0, 6.0, 1.0, "add")
+    document.end_stroke()
+    autosave.close()
+    info = AutosaveJournal.find_restorable(photo_path, tmp_path)
+    assert info is not None and info.restorable
+    assert np.array_equal(info.recover().soft, document.soft)
+    assert errors == []

@@ -22,6 +22,7 @@ failure to *write* turns autosave off (``on_error``).
 from __future__ import annotations
 
 import logging
+import threading
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable
@@ -90,6 +91,9 @@ class DocumentAutosave:
         #: This window's journal: claimed at the first edit, or the autosave it restored.
         self.journal: AutosaveJournal | None = None
         self._written_guidance: Any = None
+        #: A new generation being written off the window's thread (:meth:`_write_in_background`), and its failure.
+        self._writer: threading.Thread | None = None
+        self._writer_error: str | None = None
         document.add_edit_listener(self._on_edit)
         document.guidance_committed.connect(self._on_guidance)
 
@@ -165,9 +169,10 @@ class DocumentAutosave:
         self.document.load_history(recovered.base, recovered.steps, recovered.base_guidance, recovered.guidance,
                                    saved=saved and not damaged, redo=recovered.redo, mask=recovered.mask)
         self._written_guidance = guidance_to_json(recovered.guidance)
-        if damaged:  # what was restored goes to a fresh autosave at once
-            self._guard(lambda: journal.start(self.document.soft, self.document.settings.to_dict(),
-                                              self._current_guidance(), self._history()))
+        if damaged:  # what was restored goes to a fresh autosave at once, its base written off the window's thread
+            soft, settings, guidance, history = (self.document.soft.copy(), self.document.settings.to_dict(),
+                                                 self._current_guidance(), self._history())  # fmt: skip
+            self._write_in_background(lambda: journal.start(soft, settings, guidance, history))
         else:
             journal.records_since_snapshot = len(recovered.steps) + len(recovered.redo)
             self.save_settings()  # bad stored values are replaced by the ones in use
@@ -176,16 +181,19 @@ class DocumentAutosave:
     # ------------------------------------------------------------------ the document's life
     def discard(self) -> None:
         """Delete this window's autosave (the user discarded the edits)."""
+        self.flush()
         if self.journal is not None:
             self.journal.discard()
 
     def mark_exported(self) -> None:
         """The document was exported as it stands: reopening it later asks nothing."""
+        self.flush()
         if self.journal is not None and self.journal.started and not self.failed:
             self._guard(self.journal.mark_exported)
 
     def save_settings(self) -> None:
         """Store the current threshold, softness, edge width and shift with the autosave (if one exists)."""
+        self.flush()
         if self.journal is not None and self.journal.started and not self.failed:
             journal = self.journal
             self._guard(lambda: journal.update_settings(self.document.settings.to_dict()))
@@ -196,6 +204,7 @@ class DocumentAutosave:
         A document closed with nothing unsaved leaves nothing to offer: an autosave that was never
         exported is deleted (its edits were undone), an exported one is marked as exported as it stands.
         """
+        self.flush()
         if self.journal is None:
             return
         if not self.document.unsaved and self.journal.started and not self.failed:
@@ -222,6 +231,7 @@ class DocumentAutosave:
         return self.journal
 
     def _on_edit(self, record: EditRecord) -> None:
+        self.flush()
         if self.failed:
             return
 
@@ -240,6 +250,7 @@ class DocumentAutosave:
         self._guard(write)
 
     def _on_guidance(self) -> None:
+        self.flush()
         if not self.failed and self.journal is not None and self.journal.started:
             journal = self.journal
             self._guard(lambda: self._write_guidance(journal))
@@ -249,6 +260,32 @@ class DocumentAutosave:
         if guidance != self._written_guidance:
             journal.append_guidance(guidance)
             self._written_guidance = guidance
+
+    def _write_in_background(self, action: Callable[[], None]) -> None:
+        """Run a journal write of a whole generation (``action``, on copies of what it writes) on a thread of its own:
+        a 24 MP base takes 0.1-0.3 s to encode and write, more than the window may stop for. Every later use of
+        the journal waits for it first (:meth:`flush`), and a failure is reported there."""
+        self.flush()
+
+        def run() -> None:
+            try:
+                action()
+            except (CutoutError, OSError, ValueError) as exc:
+                self._writer_error = str(exc)
+
+        self._writer = threading.Thread(target=run, name="autosave-generation")
+        self._writer.start()
+
+    def flush(self) -> None:
+        """Wait until a generation being written off the window's thread (after restoring a damaged autosave) is on
+        disk, and report its failure. Every use of the journal does this first."""
+        if self._writer is None:
+            return
+        self._writer.join()
+        self._writer = None
+        if self._writer_error is not None:
+            message, self._writer_error = self._writer_error, None
+            self._fail(message)
 
     def _guard(self, action: Callable[[], None]) -> None:
         try:
