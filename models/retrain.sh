@@ -3,7 +3,7 @@
 # it on the validation split that training never saw. Every step is a plain `cutout` command; runs stop and go on
 # (`--resume` continues a global run from its last.pt, written every 10 minutes and on Ctrl+C).
 #   models/retrain.sh [DATA_ROOT] [WORK_DIR]
-#   DATA_ROOT: the folder holding duts-tr/ and ccp-people/ (default ../shared/datasets)
+#   DATA_ROOT: the folder holding duts-tr/, ccp-people/ and ccp-parts/ (default ../shared/datasets)
 #   WORK_DIR:  run folders (default runs/retrain, ignored by git)
 # PHASE1_SECONDS / PHASE2_SECONDS / REFINER_SECONDS set the time budgets (the bundled model: 9000 s and 3600 s for
 # the global net, 1500 s for the refiner, on the 2-core CPU). The bundled global net then had two more phases on a
@@ -26,7 +26,19 @@ $cutout train "${sets[@]}" -o "$work/global-s256" --stage global --encoder effic
 $cutout train "${sets[@]}" -o "$work/global-s320" --stage global --encoder efficientnet-lite0 --input-size 320 \
   --time-budget "${PHASE2_SECONDS:-3600}" --lr 5e-4 --composite-share 0.7 --init "$work/global-s256/best.pt" \
   "${shares[@]}" --threads 2 --version-tag 4 --note "phase 2 of 2 at S 320, fine-tuned from phase 1's best"
-$cutout export-onnx "$work/global-s320/best.pt" -o models/cutout/global.onnx --version-tag 4
+$cutout export-onnx "$work/global-s320/best.pt" -o "$work/global-4.onnx" --version-tag 4
+# (The bundled cutout-global 4 then had two phases on a lent GPU: scripts/gpu-train.sh.)
+
+# Candidates: the net's readings of an ambiguous click (the part, the object, the object with what it holds), trained
+# alone on ccp-parts' label maps, composites and photos, every sample a lone keep click; output 0 stays as it was.
+$cutout train "${sets[@]}" -o "$work/candidates" --stage global --init "$work/global-4.onnx" --candidates 3 \
+  --candidates-only --parts "$data/ccp-parts" --parts-photos "$data/ccp-people" --parts-share 0.6 --composite-share 0.5 \
+  --auto-share 0 --max-rounds 0 "${shares[@]}" --lr 4e-4 --time-budget "${CANDIDATES_SECONDS:-5400}" --threads 2 \
+  --select-by candidates --checkpoint-every 600 --version-tag 5 \
+  --note "cutout-global 4 unchanged, with 3 candidate outputs and an IoU head trained alone on ccp-parts label maps, composites and photos"
+# The bundled cutout-global 5 is this run's last.pt (step 1,220 of a 5,400 s budget, from the bundled cutout-global 4):
+# its best.pt was chosen by a validation that then scored the candidates alone, without the net's own answer.
+$cutout export-onnx "$work/candidates/last.pt" -o models/cutout/global.onnx --version-tag 5
 
 # Refiner: its coarse input is the new global net's own probability on half of the tiles, a degraded true mask on the rest.
 $cutout train "${sets[@]}" -o "$work/refiner" --stage refiner --base-width 8 --depth 3 --tile-size 188 --batch-size 8 \
@@ -34,6 +46,8 @@ $cutout train "${sets[@]}" -o "$work/refiner" --stage refiner --base-width 8 --d
   --global-model models/cutout/global.onnx --version-tag 2 --note "CPU run, 2 cores"
 # Larger inference tiles than training crops waste less work on the 44 px context margin.
 $cutout export-onnx "$work/refiner/best.pt" -o models/cutout/refiner.onnx --tile-size 532
+# The CPU's int8 refiner, calibrated on training photos' uncertain tiles (the old one is stale now and never runs).
+$cutout quantize models/cutout "${sets[@]}"
 
 for set in duts-tr ccp-people; do
   $cutout eval "$data/$set/images" "$data/$set/masks" --split val --limit 100 --clicks 20 \

@@ -91,7 +91,8 @@ def test_the_wheel_carries_model_translations_samples_and_desktop_files(wheel: P
         assert inside + part in names, part
     bundled = [n[len(inside):] for n in names if n.startswith(inside)]
     assert not [n for n in bundled if "textures" in n or n.endswith(".ts")]  # training material stays home
-    assert sorted(n for n in bundled if n.endswith(".onnx")) == ["models/cutout/global.onnx", "models/cutout/refiner.onnx"]
+    assert sorted(n for n in bundled if n.endswith(".onnx")) == ["models/cutout/global.onnx", "models/cutout/refiner-int8.onnx",
+                                                                 "models/cutout/refiner.onnx"]  # fmt: skip
     assert {"cutout/__init__.py", "cutout/_remove.py", "cutout/py.typed"} <= names  # import cutout, typed
 
 
