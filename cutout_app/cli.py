@@ -555,8 +555,7 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
     from cutout_app.core.datasets import find_pairs, split_pairs
     from cutout_app.core.files import DecoderProcess
-    from cutout_app.core.inference import CutoutModel, calibration_tiles, quantize_refiner
-    from cutout_app.core.inference.quantize import CALIBRATION_TILES
+    from cutout_app.core.inference import CALIBRATION_TILES, CutoutModel, calibration_tiles, quantize_refiner
 
     train, _ = split_pairs(find_pairs(args.data_dirs))
     order = np.random.default_rng(0).permutation(len(train))  # a fixed sample across the sets

@@ -29,7 +29,7 @@ _MODULES = {
     "box_steps": ["Box", "box_step", "check_box"],
     "click_merge": ["FOCUS_EXPAND", "Merge", "progressive_merge"],
     "zoom": ["WindowedProbability", "zoom_window"],
-    "quantize": ["REFINER_INT8_FILE", "calibration_tiles", "quantize_refiner"],
+    "quantize": ["CALIBRATION_TILES", "REFINER_INT8_FILE", "calibration_tiles", "quantize_refiner"],
     "pipeline": ["cut_out_file", "photo_alpha", "segment_photo"],
 }
 
@@ -42,7 +42,12 @@ if TYPE_CHECKING:
     from cutout_app.core.inference.click_merge import FOCUS_EXPAND, Merge, progressive_merge  # noqa: F401
     from cutout_app.core.inference.box_steps import Box, box_step, check_box  # noqa: F401
     from cutout_app.core.inference.click_steps import click_step  # noqa: F401
-    from cutout_app.core.inference.quantize import REFINER_INT8_FILE, calibration_tiles, quantize_refiner  # noqa: F401
+    from cutout_app.core.inference.quantize import (  # noqa: F401
+        CALIBRATION_TILES,
+        REFINER_INT8_FILE,
+        calibration_tiles,
+        quantize_refiner,
+    )
     from cutout_app.core.inference.interactive import (  # noqa: F401
         ClickStep,
         Guidance,
