@@ -237,15 +237,19 @@ class DocumentAutosave:
 
         def write() -> None:
             journal = self._claimed()
-            soft, settings = self.document.soft, self.document.settings.to_dict()
-            if not journal.started:
-                journal.start(soft, settings, self._current_guidance(), self._history())
-            elif (journal.records_since_snapshot >= SNAPSHOT_EVERY or journal.base_missing
-                  or not journal.has_room(record.rect.area)):
-                journal.snapshot(soft, self._current_guidance(), self._history())
-            else:
+            if journal.started and not (journal.records_since_snapshot >= SNAPSHOT_EVERY or journal.base_missing
+                                        or not journal.has_room(record.rect.area)):  # fmt: skip
                 journal.record(record)
                 self._write_guidance(journal)
+                return
+            # A whole generation (the first edit's, or a compaction): the mask as it now stands, written off the
+            # window's thread from copies.
+            soft, settings = self.document.soft.copy(), self.document.settings.to_dict()
+            guidance, history = self._current_guidance(), self._history()
+            if not journal.started:
+                self._write_in_background(lambda: journal.start(soft, settings, guidance, history))
+            else:
+                self._write_in_background(lambda: journal.snapshot(soft, guidance, history))
 
         self._guard(write)
 
