@@ -235,13 +235,17 @@ def versus_pymatting(count: int, size: tuple[int, int]) -> list[list[object]]:
         ["(CPU-bound seconds per composite)", name, f"{total / (3 * count):.3f}"] for name, total in seconds.items()]
 
 
-def timing(folder: Path) -> list[list[object]]:
-    height, width = 3000, 4000
-    ex = make_matting_composite(height, width, np.random.default_rng([2026, 12]))
+def write_12mp_composite(folder: Path) -> tuple[Path, Path]:
+    """The 12 MP (4000 x 3000) hair composite the timings export, and the app's alpha of it, as PNGs in ``folder``."""
+    ex = make_matting_composite(3000, 4000, np.random.default_rng([2026, 12]))
     photo, mask = folder / "photo.png", folder / "alpha.png"
     cv2.imwrite(str(photo), cv2.cvtColor(ex.image, cv2.COLOR_RGB2BGR))
     cv2.imwrite(str(mask), app_alpha(ex.image, ex.alpha))
-    del ex
+    return photo, mask
+
+
+def timing(folder: Path) -> list[list[object]]:
+    photo, mask = write_12mp_composite(folder)
     rows = []
     runs = [(name, {"decontaminate": options.decontaminate, "matting": options.matting}) for name, options in CONFIGS.items()]
     runs.insert(1, ("decontaminate, no rim rule (before)", {"decontaminate": True, "matting": False, "rim": False}))
@@ -279,12 +283,7 @@ def rim_cost(folder: Path, repeats: int) -> list[list[object]]:
     """The 12 MP composite's export without edge steps, decontaminated without and with the rim rule (fresh
     processes, alternated, ``repeats`` each: median and least seconds, median peak RSS), then ``trim_rim``
     alone in one process."""
-    height, width = 3000, 4000
-    ex = make_matting_composite(height, width, np.random.default_rng([2026, 12]))
-    photo, mask = folder / "photo.png", folder / "alpha.png"
-    cv2.imwrite(str(photo), cv2.cvtColor(ex.image, cv2.COLOR_RGB2BGR))
-    cv2.imwrite(str(mask), app_alpha(ex.image, ex.alpha))
-    del ex
+    photo, mask = write_12mp_composite(folder)
     runs = {"neither": {"decontaminate": False, "matting": False},
             "decontaminate, no rim rule": {"decontaminate": True, "matting": False, "rim": False},
             "decontaminate + rim rule (default)": {"decontaminate": True, "matting": False}}  # fmt: skip

@@ -265,6 +265,19 @@ def test_meta_with_bad_fields_is_reported_not_raised(photo_path: Path, tmp_path:
     assert recovered.soft is None and recovered.damaged
 
 
+def _generation_writers(monkeypatch: pytest.MonkeyPatch) -> list[threading.Thread]:
+    """The threads that write whole autosave generations from now on (the real writes, each one's thread noted)."""
+    writers: list[threading.Thread] = []
+    real = AutosaveJournal._write_generation
+
+    def observed(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        writers.append(threading.current_thread())
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(AutosaveJournal, "_write_generation", observed)
+    return writers
+
+
 def test_the_fresh_autosave_of_a_damaged_one_is_written_off_the_restoring_thread(
         document, photo_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
     # Its base is a whole mask (0.1-0.3 s at 24 MP): the window's thread must not wait for it (issue 28).
@@ -273,14 +286,7 @@ def test_the_fresh_autosave_of_a_damaged_one_is_written_off_the_restoring_thread
     meta = json.loads(meta_path.read_text())
     meta["settings"] = {"threshold": 7.5}  # damage that is restored, then set aside
     meta_path.write_text(json.dumps(meta))
-    writers: list[threading.Thread] = []
-    real = AutosaveJournal._write_generation
-
-    def observed(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - the real write, its thread noted
-        writers.append(threading.current_thread())
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(AutosaveJournal, "_write_generation", observed)
+    writers = _generation_writers(monkeypatch)
     errors: list[str] = []
     autosave = _autosave(document, photo_path, tmp_path, [], errors)
     assert autosave.offer_restore(lambda info: True) is True
@@ -302,14 +308,7 @@ def test_whole_generations_are_written_off_the_editing_thread(document, photo_pa
     # record between them is appended at once, after the generation it follows.
     from cutout_app.gui import autosave as glue
 
-    writers: list[threading.Thread] = []
-    real = AutosaveJournal._write_generation
-
-    def observed(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - the real write, its thread noted
-        writers.append(threading.current_thread())
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(AutosaveJournal, "_write_generation", observed)
+    writers = _generation_writers(monkeypatch)
     monkeypatch.setattr(glue, "SNAPSHOT_EVERY", 3)
     errors: list[str] = []
     autosave = _autosave(document, photo_path, tmp_path, [], errors)
