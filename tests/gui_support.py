@@ -6,7 +6,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QMimeData, QSettings
+from PySide6.QtWidgets import QApplication
 
 from cutout_app.gui.main_window import MainWindow
 from cutout_app.gui.prompts import ScriptedPrompter
@@ -52,3 +53,26 @@ def two_discs(height: int = 120, width: int = 160) -> np.ndarray:
     cv2.circle(soft, (40, 60), 20, 255, -1)
     cv2.circle(soft, (120, 60), 20, 255, -1)
     return soft
+
+
+def offer_clipboard(mime_type: str, data: bytes) -> None:
+    """Put ``data`` on the clipboard under ``mime_type`` alone."""
+    clip = QMimeData()
+    clip.setData(mime_type, data)
+    QApplication.clipboard().setMimeData(clip)
+
+
+def paste_and_wait(qtbot, window: MainWindow, mime_type: str, data: bytes) -> None:
+    """Offer ``data`` on the clipboard and paste it in as a photo; the open succeeds."""
+    offer_clipboard(mime_type, data)
+    with qtbot.waitSignal(window.open_finished, timeout=30000) as blocker:
+        assert window.paste_photo()
+    assert blocker.args == [True]
+
+
+def window_on_photo(qtbot, model_path: Path, folder: Path, photo_path: Path, monkeypatch) -> MainWindow:  # noqa: ANN001
+    """A window on ``model_path`` with its data (autosaves) under ``folder``, showing the photo at ``photo_path``."""
+    monkeypatch.setenv("CUTOUT_DATA_DIR", str(folder / "data"))
+    window = open_window(qtbot, model_path, folder)
+    assert window.open_path(photo_path)
+    return window

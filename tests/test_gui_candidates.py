@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_support import open_window, settle_clicks
+from gui_support import open_window, settle_clicks, window_on_photo
 from PySide6.QtCore import Qt
 
 from cutout_app.core.inference import Click, click_step
@@ -22,10 +22,7 @@ B = (30.5, 30.5)
 
 @pytest.fixture
 def window(qtbot, tiny_candidates_path: Path, tmp_path: Path, photo_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("CUTOUT_DATA_DIR", str(tmp_path / "data"))
-    win = open_window(qtbot, tiny_candidates_path, tmp_path)
-    assert win.open_path(photo_path)
-    return win
+    return window_on_photo(qtbot, tiny_candidates_path, tmp_path, photo_path, monkeypatch)
 
 
 

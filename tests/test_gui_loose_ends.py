@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 import pytest
 from conftest import make_photo
-from gui_support import make_settings, open_window, two_discs
-from PySide6.QtCore import QEvent, QMimeData, QPointF, QRect, Qt, QTimer
+from gui_support import make_settings, open_window, paste_and_wait, two_discs
+from PySide6.QtCore import QEvent, QPointF, QRect, Qt, QTimer
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox, QTreeView
 
@@ -68,12 +68,7 @@ def test_about_names_cutouts_version(qtbot, tiny_model_path: Path, tmp_path: Pat
 
 def _paste(qtbot, window: MainWindow, seed: int) -> None:
     ok, data = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(make_photo(60, 80, seed=seed)), cv2.COLOR_RGB2BGR))
-    clip = QMimeData()
-    clip.setData("image/png", data.tobytes())
-    QApplication.clipboard().setMimeData(clip)
-    with qtbot.waitSignal(window.open_finished, timeout=30000) as blocker:
-        assert window.paste_photo()
-    assert blocker.args == [True]
+    paste_and_wait(qtbot, window, "image/png", data.tobytes())
 
 
 def test_a_pasted_photo_exports_to_the_last_export_folder_or_pictures(qtbot, tiny_model_path: Path, tmp_path: Path,

@@ -12,7 +12,7 @@ import cv2
 import decoder_faults
 import numpy as np
 import pytest
-from gui_support import open_window, write_photo
+from gui_support import offer_clipboard, open_window, paste_and_wait, write_photo
 from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -103,21 +103,14 @@ def test_clipboard_data_is_only_ever_decoded_by_the_child(qtbot, tiny_model_path
     offered under any name is opened through the decoder child."""
     window = open_window(qtbot, tiny_model_path, tmp_path)
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="60000" height="60000"><rect width="60000" height="60000"/></svg>'
-    clip = QMimeData()
-    clip.setData("image/bmp", svg)
-    QApplication.clipboard().setMimeData(clip)
+    offer_clipboard("image/bmp", svg)
     assert not window.paste_photo()
     assert window.document is None and window.open_worker is None
     assert "no photo" in window.status.currentMessage()
 
     rgb = np.ascontiguousarray(np.random.default_rng(3).integers(0, 255, (40, 50, 3), dtype=np.uint8))
     ok, bmp = cv2.imencode(".bmp", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-    clip = QMimeData()
-    clip.setData("image/x-anything", bmp.tobytes())
-    QApplication.clipboard().setMimeData(clip)
-    with qtbot.waitSignal(window.open_finished, timeout=30000) as blocker:
-        assert window.paste_photo()
-    assert blocker.args == [True]
+    paste_and_wait(qtbot, window, "image/x-anything", bmp.tobytes())
     np.testing.assert_array_equal(window.document.rgb, rgb)
     assert window.document.photo.path.suffix == ".bmp"
     QApplication.clipboard().clear()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from gui_support import applied_stages, open_window, settle_clicks
+from gui_support import applied_stages, settle_clicks, window_on_photo
 
 from cutout_app.core.files.imageio import read_image
 from cutout_app.core.inference import Click, click_step, open_model, refine_step
@@ -23,9 +23,7 @@ B = (30.5, 30.5)
 
 @pytest.fixture
 def window(qtbot, tiny_two_stage_path: Path, tmp_path: Path, photo_path: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("CUTOUT_DATA_DIR", str(tmp_path / "data"))
-    win = open_window(qtbot, tiny_two_stage_path, tmp_path)
-    assert win.open_path(photo_path)
+    win = window_on_photo(qtbot, tiny_two_stage_path, tmp_path, photo_path, monkeypatch)
     win.state.set_tool(Tool.CLICK)
     return win
 
