@@ -15,7 +15,7 @@ from cutout._prompts import BoxLike, Point, make_boxes, make_clicks
 from cutout._session import Session, default_session
 from cutout_app.core.errors import ArgumentError
 from cutout_app.core.files import check_destination
-from cutout_app.core.inference import photo_alpha
+from cutout_app.core.inference import check_reading, photo_alpha, reading_index
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -27,22 +27,22 @@ if TYPE_CHECKING:
 
 @overload
 def remove(image: np.ndarray | str | os.PathLike[str], *, keep: Iterable[Point] = ..., remove: Iterable[Point] = ...,
-           box: BoxLike | None = ..., mode: Mode | None = ..., background: Colour | None = ...,
+           box: BoxLike | None = ..., candidate: int = ..., mode: Mode | None = ..., background: Colour | None = ...,
            session: Session | None = ..., out: None = ..., overwrite: bool = ...,
            **options: Unpack[EdgeOptions]) -> np.ndarray: ...  # fmt: skip
 @overload
 def remove(image: bytes | bytearray | memoryview, *, keep: Iterable[Point] = ..., remove: Iterable[Point] = ...,
-           box: BoxLike | None = ..., mode: Mode | None = ..., background: Colour | None = ...,
+           box: BoxLike | None = ..., candidate: int = ..., mode: Mode | None = ..., background: Colour | None = ...,
            session: Session | None = ..., out: None = ..., overwrite: bool = ...,
            **options: Unpack[EdgeOptions]) -> bytes: ...  # fmt: skip
 @overload
 def remove(image: PILImage, *, keep: Iterable[Point] = ..., remove: Iterable[Point] = ...,
-           box: BoxLike | None = ..., mode: Mode | None = ..., background: Colour | None = ...,
+           box: BoxLike | None = ..., candidate: int = ..., mode: Mode | None = ..., background: Colour | None = ...,
            session: Session | None = ..., out: None = ..., overwrite: bool = ...,
            **options: Unpack[EdgeOptions]) -> PILImage: ...  # fmt: skip
 @overload
 def remove(image: ImageInput, *, keep: Iterable[Point] = ..., remove: Iterable[Point] = ...,
-           box: BoxLike | None = ..., mode: Mode | None = ..., background: Colour | None = ...,
+           box: BoxLike | None = ..., candidate: int = ..., mode: Mode | None = ..., background: Colour | None = ...,
            session: Session | None = ..., out: PathLike, overwrite: bool = ...,
            **options: Unpack[EdgeOptions]) -> Path: ...  # fmt: skip
 
@@ -53,6 +53,7 @@ def remove(
     keep: Iterable[Point] = (),
     remove: Iterable[Point] = (),
     box: BoxLike | None = None,
+    candidate: int = 0,
     mode: Mode | None = None,
     background: Colour | None = None,
     session: Session | None = None,
@@ -81,6 +82,9 @@ def remove(
     The box runs first, then the keep clicks, then the remove clicks, each one step as in the window
     (as ``cutout segment --box ... --keep ... --remove ...`` in that order): a later click only adds or
     removes what it is about.
+    ``candidate``: for one ambiguous first keep click, the model's reading to take (1: its own answer, then its
+    candidates, as Tab cycles them in the window and ``cutout segment --candidate N``); 0, the default, takes
+    the one it rates best.
     ``mode``: "transparent" (an RGBA cut-out; the command line's "rgba"), "mask" (H x W, the alpha
     alone) or "background" (H x W x 3, the subject over ``background``: a name such as "white",
     "#RRGGBB", "R,G,B" or three ints; giving a colour implies this mode). Unset, it is the export's
@@ -102,8 +106,10 @@ def remove(
     photo = given.photo
     clicks = make_clicks(keep, remove, photo.width, photo.height)
     boxes = make_boxes(box, photo.width, photo.height)
+    check_reading(candidate)
     if out is not None:
         check_destination(Path(out), photo.path, overwrite)  # a bad name or folder fails before the model runs
     model = (session or default_session())._model
-    alpha = photo_alpha(model, photo, settings, clicks=clicks, boxes=boxes)
+    reading = reading_index(candidate, model.info.candidates)
+    alpha = photo_alpha(model, photo, settings, clicks=clicks, boxes=boxes, candidate=reading)
     return deliver(given.kind, photo, alpha, export, out, overwrite)

@@ -363,29 +363,17 @@ def cmd_segment(args: argparse.Namespace) -> int:
     check_destination(output, args.input, args.overwrite)  # an unwritable folder fails before the model loads
     with DecoderProcess() as decoder:  # the photo is decoded in a child process while the model loads
         decoder.prefetch(args.input)  # first: numpy and OpenCV, which the rest loads, load while the child starts
-        from cutout_app.core.inference import cut_out_file
+        from cutout_app.core.inference import cut_out_file, reading_index
 
         clicks, boxes = _clicks(args), _boxes(args)
         engine = _engine(args)
-        candidate = _candidate(args.candidate, engine)
+        candidate = reading_index(args.candidate, engine.info.candidates)
         start = time.perf_counter()
         written = cut_out_file(engine, args.input, output, export, settings, overwrite=args.overwrite,
                                progress=ProgressBar("tiles"), clicks=clicks, read=decoder.read, boxes=boxes,
                                candidate=candidate)
     print(f"wrote {printable(str(written))} in {time.perf_counter() - start:.1f}s ({engine.provider})")
     return EXIT_OK
-
-
-def _candidate(number: int, engine) -> int | None:  # noqa: ANN001
-    """``--candidate N`` (1-based, 0: the model's choice) as core's index; a usage error beyond the model's."""
-    if not number:
-        return None
-    candidates = getattr(getattr(engine, "info", None), "candidates", 0)
-    count = candidates + 1 if candidates else 0  # its own answer is reading 1
-    if number > count:
-        has = f"reads a click {count} ways" if count else "gives no candidates"
-        raise CutoutError(f"--candidate {number}: the model {has}")
-    return number - 1
 
 
 def cmd_batch(args: argparse.Namespace) -> int:

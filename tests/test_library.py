@@ -19,7 +19,7 @@ from icc_support import display_p3_profile, jpeg_with_profile
 
 import cutout
 from cutout._options import EXPORT_EDGE_OPTIONS
-from cutout_app.cli import EXIT_OK, main
+from cutout_app.cli import EXIT_OK, EXIT_USAGE, main
 from cutout_app.core import errors
 from cutout_app.core.edges import MaskSettings
 from cutout_app.core.files import ExportOptions, read_image
@@ -169,8 +169,9 @@ def test_the_library_writes_the_bytes_the_command_line_writes(session: cutout.Se
         (["--box", "120,30,380,290"], {"box": (120, 30, 380, 290)}),
         (["--box", "120,30,380,290", "--keep", "250,150", "--remove", "140,270"],
          {"box": (120, 30, 380, 290), "keep": [(250, 150)], "remove": [(140, 270)]}),
+        (["--keep", "225,150", "--candidate", "3"], {"keep": [(225, 150)], "candidate": 3}),
     ],
-    ids=["clicks", "background-and-edges", "mask", "box", "box-and-clicks"],
+    ids=["clicks", "background-and-edges", "mask", "box", "box-and-clicks", "candidate"],
 )  # fmt: skip
 def test_the_library_gives_the_command_lines_pixels_with_the_same_options(
     session: cutout.Session, tmp_path: Path, cli: list[str], library: dict
@@ -214,6 +215,8 @@ def test_the_library_gives_the_command_lines_pixels_with_the_same_options(
         ("IMG", {"background": (0.5, 0, 0)}, cutout.ArgumentError, "three ints 0..255"),
         ("IMG", {"mode": "mask", "background": "white"}, cutout.ArgumentError, "background= is the colour of mode='background'"),
         ("IMG", {"session": "fast"}, cutout.ArgumentError, "session must be a cutout.Session"),
+        ("IMG", {"candidate": -1}, cutout.ArgumentError, "candidate -1: a whole number"),
+        ("IMG", {"candidate": "2"}, cutout.ArgumentError, "candidate '2': a whole number"),
         ("IMG", {"out": "cut.jpg"}, cutout.ExportError, "must end in .png"),
     ],
 )  # fmt: skip
@@ -259,6 +262,20 @@ def test_a_bad_model_or_session_argument_raises_the_public_errors(tmp_path: Path
     with pytest.raises(cutout.ArgumentError, match="threads must be a whole number"):
         cutout.Session(threads=-1)
     assert issubclass(cutout.ArgumentError, ValueError)  # except ValueError catches it too
+
+
+def test_a_candidate_picks_a_reading_of_the_first_click_and_only_the_models_own(session: cutout.Session) -> None:
+    readings = [cutout.remove(CAT, session=session, keep=[(225, 150)], candidate=k, mode="mask") for k in range(1, 5)]
+    assert len({r.tobytes() for r in readings}) > 1  # the bundled net reads a click four ways
+    with pytest.raises(cutout.ArgumentError, match="candidate 5: the model reads a click 4 ways"):
+        cutout.remove(CAT, session=session, keep=[(225, 150)], candidate=5)
+
+
+def test_the_command_line_says_the_same_of_a_candidate_the_model_lacks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["segment", str(CAT), "-o", str(tmp_path / "cat.png"), "--model", str(BUNDLED), "--keep", "225,150"]
+    assert main([*args, "--candidate", "5"]) == EXIT_USAGE
+    assert "candidate 5: the model reads a click 4 ways" in capsys.readouterr().err
+    assert not (tmp_path / "cat.png").exists()
 
 
 def test_a_box_guides_the_cut_out(session: cutout.Session) -> None:

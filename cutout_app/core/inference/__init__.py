@@ -21,7 +21,7 @@ _MODULES = {
     "engine": ["ModelSession", "SegmentationEngine", "available_providers"],
     "providers": ["ProviderChoice"],
     "tiling": ["plan_tiles", "reflect_indices", "snap_tile_size", "tile_input"],
-    "global_net": ["GlobalInput", "GlobalNet"],
+    "global_net": ["GlobalInput", "GlobalNet", "check_reading", "reading_index"],
     "two_stage": ["Coarse", "CutoutModel", "GLOBAL_FILE", "REFINER_FILE", "Refinement", "Segmenter", "check_runs", "open_model"],
     "clicks": ["Click", "check_clicks", "click_maps", "next_click", "parse_box", "parse_point"],
     "interactive": ["ClickStep", "Guidance", "Stroke", "auto_step", "painted_pixels", "refine_step", "view_step"],
@@ -38,7 +38,7 @@ __getattr__, __all__ = lazy_face(__name__, _MODULES)
 if TYPE_CHECKING:
     from cutout_app.core.inference.clicks import Click, check_clicks, click_maps, next_click, parse_box, parse_point  # noqa: F401
     from cutout_app.core.inference.engine import ModelSession, SegmentationEngine, available_providers  # noqa: F401
-    from cutout_app.core.inference.global_net import GlobalInput, GlobalNet  # noqa: F401
+    from cutout_app.core.inference.global_net import GlobalInput, GlobalNet, check_reading, reading_index  # noqa: F401
     from cutout_app.core.inference.click_merge import FOCUS_EXPAND, Merge, progressive_merge  # noqa: F401
     from cutout_app.core.inference.box_steps import Box, box_step, check_box  # noqa: F401
     from cutout_app.core.inference.click_steps import click_step  # noqa: F401

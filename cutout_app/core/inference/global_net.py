@@ -13,7 +13,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from cutout_app.core.errors import ModelError
+from cutout_app.core.errors import ArgumentError, ModelError
 from cutout_app.core.inference.clicks import Click, check_clicks, click_maps
 from cutout_app.core.inference.engine import ModelSession
 from cutout_app.core.inference.providers import ProviderChoice
@@ -135,6 +135,26 @@ def resize_mask(mask: np.ndarray, height: int, width: int, samples: int = 8) -> 
     interp = cv2.INTER_AREA if height < mask.shape[0] else cv2.INTER_LINEAR
     small = cv2.resize(mask, (width, height), interpolation=interp)
     return small.astype(np.float32) / 255.0 if small.dtype == np.uint8 else small.astype(np.float32)
+
+
+def check_reading(number: object) -> None:
+    """:class:`ArgumentError` unless ``number`` can name a reading (a whole number, not below 0): before a model is open."""
+    if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+        raise ArgumentError(f"candidate {number!r}: a whole number, 1 for the net's own answer (0: the model's choice)")
+
+
+def reading_index(number: int, candidates: int) -> int | None:
+    """A first click's reading ``number`` as a user counts them (1: the net's own answer, then its ``candidates``,
+    as Tab cycles them in the window; 0: the one the model rates best) as the index :func:`click_step` takes;
+    :class:`ArgumentError` for a number the model does not give."""
+    check_reading(number)
+    if not number:
+        return None
+    count = candidates + 1 if candidates else 0  # its own answer is reading 1
+    if number > count:
+        has = f"reads a click {count} ways" if count else "gives no candidates"
+        raise ArgumentError(f"candidate {number}: the model {has}")
+    return number - 1
 
 
 class GlobalNet:
