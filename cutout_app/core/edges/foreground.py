@@ -215,25 +215,33 @@ def blur_fusion(image: np.ndarray, matte: np.ndarray, sizes: tuple[int, int],
         where = tuple(np.indices(matte.shape).reshape(2, -1))  # type: ignore[assignment]
         return blur_fusion(image, matte, sizes, far, where, step).reshape(image.shape)
     if step == 1:
-        fg_mean, bg_mean = (mean[where] for mean in _pass_means(_unit(image), _unit(matte), sizes, lambda: far(1)))
+        fg_mean, bg_mean = (mean[where] for mean in _pass_means(unit(image), unit(matte), sizes, lambda: far(1)))
     else:
-        height, width = matte.shape
-        pad_y, pad_x = -height % step, -width % step  # whole blocks (only at the photo's far edges)
-        blocks = ((width + pad_x) // step, (height + pad_y) // step)
-        small = [_unit(cv2.resize(cv2.copyMakeBorder(x, 0, pad_y, 0, pad_x, cv2.BORDER_REFLECT_101), blocks,
-                                  interpolation=cv2.INTER_AREA)) for x in (image, matte)]  # fmt: skip
+        small = [unit(block_means(x, step)) for x in (image, matte)]
         means = _pass_means(small[0], small[1], sizes, lambda: far(step))
         # Bilinear, block centres aligned: a pixel's position on the block grid.
         fg_mean, bg_mean = (sample_grid(mean, (where[0] + 0.5) / step - 0.5, (where[1] + 0.5) / step - 0.5)
                             for mean in means)  # fmt: skip
-    return _fuse(_unit(image[where]), _unit(matte[where])[:, None], fg_mean, bg_mean)
+    return _fuse(unit(image[where]), unit(matte[where])[:, None], fg_mean, bg_mean)
 
 
-def _unit(values: np.ndarray) -> np.ndarray:
+def unit(values: np.ndarray) -> np.ndarray:
     """uint8 or uint16 values as float32 in [0, 1]; float32 ones as they are."""
     if values.dtype == np.float32:
         return values
-    return values.astype(np.float32) * np.float32(1 / np.iinfo(values.dtype).max)
+    return np.multiply(values, np.float32(1 / np.iinfo(values.dtype).max), dtype=np.float32)
+
+
+def block_means(values: np.ndarray, step: int) -> np.ndarray:
+    """``values`` (H x W or H x W x C, its own dtype) averaged on blocks of ``step`` x ``step`` pixels; the part
+    blocks at the photo's far edges are filled by reflection first, so every block is whole."""
+    if step == 1:
+        return values
+    height, width = values.shape[:2]
+    pad_y, pad_x = -height % step, -width % step
+    if pad_y or pad_x:
+        values = cv2.copyMakeBorder(values, 0, pad_y, 0, pad_x, cv2.BORDER_REFLECT_101)
+    return cv2.resize(values, ((width + pad_x) // step, (height + pad_y) // step), interpolation=cv2.INTER_AREA)
 
 
 def sample_grid(grid: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:

@@ -44,7 +44,7 @@ import numpy as np
 
 from cutout_app.core.edges.alpha import default_radius
 from cutout_app.core.edges.band_tiles import BandTile, grid_tiles, tile_starts
-from cutout_app.core.edges.foreground import means_step, sample_grid
+from cutout_app.core.edges.foreground import block_means, means_step, sample_grid, unit
 from cutout_app.core.progress import CancelToken, ProgressCallback
 
 #: How deep (guided-filter radii) the rim may be peeled: 4 px at 640 x 480, 12 px at 12 MP.
@@ -257,14 +257,14 @@ class _Grid:
                 if inner is None:
                     continue
                 cols = slice(inner[0] * step, min(width, inner[1] * step))
-                image = _unit(rgb_part[strip[0], cols])
+                image = unit(rgb_part[strip[0], cols])
                 weight = weight[:, cols.start - strip[1].start:cols.stop - strip[1].start].astype(np.float32)
                 layers = [cv2.multiply(image, cv2.merge([weight] * 3)), weight]
                 if channels == 5:
                     squares = cv2.transform(cv2.multiply(image, image), np.ones((1, 3), np.float32))
                     layers.append(cv2.multiply(squares.reshape(weight.shape), weight))
                 # Apart, 5 and 4 channels: at 2 pixels a block OpenCV sums some channel counts in another order.
-                means[b0:b1, inner[0]:inner[1]] = _area(cv2.merge(layers), step)
+                means[b0:b1, inner[0]:inner[1]] = block_means(cv2.merge(layers), step)
         box = (geometry.box, geometry.box)
         return cls(rgb, cv2.blur(fg, box), cv2.blur(bg, box), step, (part[0].start, part[1].start))
 
@@ -280,7 +280,7 @@ class _Grid:
         bg[:, :3] /= bg[:, 3:4] + _EPS
         fg, fg_weight, fg_square = fg[:, :3], fg[:, 3], fg[:, 4]
         bg, bg_weight = bg[:, :3], bg[:, 3]
-        colour = _unit(self.rgb[ys, xs])
+        colour = unit(self.rgb[ys, xs])
         diff = fg - bg
         contrast = (diff * diff).sum(axis=1)
         t = ((colour - bg) * diff).sum(axis=1) / np.maximum(contrast, _EPS)
@@ -346,20 +346,3 @@ def _span(used: np.ndarray, count: int) -> tuple[int, int] | None:
         return None
     first, last = int(used[0]), int(used[-1])
     return (min(first, max(0, count - 2)) if last == count - 1 else first), last + 1
-
-
-def _area(stack: np.ndarray, step: int) -> np.ndarray:
-    """``stack`` (H x W x C float32) averaged on blocks of ``step`` x ``step`` pixels; the photo's far edges'
-    part blocks are filled by reflection."""
-    if step == 1:
-        return stack
-    height, width = stack.shape[:2]
-    pad_y, pad_x = -height % step, -width % step
-    if pad_y or pad_x:
-        stack = cv2.copyMakeBorder(stack, 0, pad_y, 0, pad_x, cv2.BORDER_REFLECT_101)
-    return cv2.resize(stack, ((width + pad_x) // step, (height + pad_y) // step), interpolation=cv2.INTER_AREA)
-
-
-def _unit(values: np.ndarray) -> np.ndarray:
-    """uint8 or uint16 colours as float32 in [0, 1]."""
-    return np.multiply(values, np.float32(1 / np.iinfo(values.dtype).max), dtype=np.float32)
