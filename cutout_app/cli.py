@@ -543,7 +543,7 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
     from cutout_app.core.datasets import find_pairs, split_pairs
     from cutout_app.core.files import DecoderProcess
-    from cutout_app.core.inference import CALIBRATION_TILES, CutoutModel, calibration_tiles, quantize_refiner
+    from cutout_app.core.inference import CALIBRATION_TILES, REFINER_FILE, CutoutModel, calibration_tiles, quantize_refiner
 
     train, _ = split_pairs(find_pairs(args.data_dirs))
     order = np.random.default_rng(0).permutation(len(train))  # a fixed sample across the sets
@@ -553,7 +553,7 @@ def cmd_quantize(args: argparse.Namespace) -> int:
         tiles = calibration_tiles(model, photos, args.tiles or CALIBRATION_TILES)
     path = quantize_refiner(args.model_folder, tiles)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB), calibrated on {len(tiles)} tiles; "
-          f"the CPU runs it instead of {path.with_name('refiner.onnx').name}")
+          f"the CPU runs it instead of {REFINER_FILE}")
     return EXIT_OK
 
 
