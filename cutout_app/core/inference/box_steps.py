@@ -93,8 +93,13 @@ def box_step(model: CutoutModel, rgb: np.ndarray, box: Box, previous: np.ndarray
     area = box.rect(height, width)
     window = area.grow(round(BOX_MARGIN * max(area.w, area.h))).clip(height, width)
     centre = Click((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2, True)
-    if box.points and not box.inside((height, width), Rect(0, 0, width, height))[min(int(centre.y), height - 1), min(int(centre.x), width - 1)]:
-        centre = _lasso_inner_point(box, height, width)
+    if box.points:
+        # The lasso rasterised on its box and a ring of pixels outside it (the whole photo's raster there: a
+        # 250 MP photo's would be gigabytes of distances).
+        near = area.grow(1).clip(height, width)
+        lasso = box.inside((near.h, near.w), near)
+        if not lasso[min(int(centre.y), height - 1) - near.y, min(int(centre.x), width - 1) - near.x]:
+            centre = _lasso_inner_point(lasso, near)
     prediction = predict_window(model, rgb, window, (centre,), None)
     grid = prediction.probability.shape
     inside = box.inside(grid, window)
@@ -113,12 +118,12 @@ def box_step(model: CutoutModel, rgb: np.ndarray, box: Box, previous: np.ndarray
     return ClickStep(tuple(clicks), height, width, window, prediction, merged, change, previous=previous, box=box)
 
 
-def _lasso_inner_point(box: Box, height: int, width: int) -> Click:
-    """The point of a lasso farthest from its outline (its centre may lie outside a bent lasso)."""
-    inside = box.inside((height, width), Rect(0, 0, width, height))
-    dist = cv2.distanceTransform(np.pad(inside.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+def _lasso_inner_point(lasso: np.ndarray, near: Rect) -> Click:
+    """The point of a lasso (``lasso``: its pixels over ``near``, bool) farthest from its outline (its centre may
+    lie outside a bent lasso)."""
+    dist = cv2.distanceTransform(np.pad(lasso.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
     y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
-    return Click(float(x), float(y), True)
+    return Click(float(x + near.x), float(y + near.y), True)
 
 
 def _fit_grid(height: int, width: int, size: int = 64) -> tuple[int, int]:
