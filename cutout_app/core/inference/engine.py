@@ -307,11 +307,9 @@ class SegmentationEngine:
                     done, future = pending.popleft()
                     yield done, np.clip(future.result(), 0.0, 1.0)
             return
-        batch = max(1, batch_size or self.default_batch_size())
-        for start in range(0, len(tiles), batch):
+        for chunk in _batches(plan, tiles, max(1, batch_size or self.default_batch_size())):
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            chunk = tiles[start : start + batch]
             outputs = self.session.run(self._inputs(rgb, plan, chunk, guidance))
             for i, tile in enumerate(chunk):
                 yield tile, np.clip(outputs[i, 0, o : o + tile.h, o : o + tile.w], 0.0, 1.0)
@@ -320,7 +318,7 @@ class SegmentationEngine:
                 guidance: Callable[[Tile], Sequence[np.ndarray]] | None) -> np.ndarray:
         """The model's input batch (float32 N x C x H x W) for ``tiles``: normalised RGB, then the guidance."""
         scale, offset = self.session.normalisation()
-        inputs = np.empty((len(tiles), len(self.info.channels), plan.input_h, plan.input_w), dtype=np.float32)
+        inputs = np.empty((len(tiles), len(self.info.channels), *plan.input_shape(tiles[0])), dtype=np.float32)
         for i, tile in enumerate(tiles):
             pixels = tile_input(rgb, plan, tile)
             # (x / 255 - mean) / std as one multiply-add per channel, written channels-first.
@@ -358,3 +356,15 @@ def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:300]
 
+
+
+def _batches(plan: TilePlan, tiles: Sequence[Tile], size: int) -> Iterator[Sequence[Tile]]:
+    """``tiles`` in order, in batches of up to ``size`` tiles that share one input shape."""
+    start = 0
+    while start < len(tiles):
+        shape = plan.input_shape(tiles[start])
+        stop = start + 1
+        while stop < min(len(tiles), start + size) and plan.input_shape(tiles[stop]) == shape:
+            stop += 1
+        yield tiles[start:stop]
+        start = stop

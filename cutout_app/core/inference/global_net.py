@@ -103,9 +103,21 @@ class GlobalPrediction:
     def footprint(self, rows: slice, cols: slice) -> np.ndarray:
         """The probability's own pixels that :meth:`upsampled_at` interpolates rows ``rows`` x columns
         ``cols`` from: every upsampled value there lies between their minimum and maximum."""
-        r0, r1, _ = _bilinear_axis(rows, self.probability.shape[0], self.height)
-        c0, c1, _ = _bilinear_axis(cols, self.probability.shape[1], self.width)
-        return self.probability[r0.min() : r1.max() + 1, c0.min() : c1.max() + 1]
+        r0, r1 = _bilinear_span(rows, self.probability.shape[0], self.height)
+        c0, c1 = _bilinear_span(cols, self.probability.shape[1], self.width)
+        return self.probability[r0:r1, c0:c1]
+
+
+def _bilinear_span(index: slice, source: int, target: int) -> tuple[int, int]:
+    """The source pixels (start, stop) that target pixels ``index`` of :func:`_bilinear_axis` read from:
+    the same span as its arrays give, from the slice's two ends (positions grow with the index), so that a
+    band of a 250 MP photo is looked at without an index array of its length."""
+    start, stop, step = index.indices(target)
+    if step != 1 or stop <= start:
+        first, second, _ = _bilinear_axis(index, source, target)
+        return (int(first.min()), int(second.max()) + 1) if len(first) else (0, 0)
+    ends = np.clip((np.array([start, stop - 1]) + 0.5) * (source / target) - 0.5, 0, source - 1).astype(np.intp)
+    return int(ends[0]), min(int(ends[1]) + 1, source - 1) + 1
 
 
 def _bilinear_axis(index: slice | np.ndarray, source: int, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -17,12 +17,18 @@ from cutout_app.core.inference.model_info import ModelInfo
 
 @dataclass(frozen=True)
 class Tile:
-    """The region of the photo that one tile predicts: rows ``y:y+h``, columns ``x:x+w``."""
+    """The region of the photo that one tile predicts: rows ``y:y+h``, columns ``x:x+w``.
+
+    Its input is the plan's ``input_h`` x ``input_w``, or its own where ``input_h`` / ``input_w`` are set (a
+    tile fitted to the refiner's uncertain band, ``core.inference.band_cover``).
+    """
 
     y: int
     x: int
     h: int
     w: int
+    input_h: int = 0
+    input_w: int = 0
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,10 @@ class TilePlan:
 
     def __len__(self) -> int:
         return len(self.tiles)
+
+    def input_shape(self, tile: Tile) -> tuple[int, int]:
+        """``tile``'s input rows and columns: its own where it has them, else the plan's."""
+        return tile.input_h or self.input_h, tile.input_w or self.input_w
 
 
 def _floor_to(value: int, step: int) -> int:
@@ -122,7 +132,8 @@ def tile_window(plan: TilePlan, tile: Tile) -> tuple[slice | np.ndarray, slice |
     """The rows and columns of ``tile``'s input: its region plus context, as slices, or as index arrays
     mirror-reflected where the context reaches beyond the photo."""
     top, left = tile.y - plan.context, tile.x - plan.context
-    bottom, right = top + plan.input_h, left + plan.input_w
+    input_h, input_w = plan.input_shape(tile)
+    bottom, right = top + input_h, left + input_w
     rows = slice(top, bottom) if top >= 0 and bottom <= plan.height else reflect_indices(np.arange(top, bottom), plan.height)
     cols = slice(left, right) if left >= 0 and right <= plan.width else reflect_indices(np.arange(left, right), plan.width)
     return rows, cols

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator, Protocol, Sequence, Union
+from typing import Callable, Iterator, Protocol, Sequence, Union
 
 import numpy as np
 
 from cutout_app.core.errors import ModelError
 from cutout_app.core.geometry import Rect
+from cutout_app.core.inference.band_cover import BAND_BLOCK, fit_to_band
 from cutout_app.core.inference.clicks import Click
 from cutout_app.core.inference.engine import SegmentationEngine
 from cutout_app.core.inference.global_net import GlobalInput, GlobalNet, GlobalPrediction
@@ -159,6 +160,8 @@ class CutoutModel:
         if reuse is not None and (everywhere or reuse.probability.shape != rgb.shape[:2]):
             reuse = None
         run, kept = self._select(plan, coarse, everywhere, reuse)
+        fitted = self._fit(plan, run, coarse, everywhere)
+        total = sum(len(tiles) for tiles in fitted.values())
         done = 0
 
         def window(tile: Tile) -> list[np.ndarray]:
@@ -166,19 +169,21 @@ class CutoutModel:
 
         # One stream of tiles for the whole photo, so the refiner's workers keep going while this thread
         # fills in the next row of tiles.
-        refined = self.refiner.predict_tiles(rgb, plan, [t for t in plan.tiles if t in run], window, cancel=cancel)
-        for row in _tile_rows(plan):
+        grid_rows = _tile_rows(plan)
+        order = [tile for row in grid_rows for tile in fitted.get(row[0].y, ())]
+        refined = self.refiner.predict_tiles(rgb, plan, order, window, cancel=cancel)
+        for row in grid_rows:
             y, h = row[0].y, row[0].h
             rows = coarse.upsampled_at(slice(y, y + h), slice(0, plan.width))
             for tile in row:
                 if tile in kept:
                     rows[:, tile.x : tile.x + tile.w] = reuse.probability[y : y + h, tile.x : tile.x + tile.w]  # type: ignore[union-attr]
-            for _ in range(sum(tile in run for tile in row)):
+            for _ in fitted.get(y, ()):
                 tile, prediction = next(refined)
-                rows[:, tile.x : tile.x + tile.w] = prediction
+                rows[tile.y - y : tile.y - y + tile.h, tile.x : tile.x + tile.w] = prediction
                 done += 1
                 if progress is not None:
-                    progress(done, len(run))
+                    progress(done, total)
             yield y, rows
 
     def refine_region(
@@ -194,21 +199,25 @@ class CutoutModel:
         only the uncertain tiles that overlap the region run, on the photo's own tile grid, so each value is
         the one :meth:`refine` would give there."""
         plan = self.plan(rgb.shape[0], rgb.shape[1])
-        touching = replace(plan, tiles=tuple(t for t in plan.tiles if not Rect(t.x, t.y, t.w, t.h).intersect(region).empty))
-        run, _ = self._select(touching, coarse, False, None)
+        # Whole rows of tiles: the tiles fitted to the band in a row depend on all of its uncertain tiles.
+        rows = {t.y for t in plan.tiles if not Rect(t.x, t.y, t.w, t.h).intersect(region).empty}
+        in_rows = replace(plan, tiles=tuple(t for t in plan.tiles if t.y in rows))
+        run, _ = self._select(in_rows, coarse, False, None)
+        touching = [t for tiles in self._fit(plan, run, coarse, False).values() for t in tiles
+                    if not Rect(t.x, t.y, t.w, t.h).intersect(region).empty]
         out = coarse.upsampled_at(slice(region.y, region.bottom), slice(region.x, region.right))
 
         def window(tile: Tile) -> list[np.ndarray]:
             return [coarse.upsampled_at(*tile_window(plan, tile))]
 
         done = 0
-        for tile, prediction in self.refiner.predict_tiles(rgb, plan, [t for t in touching.tiles if t in run], window, cancel=cancel):
+        for tile, prediction in self.refiner.predict_tiles(rgb, plan, sorted(touching, key=lambda t: (t.y, t.x)), window, cancel=cancel):
             overlap = Rect(tile.x, tile.y, tile.w, tile.h).intersect(region)
             out[overlap.y - region.y : overlap.bottom - region.y, overlap.x - region.x : overlap.right - region.x] = \
                 prediction[overlap.y - tile.y : overlap.bottom - tile.y, overlap.x - tile.x : overlap.right - tile.x]
             done += 1
             if progress is not None:
-                progress(done, len(run))
+                progress(done, len(touching))
         return out
 
     @property
@@ -234,15 +243,11 @@ class CutoutModel:
         self, plan: TilePlan, coarse: Coarse, everywhere: bool, reuse: Refinement | None
     ) -> tuple[set[Tile], set[Tile]]:
         """The tiles to refine, and those that keep ``reuse``'s result (see :meth:`refine`)."""
-        # Both tests look at the global net's own pixels under the tile (its footprint), not at the
-        # upsampled ones: an upsampled value lies between the footprint's, so no uncertain tile is missed,
-        # and a 250 MP photo's tiles are checked without making their upsampled values.
-        lo, hi = UNCERTAIN
+        # Both tests look at the global net's own pixels under the tile (its footprint; see _unsure).
+        unsure = _unsure(coarse)
         run, kept = set(), set()
         for tile in plan.tiles:
-            source = coarse.footprint(slice(tile.y, tile.y + tile.h), slice(tile.x, tile.x + tile.w))
-            sure = source.max() <= lo or source.min() >= hi
-            if sure and not everywhere:
+            if not everywhere and not unsure(slice(tile.y, tile.y + tile.h), slice(tile.x, tile.x + tile.w)):
                 continue
             if reuse is not None and isinstance(coarse, GlobalPrediction) and reuse.coarse.probability.shape == coarse.probability.shape:
                 c = plan.context
@@ -253,6 +258,20 @@ class CutoutModel:
                     continue
             run.add(tile)
         return run, kept
+
+    def _fit(self, plan: TilePlan, run: set[Tile], coarse: Coarse, everywhere: bool) -> dict[int, list[Tile]]:
+        """The tiles to run for the grid tiles ``run``, by row of the plan's tiles: fitted to the uncertain band
+        on the CPU (``core.inference.band_cover``), the grid tiles themselves on a GPU (where tiles of one
+        size run in batches), for every tile (``everywhere``) and for a photo that is one tile."""
+        info = self.refiner.info
+        if everywhere or len(plan) == 1 or self.refiner.provider != "CPU" or info.padding != "valid" \
+                or BAND_BLOCK % info.alignment:
+            rows: dict[int, list[Tile]] = {}
+            for tile in plan.tiles:
+                if tile in run:
+                    rows.setdefault(tile.y, []).append(tile)
+            return rows
+        return fit_to_band(plan, run, _unsure(coarse), info)
 
     def predict(
         self,
@@ -267,6 +286,20 @@ class CutoutModel:
         if cancel is not None:
             cancel.raise_if_cancelled()
         return self.refine(rgb, self.predict_global(rgb, clicks, previous), progress=progress, cancel=cancel)
+
+
+def _unsure(coarse: Coarse) -> Callable[[slice, slice], bool]:
+    """Whether ``coarse`` leaves a pixel of a window strictly inside :data:`UNCERTAIN`. It looks at the global
+    net's own pixels under the window (its footprint), not at the upsampled ones: an upsampled value lies
+    between the footprint's, so no uncertain pixel is missed, and a 250 MP photo's windows are checked
+    without making their upsampled values."""
+    lo, hi = UNCERTAIN
+
+    def unsure(rows: slice, cols: slice) -> bool:
+        source = coarse.footprint(rows, cols)
+        return not (source.max() <= lo or source.min() >= hi)
+
+    return unsure
 
 
 def _tile_rows(plan: TilePlan) -> list[list[Tile]]:
