@@ -146,6 +146,11 @@ def click_rows(photo: Photo, model: str | None, clicks: int, hovers: int = 5) ->
         window.show()
         assert window.open_path(path), "the photo did not open"
         app.processEvents()
+        # A user looks at the photo before the first click: the window's background work after opening (the
+        # photo prepared for the global net) ends first.
+        while window.workers.busy:
+            app.processEvents()
+            time.sleep(0.005)
         stamps: dict[str, float] = {}
         loop = QEventLoop()
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
-from gui_support import open_window
+from gui_support import open_window, settle_clicks
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
@@ -127,3 +128,30 @@ def test_no_preview_with_a_model_that_takes_no_clicks(qtbot, tiny_model_path, tm
     qtbot.mouseMove(win.canvas, win.canvas.grab_point(*A))
     qtbot.wait(HOVER_DELAY_MS + 200)
     assert starts == [] and win.hover.picture is None
+
+
+def test_the_photo_is_prepared_for_the_global_net_once_in_the_background_for_hover_clicks_and_space(
+        qtbot, tiny_object_path: Path, tmp_path: Path, photo_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("CUTOUT_DATA_DIR", str(tmp_path / "data"))
+    window = open_window(qtbot, tiny_object_path, tmp_path)
+    engine, made = window.engine, []
+    plain = engine.prepare
+    engine.prepare = lambda rgb: made.append(rgb) or plain(rgb)  # the real method, counted
+    assert window.open_path(photo_path)
+    qtbot.waitUntil(lambda: len(made) == 1 and not window.workers.busy, timeout=20000)  # made before any click
+    assert made[0] is window.document.rgb
+    _move(qtbot, window, C)  # the pointer may already rest on A from an earlier test
+    with qtbot.waitSignal(window.hover.changed, timeout=20000):
+        _move(qtbot, window, A)
+    assert window.clicks.click(*A)
+    settle_clicks(qtbot, window)
+    assert window.segment()
+    qtbot.waitUntil(lambda: not window.workers.busy, timeout=20000)
+    assert len(made) == 1  # the hover, the click and Space all used the one made in the background
+    kept = window.clicks.prepared.get(engine, window.document.rgb)
+    np.testing.assert_array_equal(kept.rgb, plain(window.document.rgb).rgb)
+    other = tmp_path / "other.png"
+    cv2.imwrite(str(other), np.full((50, 70, 3), 90, np.uint8))
+    assert window.open_path(other)
+    qtbot.waitUntil(lambda: len(made) == 2 and not window.workers.busy, timeout=20000)  # a new photo: made anew
+    assert made[1] is window.document.rgb

@@ -23,7 +23,6 @@ from cutout_app.core.inference import (
     Click,
     ClickStep,
     CutoutModel,
-    GlobalInput,
     Guidance,
     Refinement,
     Segmenter,
@@ -35,6 +34,7 @@ from cutout_app.core.inference import (
 )
 from cutout_app.gui.document import Document
 from cutout_app.gui.editor_state import EditorState
+from cutout_app.gui.prepared_photo import PreparedPhoto
 from cutout_app.gui.workers import TaskWorker, WorkerPool
 
 #: A click's quick mask is shown as a picture of the whole photo with this long side at most.
@@ -64,7 +64,8 @@ class ClickSegmenter(QObject):
         self.state = state
         self.model: CutoutModel | None = None
         self.document: Document | None = None
-        self._prepared: GlobalInput | None = None  # the document's photo resized once for every click
+        #: The document's photo resized for the global net once, for every click (and the hover preview, Space).
+        self.prepared = PreparedPhoto(pool)
         self._refinement: Refinement | None = None  # the last first click's refinement: the next one reuses its tiles
         self._step: ClickStep | None = None  # the last step shown: Tab shows its next candidate
         self._generation = 0
@@ -81,13 +82,18 @@ class ClickSegmenter(QObject):
         """Use ``model`` for the next clicks (None, or a model that takes no clicks: clicks do nothing)."""
         self._stop()
         self.model = model if isinstance(model, CutoutModel) else None
-        self._prepared = self._refinement = self._step = None
+        self._refinement = self._step = None
+        self._prepare()
 
     def set_document(self, document: Document | None) -> None:
         """Segment clicks on ``document`` from now on; work for the previous one is dropped."""
         self._stop()
         self.document = document
-        self._prepared = self._refinement = self._step = None
+        self._refinement = self._step = None
+        self._prepare()
+
+    def _prepare(self) -> None:
+        self.prepared.reset(self.model, None if self.document is None else self.document.rgb)
 
     @property
     def busy(self) -> bool:
@@ -153,27 +159,26 @@ class ClickSegmenter(QObject):
         committed = doc.soft.copy() if previous_of is None else previous_of.previous  # the worker's own copy
         doc.set_pending(guidance)
         generation = self._generation
-        rgb, prepared, refine = doc.rgb, self._prepared, self.state.refine_clicks
+        rgb, prepared, refine = doc.rgb, self.prepared, self.state.refine_clicks
         width, height = doc.width, doc.height
 
         def task(progress, cancel):
-            photo = prepared if prepared is not None else model.prepare(rgb)
+            photo = prepared.get(model, rgb)
             painted = painted_pixels(guidance.strokes, height, width)
             previous = committed if shown is None or previous_of is not None else shown.full_mask(painted)
             step = make(rgb, photo, previous)
             preview = step.preview(preview_shape(height, width))
             soft = None if refine else step.full_mask(painted)
-            return photo, step, preview, soft, painted
+            return step, preview, soft, painted
 
         worker = TaskWorker(task, "click")
         worker.signals.succeeded.connect(lambda result: self._global_done(doc, generation, guidance, *result))
         self._start(worker, generation)
         return True
 
-    def _global_done(self, doc, generation, guidance, photo, step, preview, soft, painted) -> None:
+    def _global_done(self, doc, generation, guidance, step, preview, soft, painted) -> None:
         if doc is not self.document:
             return
-        self._prepared = photo
         if generation != self._generation:
             return  # a newer click is on its way
         self._step = step

@@ -15,10 +15,11 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from cutout_app.core.inference import Click, CutoutModel, GlobalInput, Segmenter, click_step
+from cutout_app.core.inference import Click, CutoutModel, Segmenter, click_step
 from cutout_app.gui.click_segmenter import preview_shape
 from cutout_app.gui.document import Document
 from cutout_app.gui.editor_state import EditorState, Tool
+from cutout_app.gui.prepared_photo import PreparedPhoto
 from cutout_app.gui.workers import TaskWorker, WorkerPool
 
 #: The pointer must rest this long before the preview is computed.
@@ -32,10 +33,11 @@ class HoverPreview(QObject):
     #: The pointer rested: the preview's work started (tests and the bench time from here).
     started = Signal()
 
-    def __init__(self, pool: WorkerPool, state: EditorState, parent: QObject | None = None) -> None:
+    def __init__(self, pool: WorkerPool, state: EditorState, prepared: PreparedPhoto, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.pool = pool
         self.state = state
+        self.prepared = prepared  # the photo resized for the global net, shared with the clicks
         self.document: Document | None = None
         self.model: CutoutModel | None = None
         #: The tint on show: a uint8 picture of the whole photo (what a keep click at ``point`` takes), or None.
@@ -47,7 +49,6 @@ class HoverPreview(QObject):
         self._generation = 0
         self._worker: TaskWorker | None = None
         self._waiting = False  # the pointer rested while an older worker still ran: start when it ends
-        self._prepared: GlobalInput | None = None  # the document's photo resized for the global net, once
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(HOVER_DELAY_MS)
@@ -60,7 +61,6 @@ class HoverPreview(QObject):
         if self.document is not None:
             self.document.preview_changed.disconnect(self._on_preview_changed)
         self.document = document
-        self._prepared = None
         if document is not None:
             document.preview_changed.connect(self._on_preview_changed)
         self.hover(None)
@@ -68,7 +68,6 @@ class HoverPreview(QObject):
     def set_model(self, model: Segmenter | None) -> None:
         """Preview with ``model`` (one that takes no clicks: nothing)."""
         self.model = model if isinstance(model, CutoutModel) else None
-        self._prepared = None
         self.hover(None)
 
     def set_busy(self, busy: bool) -> None:
@@ -122,27 +121,26 @@ class HoverPreview(QObject):
     def _start(self, point: tuple[float, float]) -> None:
         doc, model = self.document, self.model
         assert doc is not None and model is not None
-        generation, prepared, rgb = self._generation, self._prepared, doc.rgb
+        generation, prepared, rgb = self._generation, self.prepared, doc.rgb
         shape = preview_shape(doc.height, doc.width)
 
         def task(progress, cancel):
-            photo = prepared if prepared is not None else model.prepare(rgb)
+            photo = prepared.get(model, rgb)
             cancel.raise_if_cancelled()
             step = click_step(model, rgb, photo, (Click(point[0], point[1], True),), previous=None)
             cancel.raise_if_cancelled()
-            return photo, step.preview(shape)
+            return step.preview(shape)
 
         worker = TaskWorker(task, "hover")
-        worker.signals.succeeded.connect(lambda result: self._done(doc, generation, point, *result))
+        worker.signals.succeeded.connect(lambda picture: self._done(doc, generation, point, picture))
         worker.signals.finished.connect(lambda: self._finished(worker))
         self._worker = worker
         self.pool.start(worker)
         self.started.emit()
 
-    def _done(self, doc: Document, generation: int, point: tuple[float, float], photo: GlobalInput, picture: np.ndarray) -> None:
+    def _done(self, doc: Document, generation: int, point: tuple[float, float], picture: np.ndarray) -> None:
         if doc is not self.document:
             return
-        self._prepared = photo
         if generation != self._generation or not self.active:
             return  # the pointer moved, a click came, or the tool changed since: this tint is stale
         self.picture, self.point = picture, point

@@ -129,7 +129,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("cutout")
         self.setAcceptDrops(True)
         self.regions = RegionPreview(self.workers, self)
-        self.hover = HoverPreview(self.workers, self.state, self)
+        self.hover = HoverPreview(self.workers, self.state, self.clicks.prepared, self)
         self.hover.set_model(self.engine)
         self.canvas = ImageCanvas(self.state, self.regions, self, hover=self.hover)
         self.setCentralWidget(self.canvas)
@@ -527,7 +527,7 @@ class MainWindow(QMainWindow):
         if doc is None or engine is None or self.segment_worker is not None:
             return False
         self.clicks.cancel()  # the whole photo in automatic mode: the clicks' work is dropped
-        settings, photo = doc.settings, doc.photo
+        settings, photo, rgb, prepared = doc.settings, doc.photo, doc.rgb, self.clicks.prepared
         view_scale = self.canvas.zoom
         worker: TaskWorker
 
@@ -536,8 +536,7 @@ class MainWindow(QMainWindow):
                 return segment_photo(engine, photo, settings, progress, cancel)
             # A two-stage model shows its global mask at once, then the mask refined at the view's scale on a
             # large photo, then the full-resolution mask (one undo step).
-            rgb = photo.rgb8()
-            step = auto_step(engine, engine.prepare(rgb))
+            step = auto_step(engine, prepared.get(engine, rgb))
             worker.signals.item.emit((step.preview(preview_shape(*rgb.shape[:2])), step))
             if view_scale <= VIEW_FIRST_SCALE:
                 worker.signals.item.emit((view_step(engine, rgb, step, view_scale, settings.refine, cancel), step))
