@@ -2,7 +2,8 @@
 
 - ``model_info``: the description every model carries in its ONNX file;
 - ``engine``: one onnxruntime session per model, providers, the tiled run; ``tiling``: the overlap-tile plan;
-- ``global_net``, ``two_stage``: the global net on the whole photo, the refiner on uncertain tiles;
+- ``global_net``, ``two_stage``: the global net on the whole photo, the refiner on uncertain tiles
+  (``band_cover``: on the CPU, tiles fitted to the uncertain band);
 - ``clicks``: click encoding and the click simulator; ``interactive``: a step's quick and refined mask, made
   by ``click_steps`` (merged progressively, ``click_merge``, and zoomed in, ``zoom``), ``box_steps`` or
   automatic mode; ``soft_mask``: the refined soft mask a band of rows at a time;
@@ -21,6 +22,7 @@ _MODULES = {
     "engine": ["ModelSession", "SegmentationEngine", "available_providers"],
     "providers": ["ProviderChoice"],
     "tiling": ["plan_tiles", "reflect_indices", "snap_tile_size", "tile_input"],
+    "band_cover": ["BAND_BLOCK", "fit_to_band"],
     "global_net": ["GlobalInput", "GlobalNet", "check_reading", "reading_index"],
     "two_stage": ["Coarse", "CutoutModel", "GLOBAL_FILE", "REFINER_FILE", "Refinement", "Segmenter", "check_runs", "open_model"],
     "clicks": ["Click", "check_clicks", "click_maps", "next_click", "parse_box", "parse_point"],
@@ -37,6 +39,7 @@ __getattr__, __all__ = lazy_face(__name__, _MODULES)
 
 if TYPE_CHECKING:
     from cutout_app.core.inference.clicks import Click, check_clicks, click_maps, next_click, parse_box, parse_point  # noqa: F401
+    from cutout_app.core.inference.band_cover import BAND_BLOCK, fit_to_band  # noqa: F401
     from cutout_app.core.inference.engine import ModelSession, SegmentationEngine, available_providers  # noqa: F401
     from cutout_app.core.inference.global_net import GlobalInput, GlobalNet, check_reading, reading_index  # noqa: F401
     from cutout_app.core.inference.click_merge import FOCUS_EXPAND, Merge, progressive_merge  # noqa: F401

@@ -4,7 +4,8 @@ A model is a folder holding ``global.onnx`` and ``refiner.onnx``. The global pas
 (:class:`~cutout_app.core.inference.global_net.GlobalNet`) sees the whole photo at a few hundred pixels, with the
 user's clicks and the current mask; its probability is upsampled to the photo. The refiner, a
 valid-padded U-Net, then runs with the overlap-tile strategy at full resolution, but only on tiles
-where the upsampled probability is uncertain; every other tile keeps the global value.
+where the upsampled probability is uncertain (on the CPU, tiles fitted to that band,
+``core.inference.band_cover``); every other pixel keeps the global value.
 :func:`open_model` is the one way every front end opens a model.
 """
 
