@@ -114,10 +114,11 @@ class CutoutModel:
         return self.global_net.prepare(rgb)
 
     def predict_global(
-        self, photo: GlobalInput | np.ndarray, clicks: Sequence[Click] = (), previous: np.ndarray | None = None
+        self, photo: GlobalInput | np.ndarray, clicks: Sequence[Click] = (), previous: np.ndarray | None = None,
+        mirror: bool = False,
     ) -> GlobalPrediction:
         """The quick pass: the subject's probability at the global net's size (see :meth:`GlobalNet.predict`)."""
-        return self.global_net.predict(photo, clicks, previous)
+        return self.global_net.predict(photo, clicks, previous, mirror)
 
     def refine(
         self,
