@@ -87,10 +87,28 @@ def test_the_band_holds_the_refiners_values_and_the_rest_the_global_ones(model: 
 
 def test_fitted_tiles_run_less_input_than_the_grid(model: CutoutModel) -> None:
     coarse = _ring(1200, 1600)
-    plan = model.plan(1200, 1600, model.refiner.info.tile_size)
+    plan, by_row, _ = model._layout(1200, 1600, coarse, tile_size=model.refiner.info.tile_size)
     run, _ = model._select(plan, coarse, False, None)
-    fitted = [t for tiles in model._fit(plan, run, coarse, False).values() for t in tiles]
+    fitted = [t for tiles in by_row.values() for t in tiles]
     assert sum(t.input_h * t.input_w for t in fitted) < 0.8 * len(run) * plan.input_h * plan.input_w
+
+
+def test_a_photo_of_one_tile_runs_band_fitted_tiles_where_they_read_less(model: CutoutModel) -> None:
+    rgb = make_photo(700, 900, seed=7)
+    coarse = _ring(700, 900)
+    whole = model.plan(700, 900)
+    assert len(whole) == 1
+    plan, by_row, _ = model._layout(700, 900, coarse)
+    fitted = [t for tiles in by_row.values() for t in tiles]
+    assert len(plan) > 1 and sum(t.input_h * t.input_w for t in fitted) < whole.input_h * whole.input_w
+    result = model.refine(rgb, coarse)
+    every = model.refine(rgb, coarse, everywhere=True)  # the one tile over the whole photo
+    uncertain = _uncertain(coarse)
+    assert np.abs(result[uncertain] - every[uncertain]).max() <= 1e-5
+    assert ((np.abs(result - every) <= 1e-5) | (result == coarse.upsampled())).all()
+    # A photo whose band is most of it keeps its one tile.
+    busy = GlobalPrediction(np.full((31, 40), 0.5, np.float32), 700, 900)
+    assert model._layout(700, 900, busy)[0] == whole
 
 
 def test_a_region_refines_to_the_same_values_as_the_whole_photo(model: CutoutModel) -> None:
@@ -106,9 +124,8 @@ def test_a_region_refines_to_the_same_values_as_the_whole_photo(model: CutoutMod
 def test_tiles_of_several_sizes_give_the_same_in_batches_as_one_at_a_time(model: CutoutModel) -> None:
     rgb = make_photo(500, 700, seed=3)
     coarse = _ring(500, 700)
-    plan = model.plan(500, 700, model.refiner.info.tile_size)
-    run, _ = model._select(plan, coarse, False, None)
-    tiles = [t for tiles in model._fit(plan, run, coarse, False).values() for t in tiles]
+    plan, by_row, _ = model._layout(500, 700, coarse, tile_size=model.refiner.info.tile_size)
+    tiles = [t for tiles in by_row.values() for t in tiles]
     assert len({(t.input_h, t.input_w) for t in tiles}) > 1
 
     def window(tile):

@@ -158,11 +158,9 @@ class CutoutModel:
     ) -> Iterator[tuple[int, np.ndarray]]:
         """:meth:`refine`'s probability one row of refiner tiles at a time, from the top: (first row, float32
         rows x W). Nothing of the photo's size is made: the global probability is upsampled tile by tile."""
-        plan = self.plan(rgb.shape[0], rgb.shape[1], tile_size)
         if reuse is not None and (everywhere or reuse.probability.shape != rgb.shape[:2]):
             reuse = None
-        run, kept = self._select(plan, coarse, everywhere, reuse)
-        fitted = self._fit(plan, run, coarse, everywhere)
+        plan, fitted, kept = self._layout(rgb.shape[0], rgb.shape[1], coarse, everywhere, reuse, tile_size)
         total = sum(len(tiles) for tiles in fitted.values())
         done = 0
 
@@ -200,13 +198,8 @@ class CutoutModel:
         """:meth:`refine`'s probability over ``region`` of the photo only (float32 ``region.h`` x ``region.w``):
         only the uncertain tiles that overlap the region run, on the photo's own tile grid, so each value is
         the one :meth:`refine` would give there."""
-        plan = self.plan(rgb.shape[0], rgb.shape[1])
-        # Whole rows of tiles: the tiles fitted to the band in a row depend on all of its uncertain tiles.
-        rows = {t.y for t in plan.tiles if not Rect(t.x, t.y, t.w, t.h).intersect(region).empty}
-        in_rows = replace(plan, tiles=tuple(t for t in plan.tiles if t.y in rows))
-        run, _ = self._select(in_rows, coarse, False, None)
-        touching = [t for tiles in self._fit(plan, run, coarse, False).values() for t in tiles
-                    if not Rect(t.x, t.y, t.w, t.h).intersect(region).empty]
+        plan, fitted, _ = self._layout(rgb.shape[0], rgb.shape[1], coarse, region=region)
+        touching = [t for tiles in fitted.values() for t in tiles if not Rect(t.x, t.y, t.w, t.h).intersect(region).empty]
         out = coarse.upsampled_at(slice(region.y, region.bottom), slice(region.x, region.right))
 
         def window(tile: Tile) -> list[np.ndarray]:
@@ -261,19 +254,47 @@ class CutoutModel:
             run.add(tile)
         return run, kept
 
-    def _fit(self, plan: TilePlan, run: set[Tile], coarse: Coarse, everywhere: bool) -> dict[int, list[Tile]]:
-        """The tiles to run for the grid tiles ``run``, by row of the plan's tiles: fitted to the uncertain band
-        on the CPU (``core.inference.band_cover``), the grid tiles themselves on a GPU (where tiles of one
-        size run in batches), for every tile (``everywhere``) and for a photo that is one tile."""
+    def _layout(
+        self, height: int, width: int, coarse: Coarse, everywhere: bool = False, reuse: Refinement | None = None,
+        tile_size: int | None = None, region: Rect | None = None,
+    ) -> tuple[TilePlan, dict[int, list[Tile]], set[Tile]]:
+        """The refiner's plan for a photo, the tiles to run by row of the plan's tiles, and the plan's tiles that
+        keep ``reuse``'s result (see :meth:`refine`).
+
+        On the CPU the tiles to run are fitted to the uncertain band (``core.inference.band_cover``); a photo
+        that :meth:`plan` makes one tile runs as band-fitted CPU tiles instead where they read less input.
+        ``region``: only the rows of tiles touching it are looked at (whole rows: the tiles fitted to the band in
+        a row depend on all of its uncertain tiles).
+        """
+        plan = self.plan(height, width, tile_size)
+        fits = self._fits_band(everywhere)
+        if fits and len(plan) == 1 and tile_size is None:
+            grid = self.refiner.plan(height, width, CPU_TILE_SIZE)
+            run, kept = self._select(grid, coarse, everywhere, reuse)
+            fitted = fit_to_band(grid, run, _unsure(coarse), self.refiner.info)
+            if sum(t.input_h * t.input_w for tiles in fitted.values() for t in tiles) < plan.input_h * plan.input_w:
+                return grid, fitted, kept
+        if region is not None:
+            rows = {t.y for t in plan.tiles if not Rect(t.x, t.y, t.w, t.h).intersect(region).empty}
+            plan_rows = replace(plan, tiles=tuple(t for t in plan.tiles if t.y in rows))
+            run, kept = self._select(plan_rows, coarse, everywhere, reuse)
+        else:
+            run, kept = self._select(plan, coarse, everywhere, reuse)
+        if fits and len(plan) > 1:
+            return plan, fit_to_band(plan, run, _unsure(coarse), self.refiner.info), kept
+        by_row: dict[int, list[Tile]] = {}
+        for tile in plan.tiles:
+            if tile in run:
+                by_row.setdefault(tile.y, []).append(tile)
+        return plan, by_row, kept
+
+    def _fits_band(self, everywhere: bool) -> bool:
+        """Whether the tiles to run are fitted to the uncertain band: on the CPU, for a valid-padded refiner
+        whose pooling grid the band's blocks keep, unless every tile runs. A GPU runs grid tiles of one size in
+        batches."""
         info = self.refiner.info
-        if everywhere or len(plan) == 1 or self.refiner.provider != "CPU" or info.padding != "valid" \
-                or BAND_BLOCK % info.alignment:
-            rows: dict[int, list[Tile]] = {}
-            for tile in plan.tiles:
-                if tile in run:
-                    rows.setdefault(tile.y, []).append(tile)
-            return rows
-        return fit_to_band(plan, run, _unsure(coarse), info)
+        return (not everywhere and self.refiner.provider == "CPU" and info.padding == "valid"
+                and BAND_BLOCK % info.alignment == 0)
 
     def predict(
         self,
