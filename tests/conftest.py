@@ -50,6 +50,15 @@ def wire_shallow_path(net, channels: dict[int, float], bias: float) -> None:
         net.head.bias[0] = bias
 
 
+def open_two_stage(folder: Path, threads: int = 1):  # noqa: ANN201 (CutoutModel, imported late like the rest)
+    """The two-stage model folder ``folder`` opened on the CPU, checked to be one."""
+    from cutout_app.core.inference.two_stage import CutoutModel, open_model
+
+    model = open_model(folder, provider="cpu", threads=threads)
+    assert isinstance(model, CutoutModel)
+    return model
+
+
 def export_tiny_two_stage(folder: Path, seed: int = 3, wired: bool = True) -> Path:
     """A two-stage model folder of tiny nets: global (same padding, depth 2, S 64) and refiner (valid, depth 2).
 

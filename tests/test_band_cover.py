@@ -7,14 +7,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import make_photo
+from conftest import make_photo, open_two_stage
 
 from cutout_app.core.geometry import Rect
 from cutout_app.core.inference.band_cover import fit_to_band
 from cutout_app.core.inference.global_net import GlobalPrediction, _bilinear_axis, _bilinear_span
 from cutout_app.core.inference.model_info import ModelInfo
 from cutout_app.core.inference.tiling import plan_tiles, tile_window
-from cutout_app.core.inference.two_stage import UNCERTAIN, CutoutModel, open_model
+from cutout_app.core.inference.two_stage import UNCERTAIN, CutoutModel
 
 REFINER = ModelInfo(padding="valid", depth=3, tile_size=260)
 
@@ -65,9 +65,7 @@ def test_fitted_tiles_cover_every_uncertain_pixel_inside_their_row_for_less_inpu
 
 @pytest.fixture(scope="module")
 def model(tiny_random_two_stage_path: Path) -> CutoutModel:
-    m = open_model(tiny_random_two_stage_path, provider="cpu", threads=2)
-    assert isinstance(m, CutoutModel)
-    return m
+    return open_two_stage(tiny_random_two_stage_path, threads=2)
 
 
 def test_the_band_holds_the_refiners_values_and_the_rest_the_global_ones(model: CutoutModel) -> None:

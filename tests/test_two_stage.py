@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import onnx
 import pytest
-from conftest import export_tiny_two_stage, make_photo
+from conftest import export_tiny_two_stage, make_photo, open_two_stage
 
 from cutout_app.cli import EXIT_OK, EXIT_USAGE, main
 from cutout_app.core.errors import CutoutError, ModelError
@@ -22,9 +22,7 @@ from cutout_app.core.inference.two_stage import GLOBAL_FILE, REFINER_FILE, Cutou
 
 @pytest.fixture(scope="module")
 def model(tiny_two_stage_path: Path) -> CutoutModel:
-    m = open_model(tiny_two_stage_path, provider="cpu", threads=1)
-    assert isinstance(m, CutoutModel)
-    return m
+    return open_two_stage(tiny_two_stage_path)
 
 
 def test_without_clicks_the_wired_model_finds_nothing_and_a_keep_click_adds_a_disk(model: CutoutModel) -> None:
