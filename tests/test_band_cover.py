@@ -16,7 +16,7 @@ from cutout_app.core.inference.model_info import ModelInfo
 from cutout_app.core.inference.tiling import plan_tiles, tile_window
 from cutout_app.core.inference.two_stage import UNCERTAIN, CutoutModel
 
-REFINER = ModelInfo(padding="valid", depth=3, tile_size=260)
+REFINER = ModelInfo(padding="valid", depth=3, tile_size=532)  # as the bundled refiner: 532 px, CPU plans of 260
 
 
 def _ring(height: int, width: int, small: int = 40) -> GlobalPrediction:
@@ -46,7 +46,7 @@ def test_fitted_tiles_cover_every_uncertain_pixel_inside_their_row_for_less_inpu
         p, q = rng.integers(0, (width, height), 2), rng.integers(0, (width, height), 2)
         cv2.line(band, (int(p[0]), int(p[1])), (int(q[0]), int(q[1])), 1, int(rng.integers(1, 40)))
     band = band.astype(bool)
-    plan = plan_tiles(height, width, REFINER)
+    plan = plan_tiles(height, width, REFINER, 260)
     unsure = _unsure_of(band)
     run = {t for t in plan.tiles if unsure(slice(t.y, t.y + t.h), slice(t.x, t.x + t.w))}
     fitted = fit_to_band(plan, run, unsure, REFINER)
@@ -57,6 +57,7 @@ def test_fitted_tiles_cover_every_uncertain_pixel_inside_their_row_for_less_inpu
             assert y <= tile.y and tile.y + tile.h <= y + rows[y]  # inside its row of grid tiles
             assert tile.y % REFINER.alignment == 0 and tile.x % REFINER.alignment == 0  # on the pooling grid
             assert REFINER.output_size(tile.input_h) >= tile.h and REFINER.output_size(tile.input_w) >= tile.w
+            assert tile.input_w <= REFINER.tile_size  # merged no wider than the model's own tile: memory bounded
             covered[tile.y : tile.y + tile.h, tile.x : tile.x + tile.w] = True
     assert covered[band].all()
     fitted_input = sum(t.input_h * t.input_w for tiles in fitted.values() for t in tiles)
@@ -85,7 +86,7 @@ def test_the_band_holds_the_refiners_values_and_the_rest_the_global_ones(model: 
 
 def test_fitted_tiles_run_less_input_than_the_grid(model: CutoutModel) -> None:
     coarse = _ring(1200, 1600)
-    plan, by_row, _ = model._layout(1200, 1600, coarse, tile_size=model.refiner.info.tile_size)
+    plan, by_row, _ = model._layout(1200, 1600, coarse, tile_size=model.tile_size)
     run, _ = model._select(plan, coarse, False, None)
     fitted = [t for tiles in by_row.values() for t in tiles]
     assert sum(t.input_h * t.input_w for t in fitted) < 0.8 * len(run) * plan.input_h * plan.input_w
