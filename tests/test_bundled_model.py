@@ -72,20 +72,3 @@ def test_clicks_help_on_average(model: CutoutModel) -> None:
             prediction = model.predict(rgb, clicks=clicks, previous=prediction)
         gains.append(iou(prediction, truth) - iou(auto, truth))
     assert np.mean(gains) > 0, gains
-
-
-@pytest.mark.parametrize("turn", [False, True])
-def test_a_mirrored_pass_is_the_average_of_the_photo_and_its_mirror_image(model: CutoutModel, turn: bool) -> None:
-    from cutout_app.core.inference.interactive import AUTO_MIRROR, auto_step
-    from cutout_app.core.paths import sample_photo_path
-
-    rgb = read_image(sample_photo_path()).rgb8()
-    rgb = np.ascontiguousarray(np.rot90(rgb) if turn else rgb)  # landscape and portrait: padded on either side
-    previous = (np.arange(rgb.shape[1])[None, :] * np.ones((rgb.shape[0], 1)) < rgb.shape[1] * 0.6).astype(np.uint8) * 255
-    plain = model.predict_global(rgb, (), previous).probability
-    flipped = model.predict_global(np.ascontiguousarray(rgb[:, ::-1]), (), np.ascontiguousarray(previous[:, ::-1])).probability
-    mirrored = model.predict_global(rgb, (), previous, mirror=True).probability
-    assert np.abs(plain - flipped[:, ::-1]).max() > 0.1  # the net's two answers differ...
-    np.testing.assert_allclose(mirrored, 0.5 * (plain + flipped[:, ::-1]), atol=2e-3)  # ...and this is their average
-    step = auto_step(model, model.prepare(rgb), previous)
-    assert AUTO_MIRROR and np.array_equal(step.prediction.probability, mirrored)

@@ -130,15 +130,6 @@ def _bilinear_axis(index: slice | np.ndarray, source: int, target: int) -> tuple
     return first, np.minimum(first + 1, source - 1), (position - first).astype(np.float32)
 
 
-def _mirrored(x: np.ndarray, h: int, w: int) -> np.ndarray:
-    """The net's input (1 x C x S x S, the photo's ``h`` x ``w`` at the top left, mirrored beyond) for the photo
-    flipped left to right: its content flipped, padded as :meth:`GlobalNet.prepare` pads."""
-    s = x.shape[-1]
-    flipped = np.ascontiguousarray(x[0, :, :h, :w][:, :, ::-1])
-    padded = np.stack([cv2.copyMakeBorder(c, 0, s - h, 0, s - w, cv2.BORDER_REFLECT_101) for c in flipped])
-    return padded[None]
-
-
 def _fit(height: int, width: int, size: int) -> tuple[int, int]:
     scale = size / max(height, width)
     return max(1, round(height * scale)), max(1, round(width * scale))
@@ -208,16 +199,13 @@ class GlobalNet:
         return GlobalInput(np.ascontiguousarray(x.transpose(2, 0, 1)), height, width, h, w)
 
     def predict(
-        self, photo: GlobalInput | np.ndarray, clicks: Sequence[Click] = (), previous: np.ndarray | None = None,
-        mirror: bool = False,
+        self, photo: GlobalInput | np.ndarray, clicks: Sequence[Click] = (), previous: np.ndarray | None = None
     ) -> GlobalPrediction:
         """The subject's probability at the net's size.
 
         ``photo`` is an RGB uint8 array or a :meth:`prepare` result; ``clicks`` are in photo pixels
         (:class:`CutoutError` if one lies outside); ``previous`` is the current mask at the photo's size
         or already at the net's (``small_h`` x ``small_w``), uint8 0..255 or float 0..1, or None.
-        ``mirror``: the average of the net's answers on the input and on its left-right mirror image (one run
-        of two), each reading and its predicted IoU alike.
         """
         prepared = photo if isinstance(photo, GlobalInput) else self.prepare(photo)
         clicks = check_clicks(clicks, prepared.height, prepared.width)
@@ -233,15 +221,8 @@ class GlobalNet:
             else:
                 small = resize_mask(previous, prepared.small_h, prepared.small_w)
             x[0, 5] = cv2.copyMakeBorder(small, 0, s - prepared.small_h, 0, s - prepared.small_w, cv2.BORDER_REFLECT_101)
-        h, w = prepared.small_h, prepared.small_w
-        if mirror:
-            x = np.concatenate([x, _mirrored(x, h, w)])
         out, scores = self.session.run_with_scores(x)
-        probs = out[0, :, :h, :w]
-        if mirror:
-            probs = 0.5 * (probs + out[1, :, :h, :w][:, :, ::-1])
-            scores = None if scores is None else scores.mean(axis=0, keepdims=True)
-        probs = np.clip(probs, 0.0, 1.0)
+        probs = np.clip(out[0, :, : prepared.small_h, : prepared.small_w], 0.0, 1.0)
         if scores is None:
             return GlobalPrediction(probs[0], prepared.height, prepared.width)
         return GlobalPrediction(probs[0], prepared.height, prepared.width, probs, scores[0])

@@ -220,16 +220,10 @@ class ClickStep:
         return soft
 
 
-#: Automatic mode averages the global net's answers on the photo and on its mirror image: on 100 + 100
-#: validation photos IoU 0.914 -> 0.917 (duts-tr) and 0.951 -> 0.953 (ccp-people), for one more pass of
-#: the net (``bench/README.md``). Clicks do without: they keep the click -> mask time.
-AUTO_MIRROR = True
-
-
 def auto_step(model: CutoutModel, photo: GlobalInput, previous: np.ndarray | None = None) -> ClickStep:
     """Automatic mode as a step: the global net finds the photo's main subject, with no click (``previous``
-    guides it when given; :data:`AUTO_MIRROR`). Like a first click it may change the whole mask."""
-    prediction = model.predict_global(photo, (), previous, AUTO_MIRROR)
+    guides it when given). Like a first click it may change the whole mask."""
+    prediction = model.predict_global(photo, (), previous)
     return ClickStep((), photo.height, photo.width, Rect(0, 0, photo.width, photo.height), prediction,
                      to_soft_u8(prediction.probability))
 

@@ -114,11 +114,10 @@ class CutoutModel:
         return self.global_net.prepare(rgb)
 
     def predict_global(
-        self, photo: GlobalInput | np.ndarray, clicks: Sequence[Click] = (), previous: np.ndarray | None = None,
-        mirror: bool = False,
+        self, photo: GlobalInput | np.ndarray, clicks: Sequence[Click] = (), previous: np.ndarray | None = None
     ) -> GlobalPrediction:
         """The quick pass: the subject's probability at the global net's size (see :meth:`GlobalNet.predict`)."""
-        return self.global_net.predict(photo, clicks, previous, mirror)
+        return self.global_net.predict(photo, clicks, previous)
 
     def refine(
         self,
