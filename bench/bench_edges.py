@@ -197,7 +197,7 @@ print(json.dumps({"seconds": seconds, "rss_mb": peak_kb / 1024, "png_mb": Path(s
 
 def versus_pymatting(count: int, size: tuple[int, int]) -> list[list[object]]:
     from cutout_app.core.edges.band_tiles import band_tiles
-    from cutout_app.core.edges.foreground import BandColours, foreground_colours
+    from cutout_app.core.edges.foreground import BandColours, band_part, foreground_colours
     from cutout_app.core.edges.matting_library import using_pymatting
 
     def pymatting_colours(rgb: np.ndarray, alpha: np.ndarray) -> BandColours:
@@ -210,10 +210,8 @@ def versus_pymatting(count: int, size: tuple[int, int]) -> list[list[object]]:
                 fg = library.estimate_foreground_ml(rgb[tile.rows, tile.cols] / 255.0, alpha[tile.rows, tile.cols] / 255.0)
             ys, xs = np.nonzero(band[tile.core])
             colours = np.rint(fg[tile.core_rows, tile.core_cols][ys, xs] * 255).astype(np.uint8)
-            found.append((ys + tile.core[0].start, xs + tile.core[1].start, colours))
-        ys, xs, colours = (np.concatenate(parts) for parts in zip(*found))
-        order = np.argsort(ys, kind="stable")
-        return BandColours(ys[order], xs[order], colours[order])
+            found.append(band_part(tile.core[0].start, tile.core[1].start, ys, xs, colours))
+        return BandColours(tuple(found))
 
     methods = {"blur fusion (cutout)": foreground_colours, "pymatting multi-level": pymatting_colours}
     errors: dict[tuple[str, str], list[float]] = {}

@@ -171,3 +171,21 @@ def test_threads_decontaminate_at_once_with_the_same_result() -> None:
         thread.join()
     for rgb, expected in zip(together, alone):
         np.testing.assert_array_equal(rgb, expected)
+
+
+def test_band_colours_applied_strip_by_strip_equal_the_whole_photo_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cutout_app.core.edges import foreground
+
+    example = make_matting_composite(240, 320, np.random.default_rng(9))
+    monkeypatch.setattr(foreground, "TILE", 24)  # many tiles, several in each strip
+    colours = foreground.foreground_colours(example.image, example.alpha)
+    assert len(colours.parts) > 10 and all(part[2].dtype == np.uint16 for part in colours.parts)
+    whole = example.image.copy()
+    colours.apply(whole)
+    band = (example.alpha > 0) & (example.alpha < 255)
+    assert (whole[band] != example.image[band]).any(axis=1).mean() > 0.5  # the band got new colours...
+    assert np.array_equal(whole[~band], example.image[~band])  # ...and nothing else did
+    strips = example.image.copy()
+    for y0 in range(0, 240, 7):  # strips that cut through tiles
+        colours.apply(strips[y0 : y0 + 7], y0)
+    assert np.array_equal(strips, whole)
