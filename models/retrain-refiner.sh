@@ -4,6 +4,7 @@
 # resampled as on photos 1-8 times larger, on all training pairs of duts-tr and ccp-people, with soft targets around
 # the outline of people photos from a portrait matting teacher. Then it is scored beside the bundled global net on
 # the validation split. It never touches models/cutout/: copy WORK_DIR/model/refiner.onnx there once it wins.
+# The bundled cutout-refiner 3 is this script with WIDTH=8 and TEACHER set (2,864 s on the 2-core CPU, models/cutout.md).
 #   models/retrain-refiner.sh [DATA_ROOT] [WORK_DIR]
 #   DATA_ROOT: the folder holding duts-tr/ and ccp-people/ (default ../shared/datasets)
 #   WORK_DIR:  run folders (default runs/refiner-wWIDTH-dDEPTH, ignored by git)
