@@ -190,7 +190,7 @@ def click_rows(photo: Photo, model: str | None, clicks: int, hovers: int = 5) ->
             loop.exec()
             if i == 0:
                 first = [(stamps[k] - t0) * 1000 if k in stamps else float("nan") for k in ("global", "view", "refined")]
-                continue  # the first click also resizes the photo for the global net once
+                continue  # the first click has rows of its own: it refines the whole photo
             if i > clicks:
                 hurried_ms.append((stamps["global"] - t0) * 1000)
                 continue

@@ -108,8 +108,8 @@ class ModelSession:
         # (median of 8); 12 MP was within the noise (3.94 against 3.84 s, median of 6).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         # No memory pattern: from its second run onnxruntime adds one planned block per input shape beside the
-        # arena it already holds (the global net: +46 MB at the second pass, as a click or the mirrored
-        # automatic pass makes), and the refiner's band-fitted tiles come in many shapes. 72 -> 75 ms a pass.
+        # arena it already holds (the global net: +46 MB at its second pass, as a second click makes), and the
+        # refiner's band-fitted tiles come in many shapes. 72 -> 75 ms a global pass.
         options.enable_mem_pattern = False
         guard_session_options(options)
         providers = [CUDA, CPU] if use_cuda else [CPU]
@@ -359,7 +359,6 @@ class SegmentationEngine:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:300]
-
 
 
 def _batches(plan: TilePlan, tiles: Sequence[Tile], size: int) -> Iterator[Sequence[Tile]]:
